@@ -1,0 +1,192 @@
+//! The command line, as clap parses it. Doc comments here are the `--help` text; checks that
+//! need more than one flag, or a limit, live in `options`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::expect::Expect;
+use crate::harness::StartMode;
+use crate::strategy::StrategyKind;
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  ran, and every expectation held
+  1  an expectation failed (locked/atomic lost an update, or --expect was not met)
+  2  invalid input: a bad flag value; nothing was run
+  3  the run could not be carried out (the OS refused a thread, output failed)";
+
+const EXAMPLES: &str = "\
+Examples:
+  racedemo unsafe --threads 8          lost updates, every time
+  racedemo locked                      the same workload under a Mutex: always correct
+  racedemo atomic                      fetch_add: correct and lock-free
+  racedemo compare --threads 8         all three side by side, with the cost of correctness
+  racedemo unsafe --yield              lose updates even on one CPU
+  racedemo unsafe --format json | jq   one JSON document for scripts";
+
+/// Make race conditions visible: N threads increment one shared counter, with and without
+/// synchronisation, over many trials; racedemo reports how often and how badly updates were
+/// lost, and what the fix costs.
+#[derive(Debug, Parser)]
+#[command(name = "racedemo", version, arg_required_else_help = true)]
+#[command(after_help = EXAMPLES, after_long_help = format!("{EXAMPLES}\n\n{EXIT_STATUS}"))]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Increment without synchronisation (load, add 1, store): updates get lost
+    #[command(after_long_help = EXIT_STATUS)]
+    Unsafe(RunArgs),
+    /// Increment under a std::sync::Mutex: never loses an update
+    #[command(after_long_help = EXIT_STATUS)]
+    Locked(RunArgs),
+    /// Increment with one atomic fetch_add: never loses an update, takes no lock
+    #[command(after_long_help = EXIT_STATUS)]
+    Atomic(RunArgs),
+    /// Run several strategies on the same workload and show them side by side
+    #[command(after_long_help = EXIT_STATUS)]
+    Compare(CompareArgs),
+}
+
+/// Flags of `unsafe`, `locked` and `atomic`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+
+    /// What the run must show, or exit with status 1 [default: any for unsafe, correct for
+    /// locked and atomic]
+    #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
+    pub expect: Option<Expect>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Strategies to run, in order, separated by commas
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "unsafe,locked,atomic"
+    )]
+    pub strategies: Vec<StrategyKind>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The workload: how many threads, how much work, how many trials, how they race.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workload")]
+pub struct WorkloadArgs {
+    /// Threads incrementing the counter at once (1 to 1024)
+    #[arg(short, long, value_name = "N", default_value = "4", value_parser = parse_count, allow_negative_numbers = true)]
+    pub threads: u64,
+
+    /// Increments each thread performs per trial
+    #[arg(short, long, value_name = "N", default_value = "1000000", value_parser = parse_count, allow_negative_numbers = true)]
+    pub iterations: u64,
+
+    /// Trials to run, each on a fresh counter
+    #[arg(short = 'n', long, value_name = "N", default_value = "20", value_parser = parse_count, allow_negative_numbers = true)]
+    pub trials: u64,
+
+    /// How threads start: together at a barrier, or one by one as spawned (as the article does)
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
+    pub start: StartMode,
+
+    /// Units of busy work between each read and write, widening the race window
+    #[arg(short, long, value_name = "N", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
+    pub window: u64,
+
+    /// Draw the busy work per increment at random from 0..=N (N from --window)
+    #[arg(long)]
+    pub jitter: bool,
+
+    /// Yield the CPU between each read and write: updates are lost even on one CPU
+    #[arg(long = "yield")]
+    pub yield_now: bool,
+
+    /// Seed for --jitter's random draws (default: random; the report always prints it)
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+}
+
+/// How results are shown.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output format for the results on stdout
+    #[arg(short, long, value_name = "FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to colour the text output (auto honours NO_COLOR, TERM=dumb and a non-terminal stdout)
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// No progress bar on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables and a summary for people
+    Text,
+    /// One JSON document for scripts (schema in the README)
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A whole number, with `_` allowed between digits (`1_000_000`). Zero passes here; whether it
+/// makes sense is the options' business.
+fn parse_count(text: &str) -> Result<u64, String> {
+    let digits: String = text.chars().filter(|&c| c != '_').collect();
+    if digits.starts_with('-') {
+        return Err("must not be negative".into());
+    }
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected a whole number, like 1000 or 1_000_000".into());
+    }
+    digits
+        .parse()
+        .map_err(|_| format!("too large (the limit is {})", u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn counts_accept_underscores_and_reject_the_rest() {
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("0"), Ok(0));
+        assert!(parse_count("-5").unwrap_err().contains("negative"));
+        assert!(parse_count("abc").unwrap_err().contains("whole number"));
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("").is_err());
+        assert!(
+            parse_count("99999999999999999999")
+                .unwrap_err()
+                .contains("too large")
+        );
+    }
+}

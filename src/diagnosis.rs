@@ -1,0 +1,156 @@
+//! Plain-language notes on a run's result: why a race did not show, and what to try. Every
+//! such message is written here, once, so the text and JSON reports say the same thing.
+
+use crate::counter::CounterSpec;
+use crate::harness::StartMode;
+use crate::stats::Summary;
+use crate::strategy::StrategyKind;
+
+/// Below this mean overlap the threads mostly ran one at a time.
+const LOW_OVERLAP: f64 = 0.5;
+
+/// Notes for one strategy's result, most important first; empty when there is nothing to say.
+pub fn notes(
+    kind: StrategyKind,
+    spec: &CounterSpec,
+    start: StartMode,
+    cpus: usize,
+    summary: &Summary,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !kind.is_racy() {
+        if summary.differed > 0 {
+            notes.push(format!(
+                "{} lost updates in {} of {} trials: a correct strategy must never do that; \
+                 this is a bug in racedemo, please report it",
+                kind.name(),
+                summary.differed,
+                summary.trials
+            ));
+        }
+        return notes;
+    }
+    if spec.threads == 1 {
+        notes.push(
+            "one thread has nobody to race with: every update lands; use --threads 2 or more"
+                .to_string(),
+        );
+        return notes;
+    }
+    let overlap = percent(summary.overlap.mean);
+    let low = summary.overlap.mean < LOW_OVERLAP;
+    if summary.differed == 0 || low {
+        let mut line = if summary.differed == 0 {
+            format!(
+                "no trial lost an update, and that does not mean the code is safe: threads \
+                 overlapped {overlap} of each trial on average"
+            )
+        } else {
+            format!("threads overlapped {overlap} of the trial on average")
+        };
+        if low {
+            line.push_str(": this machine ran them mostly one at a time");
+        }
+        line.push_str(&format!(
+            "; try {}",
+            suggestions(spec, start, cpus).join(", ")
+        ));
+        notes.push(line);
+    }
+    if start == StartMode::Naive {
+        notes.push(
+            "threads started one by one as they were spawned (--start naive), so early ones \
+             ran alone for a while; the default --start barrier releases them together"
+                .to_string(),
+        );
+    }
+    notes
+}
+
+fn suggestions(spec: &CounterSpec, start: StartMode, cpus: usize) -> Vec<&'static str> {
+    let mut tries = Vec::new();
+    if !spec.window.yield_now {
+        tries.push("--yield (loses updates even on one CPU)");
+    }
+    if start == StartMode::Naive {
+        tries.push("--start barrier");
+    }
+    tries.push("more --iterations (longer trials span several scheduler time slices)");
+    if spec.threads > cpus {
+        tries.push("fewer --threads (no more than the logical CPUs)");
+    }
+    tries
+}
+
+/// A share as a whole percentage, or with one decimal below 10% where the digit matters.
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p > 0.0 && p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Tally;
+    use crate::window::WindowSpec;
+
+    fn spec(threads: usize) -> CounterSpec {
+        CounterSpec {
+            threads,
+            iterations: 10,
+            window: WindowSpec::default(),
+        }
+    }
+
+    fn summary(expected: u64, finals: &[u64], overlap: f64) -> Summary {
+        let mut t = Tally::new(expected, 0);
+        for &f in finals {
+            t.add(f, 1, overlap);
+        }
+        t.summary()
+    }
+
+    #[test]
+    fn a_race_that_did_not_show_is_explained_with_the_overlap() {
+        let s = summary(20, &[20, 20], 0.03);
+        let notes = notes(StrategyKind::Unsafe, &spec(2), StartMode::Barrier, 2, &s);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].starts_with("no trial lost an update"),
+            "{}",
+            notes[0]
+        );
+        assert!(
+            notes[0].contains("overlapped 3.0% of each trial"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[0].contains("mostly one at a time"));
+        assert!(notes[0].contains("--yield"));
+    }
+
+    #[test]
+    fn a_race_that_showed_with_full_overlap_needs_no_note() {
+        let s = summary(20, &[15, 12], 0.97);
+        assert!(notes(StrategyKind::Unsafe, &spec(2), StartMode::Barrier, 2, &s).is_empty());
+    }
+
+    #[test]
+    fn a_fix_that_lost_updates_is_called_a_bug() {
+        let s = summary(20, &[19, 20], 1.0);
+        let notes = notes(StrategyKind::Locked, &spec(2), StartMode::Barrier, 2, &s);
+        assert!(notes[0].contains("bug in racedemo"));
+    }
+
+    #[test]
+    fn percentages_keep_a_decimal_only_when_small() {
+        assert_eq!(percent(0.034), "3.4%");
+        assert_eq!(percent(0.97), "97%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(1.0), "100%");
+    }
+}

@@ -1,0 +1,87 @@
+//! racedemo: make race conditions visible. See the README for what it shows and why.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod counter;
+pub mod diagnosis;
+pub mod error;
+pub mod expect;
+pub mod harness;
+pub mod options;
+pub mod progress;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod strategy;
+pub mod sync;
+pub mod window;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::cli::Cli;
+use crate::error::{EXIT_EXPECTATION_FAILED, Error};
+use crate::options::{Environment, RunOptions};
+
+/// The whole program: parse, validate, run, report. Errors come back to `main` to print.
+pub fn run() -> Result<ExitCode, Error> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.exit()
+        }
+        // clap's message for `racedemo` alone is the help itself, which is fine to show whole.
+        Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+        Err(err) => return Err(Error::input(one_line(&err.render().to_string()))),
+    };
+    let env = Environment::current();
+    let options = RunOptions::from_command(cli.command, &env)?;
+    // Decided once, here; the text exporter is told the same.
+    colored::control::set_override(options.output.color);
+    let report = run::run(&options, &mut std::io::stdout().lock())?;
+    let mut status = ExitCode::SUCCESS;
+    for failed in report.failures() {
+        eprintln!(
+            "error: expectation failed: {}",
+            failed
+                .expect
+                .failure(failed.strategy.name(), &failed.summary)
+        );
+        status = ExitCode::from(EXIT_EXPECTATION_FAILED);
+    }
+    Ok(status)
+}
+
+/// clap's multi-line message as one line: its first line and any tips, without the usage
+/// block, so every bad-input error is a single line that names the flag.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_fold_into_one_line() {
+        let rendered = "error: unrecognized subcommand 'unsaf'\n\n  tip: a similar subcommand exists: 'unsafe'\n\nUsage: racedemo <COMMAND>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "unrecognized subcommand 'unsaf' tip: a similar subcommand exists: 'unsafe'"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match racedemo::run() {
+        Ok(status) => status,
+        // `racedemo … | head`: the reader has what it wanted; stop quietly.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            err.exit_code()
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! From what clap parsed to what the engine runs: every check on the user's input happens here,
+//! once, and turns into a one-line [`Error::Input`] that names the flag.
+
+use std::io::IsTerminal;
+
+use crate::cli::{ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs};
+use crate::counter::CounterSpec;
+use crate::error::Error;
+use crate::expect::Expect;
+use crate::harness::Plan;
+use crate::strategy::StrategyKind;
+use crate::window::WindowSpec;
+
+/// One OS thread per counted thread: beyond this the run measures the scheduler, not the race.
+pub const MAX_THREADS: u64 = 1024;
+/// Busy-work units per increment; more would turn one trial into hours.
+pub const MAX_WINDOW: u64 = 1_000_000;
+/// Trials listed one by one in the reports; the rest are counted in the summary only.
+pub const TRIAL_DETAIL_LIMIT: usize = 1000;
+
+/// A validated run of one or more strategies on one workload.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub strategies: Vec<StrategyKind>,
+    pub spec: CounterSpec,
+    pub plan: Plan,
+    /// What every strategy must show; `None` means each strategy's own default.
+    pub expect: Option<Expect>,
+    pub output: OutputOptions,
+}
+
+/// How results are shown, decided once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub color: bool,
+    pub progress: bool,
+}
+
+/// What of the environment the output choices depend on, read once so that tests can vary it.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub no_color: bool,
+    pub term_dumb: bool,
+    pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    pub logical_cpus: usize,
+}
+
+impl Environment {
+    pub fn current() -> Self {
+        Environment {
+            // https://no-color.org: set and not empty.
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            term_dumb: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+impl RunOptions {
+    pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
+        match command {
+            Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),
+            Command::Locked(args) => Self::new(vec![StrategyKind::Locked], args, env),
+            Command::Atomic(args) => Self::new(vec![StrategyKind::Atomic], args, env),
+            Command::Compare(CompareArgs { strategies, run }) => {
+                for (i, s) in strategies.iter().enumerate() {
+                    if strategies[..i].contains(s) {
+                        return Err(Error::input(format!(
+                            "--strategies lists '{}' twice",
+                            s.name()
+                        )));
+                    }
+                }
+                Self::new(strategies, run, env)
+            }
+        }
+    }
+
+    fn new(strategies: Vec<StrategyKind>, args: RunArgs, env: &Environment) -> Result<Self, Error> {
+        let w = args.workload;
+        let threads = at_least_one("--threads", w.threads)?;
+        if threads > MAX_THREADS {
+            return Err(Error::input(format!(
+                "--threads {threads} is above the limit of {MAX_THREADS}: racedemo starts one OS \
+                 thread per counting thread; a few times the {} logical CPUs is plenty to race",
+                env.logical_cpus
+            )));
+        }
+        let iterations = at_least_one("--iterations", w.iterations)?;
+        let trials = at_least_one("--trials", w.trials)?;
+        if threads.checked_mul(iterations).is_none() {
+            return Err(Error::input(format!(
+                "--threads {threads} x --iterations {iterations} overflows the 64-bit counter; \
+                 lower one of them"
+            )));
+        }
+        if w.window > MAX_WINDOW {
+            return Err(Error::input(format!(
+                "--window {} is above the limit of {MAX_WINDOW} units per increment",
+                w.window
+            )));
+        }
+        if w.jitter && w.window == 0 {
+            return Err(Error::input(
+                "--jitter needs --window N: it draws the busy work from 0..=N",
+            ));
+        }
+        Ok(RunOptions {
+            strategies,
+            spec: CounterSpec {
+                threads: threads as usize,
+                iterations,
+                window: WindowSpec {
+                    spin: w.window as u32,
+                    jitter: w.jitter,
+                    yield_now: w.yield_now,
+                },
+            },
+            plan: Plan {
+                trials,
+                start: w.start,
+                // Below 2^32 so that it is short to type and exact in every JSON reader.
+                seed: w.seed.unwrap_or_else(|| u64::from(rand::random::<u32>())),
+                cpus: env.logical_cpus,
+            },
+            expect: args.expect,
+            output: OutputOptions::new(&args.output, env),
+        })
+    }
+}
+
+impl OutputOptions {
+    pub fn new(args: &OutputArgs, env: &Environment) -> Self {
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                args.format == Format::Text
+                    && !env.no_color
+                    && !env.term_dumb
+                    && env.stdout_is_terminal
+            }
+        };
+        OutputOptions {
+            format: args.format,
+            color,
+            progress: env.stderr_is_terminal && !args.quiet,
+        }
+    }
+}
+
+fn at_least_one(flag: &str, value: u64) -> Result<u64, Error> {
+    if value == 0 {
+        Err(Error::input(format!("{flag} must be at least 1")))
+    } else {
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+
+    fn terminal() -> Environment {
+        Environment {
+            stdout_is_terminal: true,
+            stderr_is_terminal: true,
+            logical_cpus: 2,
+            ..Environment::default()
+        }
+    }
+
+    fn parse(args: &str, env: &Environment) -> Result<RunOptions, Error> {
+        let cli = Cli::try_parse_from(std::iter::once("racedemo").chain(args.split_whitespace()))
+            .expect("clap accepts it");
+        RunOptions::from_command(cli.command, env)
+    }
+
+    fn error(args: &str) -> String {
+        parse(args, &terminal()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_four_threads_a_million_increments_twenty_trials() {
+        let o = parse("unsafe", &terminal()).unwrap();
+        assert_eq!(
+            (o.spec.threads, o.spec.iterations, o.plan.trials),
+            (4, 1_000_000, 20)
+        );
+        assert_eq!(o.spec.expected(), 4_000_000);
+        assert!(o.spec.window.is_closed());
+        assert!(o.plan.seed < 1 << 32);
+        assert_eq!(o.strategies, [StrategyKind::Unsafe]);
+    }
+
+    #[test]
+    fn compare_runs_all_three_by_default_in_order() {
+        let o = parse("compare --threads 8", &terminal()).unwrap();
+        assert_eq!(o.strategies, StrategyKind::ALL);
+        assert_eq!(o.spec.threads, 8);
+    }
+
+    #[test]
+    fn bad_values_name_their_flag() {
+        assert_eq!(error("unsafe --threads 0"), "--threads must be at least 1");
+        assert_eq!(
+            error("locked --iterations 0"),
+            "--iterations must be at least 1"
+        );
+        assert_eq!(error("atomic --trials 0"), "--trials must be at least 1");
+        assert!(error("unsafe --threads 1025").starts_with("--threads 1025 is above the limit"));
+        assert!(
+            error("unsafe --threads 1024 --iterations 18446744073709551615").contains("overflows")
+        );
+        assert!(error("unsafe --window 1000001").starts_with("--window 1000001 is above"));
+        assert!(error("unsafe --jitter").starts_with("--jitter needs --window"));
+        assert_eq!(
+            error("compare --strategies unsafe,locked,unsafe"),
+            "--strategies lists 'unsafe' twice"
+        );
+    }
+
+    #[test]
+    fn colour_is_decided_by_flag_then_environment() {
+        let on = |args: &str, env: &Environment| parse(args, env).unwrap().output.color;
+        assert!(on("unsafe", &terminal()));
+        assert!(!on("unsafe --format json", &terminal()));
+        assert!(!on(
+            "unsafe",
+            &Environment {
+                no_color: true,
+                ..terminal()
+            }
+        ));
+        assert!(!on(
+            "unsafe",
+            &Environment {
+                term_dumb: true,
+                ..terminal()
+            }
+        ));
+        assert!(!on(
+            "unsafe",
+            &Environment {
+                stdout_is_terminal: false,
+                ..terminal()
+            }
+        ));
+        assert!(on(
+            "unsafe --color always",
+            &Environment {
+                no_color: true,
+                ..terminal()
+            }
+        ));
+        assert!(!on("unsafe --color never", &terminal()));
+    }
+
+    #[test]
+    fn progress_shows_only_on_a_terminal_and_without_quiet() {
+        let progress = |args: &str, env: &Environment| parse(args, env).unwrap().output.progress;
+        assert!(progress("unsafe", &terminal()));
+        assert!(!progress("unsafe --quiet", &terminal()));
+        assert!(!progress(
+            "unsafe",
+            &Environment {
+                stderr_is_terminal: false,
+                ..terminal()
+            }
+        ));
+    }
+}

@@ -1,0 +1,45 @@
+//! `--format json`: the report model as one pretty-printed JSON document.
+
+use std::io::{self, Write};
+
+use super::{Exporter, Report};
+
+pub struct Json;
+
+impl Exporter for Json {
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        writeln!(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn json_carries_the_documented_fields() {
+        let report = fixture::report(&[(StrategyKind::Unsafe, &[1_500, 2_000, 1_200])]);
+        let mut out = Vec::new();
+        Json.export(&report, &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["machine"]["logical_cpus"], 2);
+        assert_eq!(v["workload"]["expected"], 2_000);
+        assert_eq!(v["workload"]["start"], "barrier");
+        assert_eq!(v["workload"]["yield"], false);
+        let r = &v["results"][0];
+        assert_eq!(r["strategy"], "unsafe");
+        assert_eq!(r["trials"][0]["final"], 1_500);
+        assert_eq!(r["trials"][0]["lost"], 500);
+        assert_eq!(r["trials"][1]["elapsed_ns"], 1_250_000);
+        assert_eq!(r["summary"]["differed"], 2);
+        assert_eq!(r["summary"]["lost"]["median"], 500);
+        assert_eq!(r["summary"]["distinct_finals"], 3);
+        assert_eq!(r["expect"], "any");
+        assert_eq!(r["expect_met"], true);
+        assert!(r.get("vs_unsafe").is_none());
+    }
+}

@@ -1,0 +1,147 @@
+//! The report: one serde model, which is the JSON schema, rendered by one exporter per format.
+//! Reports know nothing about threads; they only read the model.
+
+mod json;
+mod text;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::expect::Expect;
+use crate::harness::StartMode;
+use crate::stats::{Summary, TrialRow};
+use crate::strategy::StrategyKind;
+
+/// Bumped only when a field is renamed or removed; new fields may appear in any version.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub racedemo: &'static str,
+    pub machine: Machine,
+    pub workload: WorkloadInfo,
+    pub results: Vec<StrategyResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Machine {
+    pub logical_cpus: usize,
+    pub os: &'static str,
+    pub arch: &'static str,
+}
+
+impl Machine {
+    pub fn this(logical_cpus: usize) -> Self {
+        Machine {
+            logical_cpus,
+            os: std::env::consts::OS,
+            arch: std::env::consts::ARCH,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadInfo {
+    pub threads: usize,
+    pub iterations: u64,
+    pub trials: u64,
+    pub expected: u64,
+    pub start: StartMode,
+    pub window: u32,
+    pub jitter: bool,
+    #[serde(rename = "yield")]
+    pub yield_now: bool,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StrategyResult {
+    pub strategy: StrategyKind,
+    /// What one increment does, in one line.
+    pub operation: &'static str,
+    /// The first trials, one by one (all of them up to a limit).
+    pub trials: Vec<TrialRow>,
+    pub summary: Summary,
+    pub expect: Expect,
+    pub expect_met: bool,
+    /// ns per increment over the unsafe strategy's, when `unsafe` ran in the same comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_unsafe: Option<f64>,
+    /// Plain-language notes: why a race did not show, what to try.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Every result whose expectation failed.
+    pub fn failures(&self) -> impl Iterator<Item = &StrategyResult> {
+        self.results.iter().filter(|r| !r.expect_met)
+    }
+}
+
+/// Renders a report in one format.
+pub trait Exporter {
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The exporter for a format.
+pub fn exporter(format: Format, color: bool) -> Box<dyn Exporter> {
+    match format {
+        Format::Text => Box::new(text::Text { color }),
+        Format::Json => Box::new(json::Json),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A fixed report for the exporters' exact-output tests.
+    use super::*;
+    use crate::stats::Tally;
+
+    pub fn report(strategies: &[(StrategyKind, &[u64])]) -> Report {
+        let results = strategies
+            .iter()
+            .map(|&(strategy, finals)| {
+                let mut tally = Tally::new(2_000, 100);
+                for (i, &f) in finals.iter().enumerate() {
+                    tally.add(f, 1_000_000 + 250_000 * i as u64, 0.9);
+                }
+                let summary = tally.summary();
+                let expect = Expect::default_for(strategy);
+                StrategyResult {
+                    strategy,
+                    operation: strategy.operation(),
+                    trials: tally.rows().to_vec(),
+                    expect_met: expect.is_met(&summary),
+                    summary,
+                    expect,
+                    vs_unsafe: None,
+                    notes: Vec::new(),
+                }
+            })
+            .collect();
+        Report {
+            schema: SCHEMA,
+            racedemo: "0.0.0-test",
+            machine: Machine {
+                logical_cpus: 2,
+                os: "linux",
+                arch: "x86_64",
+            },
+            workload: WorkloadInfo {
+                threads: 2,
+                iterations: 1_000,
+                trials: 3,
+                expected: 2_000,
+                start: StartMode::Barrier,
+                window: 0,
+                jitter: false,
+                yield_now: false,
+                seed: 42,
+            },
+            results,
+        }
+    }
+}

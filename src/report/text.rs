@@ -1,0 +1,399 @@
+//! `--format text`: the report for people, with colour where the caller allows it.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::{Exporter, Report, StrategyResult};
+use crate::diagnosis::percent;
+use crate::stats::Summary;
+
+/// Above this many trials the per-trial table gives way to the summary.
+const MAX_TABLE_ROWS: usize = 20;
+
+pub struct Text {
+    pub color: bool,
+}
+
+impl Exporter for Text {
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        self.workload(report, out)?;
+        if let [result] = report.results.as_slice() {
+            writeln!(out)?;
+            self.trials(result, report.workload.trials, out)?;
+            writeln!(out)?;
+            self.summary(result, out)?;
+        } else {
+            writeln!(out)?;
+            self.comparison(report, out)?;
+        }
+        for result in &report.results {
+            for note in &result.notes {
+                writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Paint {
+    Bad,
+    Good,
+    Warn,
+    Bold,
+}
+
+impl Text {
+    fn paint(&self, text: &str, paint: Paint) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        match paint {
+            Paint::Bad => text.red().bold().to_string(),
+            Paint::Good => text.green().to_string(),
+            Paint::Warn => text.yellow().to_string(),
+            Paint::Bold => text.bold().to_string(),
+        }
+    }
+
+    /// Red when trials differed, green when none did.
+    fn differed(&self, summary: &Summary, text: &str) -> String {
+        let paint = if summary.differed > 0 {
+            Paint::Bad
+        } else {
+            Paint::Good
+        };
+        self.paint(text, paint)
+    }
+
+    fn workload(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let w = &report.workload;
+        let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();
+        writeln!(
+            out,
+            "{} {} threads x {} increments, {} trials",
+            self.paint(&format!("racedemo {}:", names.join(" vs ")), Paint::Bold),
+            w.threads,
+            thousands(w.iterations),
+            thousands(w.trials),
+        )?;
+        let mut window = match (w.window, w.jitter) {
+            (0, _) => "none".to_string(),
+            (n, false) => format!("{n} units of busy work between read and write"),
+            (n, true) => format!("0..={n} units of busy work at random between read and write"),
+        };
+        if w.yield_now {
+            window = if w.window == 0 {
+                "yield the CPU between read and write".to_string()
+            } else {
+                format!("{window}, then yield the CPU")
+            };
+        }
+        let start = match w.start {
+            crate::harness::StartMode::Barrier => "barrier (threads released together)",
+            crate::harness::StartMode::Naive => "naive (each thread runs as soon as spawned)",
+        };
+        let m = &report.machine;
+        let rows = [
+            (
+                "expected",
+                format!("{} (threads x increments)", thousands(w.expected)),
+            ),
+            ("start", start.to_string()),
+            ("window", window),
+            ("seed", w.seed.to_string()),
+            (
+                "machine",
+                format!("{} logical CPUs, {} {}", m.logical_cpus, m.os, m.arch),
+            ),
+        ];
+        for (label, value) in rows {
+            writeln!(out, "  {label:<9} {value}")?;
+        }
+        for r in &report.results {
+            writeln!(out, "  {:<9} {}", r.strategy.name(), r.operation)?;
+        }
+        Ok(())
+    }
+
+    fn trials(&self, result: &StrategyResult, trials: u64, out: &mut dyn Write) -> io::Result<()> {
+        if trials as usize > MAX_TABLE_ROWS {
+            return writeln!(
+                out,
+                "{} trials: summarised below; --format json lists the first {}",
+                thousands(trials),
+                thousands(result.trials.len() as u64)
+            );
+        }
+        writeln!(
+            out,
+            "{:>5}  {:>15}  {:>15}  {:>10}  {:>7}",
+            "trial", "final", "lost", "elapsed", "overlap"
+        )?;
+        for row in &result.trials {
+            let lost = format!("{:>15}", thousands(row.lost));
+            let lost = if row.lost > 0 {
+                self.paint(&lost, Paint::Bad)
+            } else {
+                self.paint(&lost, Paint::Good)
+            };
+            writeln!(
+                out,
+                "{:>5}  {:>15}  {lost}  {:>10}  {:>7}",
+                row.trial,
+                thousands(row.final_value),
+                duration(row.elapsed_ns),
+                percent(row.overlap),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn summary(&self, result: &StrategyResult, out: &mut dyn Write) -> io::Result<()> {
+        let s = &result.summary;
+        writeln!(out, "{}", self.differed(s, &differed_line(s)))?;
+        if s.differed > 0 {
+            writeln!(
+                out,
+                "lost updates: min {}, median {}, max {}; mean {} of expected",
+                thousands(s.lost.min),
+                thousands(s.lost.median),
+                thousands(s.lost.max),
+                percent(s.lost.mean_fraction),
+            )?;
+        }
+        writeln!(
+            out,
+            "distinct final values: {} · {} per increment · threads overlapped {} of each trial (min {})",
+            thousands(s.distinct_finals),
+            nanos(s.ns_per_op),
+            percent(s.overlap.mean),
+            percent(s.overlap.min),
+        )?;
+        self.expectation(result, out)
+    }
+
+    fn comparison(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{:<8}  {:>22}  {:>15}  {:>12}  {:>9}",
+            "strategy", "differed", "median lost", "per incr.", "vs unsafe"
+        )?;
+        for r in &report.results {
+            let s = &r.summary;
+            let differed = format!(
+                "{:>22}",
+                format!(
+                    "{} of {} ({})",
+                    thousands(s.differed),
+                    thousands(s.trials),
+                    percent(s.differed_rate)
+                )
+            );
+            writeln!(
+                out,
+                "{:<8}  {}  {:>15}  {:>12}  {:>9}",
+                r.strategy.name(),
+                self.differed(s, &differed),
+                thousands(s.lost.median),
+                nanos(s.ns_per_op),
+                r.vs_unsafe.map_or("-".to_string(), |x| format!("{x:.1}x")),
+            )?;
+        }
+        writeln!(out)?;
+        for r in &report.results {
+            write!(out, "{:<8}  ", r.strategy.name())?;
+            writeln!(
+                out,
+                "{}",
+                self.differed(&r.summary, &differed_line(&r.summary))
+            )?;
+        }
+        for r in &report.results {
+            self.expectation(r, out)?;
+        }
+        Ok(())
+    }
+
+    fn expectation(&self, r: &StrategyResult, out: &mut dyn Write) -> io::Result<()> {
+        if r.expect_met {
+            if r.expect == crate::expect::Expect::Any {
+                return Ok(());
+            }
+            let line = format!(
+                "{}: expected {}, and it was",
+                r.strategy.name(),
+                r.expect.name()
+            );
+            writeln!(out, "{}", self.paint(&line, Paint::Good))
+        } else {
+            let line = format!(
+                "{}: expected {}, and it was NOT",
+                r.strategy.name(),
+                r.expect.name()
+            );
+            writeln!(out, "{}", self.paint(&line, Paint::Bad))
+        }
+    }
+}
+
+/// "differed from expected in 19 of 20 trials (95%; 95% CI 76%–99%)", or the honest bound
+/// when nothing differed.
+fn differed_line(s: &Summary) -> String {
+    let [lo, hi] = s.differed_ci95;
+    match s.differed_upper95 {
+        Some(bound) => format!(
+            "differed from expected in 0 of {} trials: the rate is below {} at 95% confidence",
+            thousands(s.trials),
+            percent(bound)
+        ),
+        None => format!(
+            "differed from expected in {} of {} trials ({}; 95% CI {}–{})",
+            thousands(s.differed),
+            thousands(s.trials),
+            percent(s.differed_rate),
+            percent(lo),
+            percent(hi)
+        ),
+    }
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration in the unit that keeps three significant figures readable.
+pub fn duration(ns: u64) -> String {
+    let ns = ns as f64;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// Nanoseconds per operation, with two decimals while they are few.
+fn nanos(ns: f64) -> String {
+    if ns < 100.0 {
+        format!("{ns:.2} ns")
+    } else {
+        duration(ns.round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::strategy::StrategyKind;
+
+    fn render(report: &Report) -> String {
+        let mut out = Vec::new();
+        Text { color: false }.export(report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn single_strategy_report_is_exactly_this() {
+        let report = fixture::report(&[(StrategyKind::Unsafe, &[1_500, 2_000, 1_200])]);
+        let expected = "\
+racedemo unsafe: 2 threads x 1,000 increments, 3 trials
+  expected  2,000 (threads x increments)
+  start     barrier (threads released together)
+  window    none
+  seed      42
+  machine   2 logical CPUs, linux x86_64
+  unsafe    load the counter (Relaxed), add 1, store it back (Relaxed): two separate instructions, like `x += 1`, so an update made between them is overwritten
+
+trial            final             lost     elapsed  overlap
+    1            1,500              500      1.0 ms      90%
+    2            2,000                0      1.2 ms      90%
+    3            1,200              800      1.5 ms      90%
+
+differed from expected in 2 of 3 trials (67%; 95% CI 21%–94%)
+lost updates: min 0, median 500, max 800; mean 22% of expected
+distinct final values: 3 · 625 ns per increment · threads overlapped 90% of each trial (min 90%)
+";
+        assert_eq!(render(&report), expected);
+    }
+
+    #[test]
+    fn comparison_shows_strategies_side_by_side() {
+        let mut report = fixture::report(&[
+            (StrategyKind::Unsafe, &[1_500, 2_000, 1_200]),
+            (StrategyKind::Locked, &[2_000, 2_000, 2_000]),
+        ]);
+        report.results[1].vs_unsafe = Some(7.5);
+        let text = render(&report);
+        assert!(
+            text.starts_with("racedemo unsafe vs locked: 2 threads"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "unsafe              2 of 3 (67%)              500        625 ns          -"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "locked               0 of 3 (0%)                0        625 ns       7.5x"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("locked    differed from expected in 0 of 3 trials: the rate is below 63% at 95% confidence"), "{text}");
+        assert!(
+            text.contains("locked: expected correct, and it was\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn many_trials_are_summarised_not_listed() {
+        let finals = [2_000u64; 25];
+        let mut report = fixture::report(&[(StrategyKind::Atomic, &finals)]);
+        report.workload.trials = 25;
+        let text = render(&report);
+        assert!(
+            text.contains("25 trials: summarised below; --format json lists the first 25\n"),
+            "{text}"
+        );
+        assert!(!text.contains("overlap\n"), "{text}");
+        assert!(text.contains(
+            "differed from expected in 0 of 25 trials: the rate is below 11% at 95% confidence"
+        ));
+    }
+
+    #[test]
+    fn no_colour_codes_when_colour_is_off() {
+        let report = fixture::report(&[(StrategyKind::Unsafe, &[1_500])]);
+        assert!(!render(&report).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn numbers_are_grouped_and_durations_scaled() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+        assert_eq!(duration(999), "999 ns");
+        assert_eq!(duration(12_340), "12.3 µs");
+        assert_eq!(duration(9_800_000), "9.8 ms");
+        assert_eq!(duration(2_500_000_000), "2.50 s");
+        assert_eq!(nanos(2.345), "2.35 ns");
+    }
+}

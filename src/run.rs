@@ -1,0 +1,135 @@
+//! Runs a validated command: each strategy through the harness, its trials into a tally, the
+//! tallies into one report, the report through its exporter.
+
+use std::io::Write;
+
+use indicatif::ProgressBar;
+
+use crate::counter::{CounterSpec, CounterWorkload};
+use crate::diagnosis;
+use crate::error::Error;
+use crate::expect::Expect;
+use crate::harness::{self, Plan};
+use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
+use crate::progress;
+use crate::report::{self, Machine, Report, SCHEMA, StrategyResult, WorkloadInfo};
+use crate::stats::{self, Tally};
+use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
+
+/// Runs every strategy of `options` and writes the report to `out`. Returns the report so the
+/// caller can turn failed expectations into an exit status.
+pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Report, Error> {
+    let total = options
+        .plan
+        .trials
+        .saturating_mul(options.strategies.len() as u64);
+    let bar = progress::trials_bar(total, options.output.progress);
+    let mut results = Vec::with_capacity(options.strategies.len());
+    for &kind in &options.strategies {
+        bar.set_message(kind.name());
+        let tally = tally(kind, &options.spec, &options.plan, &bar)?;
+        results.push(result(kind, &tally, options));
+    }
+    // Clear the bar before the results print, so it never interleaves with them.
+    bar.finish_and_clear();
+    add_slowdowns(&mut results);
+
+    let report = Report {
+        schema: SCHEMA,
+        racedemo: env!("CARGO_PKG_VERSION"),
+        machine: Machine::this(options.plan.cpus),
+        workload: workload_info(options),
+        results,
+    };
+    report::exporter(options.output.format, options.output.color)
+        .export(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the report"))?;
+    Ok(report)
+}
+
+/// The one place a strategy name becomes a strategy type.
+fn tally(
+    kind: StrategyKind,
+    spec: &CounterSpec,
+    plan: &Plan,
+    bar: &ProgressBar,
+) -> Result<Tally, Error> {
+    match kind {
+        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, bar),
+        StrategyKind::Locked => tally_of::<Locked>(spec, plan, bar),
+        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, bar),
+    }
+}
+
+fn tally_of<S: Strategy>(
+    spec: &CounterSpec,
+    plan: &Plan,
+    bar: &ProgressBar,
+) -> Result<Tally, Error> {
+    let mut tally = Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT);
+    harness::run(&CounterWorkload::<S>::new(*spec), plan, |trial| {
+        tally.add(
+            trial.outcome,
+            trial.elapsed_ns(),
+            stats::overlap(&trial.spans),
+        );
+        bar.inc(1);
+    })
+    .map_err(Error::io("starting a worker thread"))?;
+    Ok(tally)
+}
+
+fn result(kind: StrategyKind, tally: &Tally, options: &RunOptions) -> StrategyResult {
+    let summary = tally.summary();
+    let expect = options.expect.unwrap_or(Expect::default_for(kind));
+    StrategyResult {
+        strategy: kind,
+        operation: kind.operation(),
+        trials: tally.rows().to_vec(),
+        expect,
+        expect_met: expect.is_met(&summary),
+        vs_unsafe: None,
+        notes: diagnosis::notes(
+            kind,
+            &options.spec,
+            options.plan.start,
+            options.plan.cpus,
+            &summary,
+        ),
+        summary,
+    }
+}
+
+/// The cost of correctness: each strategy's ns per increment over unsafe's, when both ran.
+fn add_slowdowns(results: &mut [StrategyResult]) {
+    if results.len() < 2 {
+        return;
+    }
+    let Some(base) = results
+        .iter()
+        .find(|r| r.strategy == StrategyKind::Unsafe)
+        .map(|r| r.summary.ns_per_op)
+        .filter(|&ns| ns > 0.0)
+    else {
+        return;
+    };
+    for r in results {
+        r.vs_unsafe = Some(r.summary.ns_per_op / base);
+    }
+}
+
+fn workload_info(options: &RunOptions) -> WorkloadInfo {
+    let (spec, plan) = (&options.spec, &options.plan);
+    WorkloadInfo {
+        threads: spec.threads,
+        iterations: spec.iterations,
+        trials: plan.trials,
+        expected: spec.expected(),
+        start: plan.start,
+        window: spec.window.spin,
+        jitter: spec.window.jitter,
+        yield_now: spec.window.yield_now,
+        seed: plan.seed,
+    }
+}

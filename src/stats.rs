@@ -1,0 +1,337 @@
+//! Statistics over trials: pure functions and a bounded tally, no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::harness::Span;
+
+/// The normal quantile for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// The 95% Wilson score interval for `hits` successes in `n` trials.
+///
+/// Unlike the textbook p ± 1.96·sqrt(p(1-p)/n), it stays inside [0, 1] and does not collapse to
+/// a zero-width interval when nothing (or everything) happened.
+pub fn wilson95(hits: u64, n: u64) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (k, n) = (hits as f64, n as f64);
+    let p = k / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    let lo = if hits == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if hits as f64 == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    [lo, hi]
+}
+
+/// The one-sided 95% upper bound on a rate of which no event was seen in `n` trials: the exact
+/// (Clopper–Pearson) bound `1 - 0.05^(1/n)`, e.g. below 14% after 0 of 20.
+pub fn upper95_when_none(n: u64) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    1.0 - 0.05f64.powf(1.0 / n as f64)
+}
+
+/// The share of a trial's time, from the first thread's start to the last thread's end, during
+/// which at least two threads were inside their loops. Threads race only in that time.
+pub fn overlap(spans: &[Span]) -> f64 {
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.start_ns).min(),
+        spans.iter().map(|s| s.end_ns).max(),
+    ) else {
+        return 0.0;
+    };
+    if last <= first {
+        return 0.0;
+    }
+    // Sweep the starts (+1) and ends (-1) in time order; an end sorts before a start at the
+    // same instant, so loops that merely touch do not count as overlapping.
+    let mut events: Vec<(u64, i32)> = spans
+        .iter()
+        .flat_map(|s| [(s.start_ns, 1), (s.end_ns, -1)])
+        .collect();
+    events.sort_unstable();
+    let (mut inside, mut since, mut together) = (0i32, first, 0u64);
+    for (at, step) in events {
+        if inside >= 2 {
+            together += at - since;
+        }
+        inside += step;
+        since = at;
+    }
+    together as f64 / (last - first) as f64
+}
+
+/// Lost updates over the trials of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lost {
+    pub min: u64,
+    /// The lower median: the middle trial's value, or the smaller of the two middle ones.
+    pub median: u64,
+    pub max: u64,
+    /// Mean lost updates as a share of the expected final value.
+    pub mean_fraction: f64,
+}
+
+/// How much the threads' loops overlapped, over the trials of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overlap {
+    pub min: f64,
+    pub mean: f64,
+}
+
+/// The summary of one strategy's trials; its field names are part of the JSON schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub trials: u64,
+    pub differed: u64,
+    pub differed_rate: f64,
+    pub differed_ci95: [f64; 2],
+    /// With no differing trial, the rate is below this at 95% confidence (one-sided).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differed_upper95: Option<f64>,
+    pub lost: Lost,
+    pub distinct_finals: u64,
+    /// Wall-clock nanoseconds per increment: the trials' elapsed time over all increments.
+    pub ns_per_op: f64,
+    pub overlap: Overlap,
+    /// Total elapsed time of the trials' loops.
+    pub elapsed_ns: u64,
+}
+
+/// One trial as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialRow {
+    /// 1-based.
+    pub trial: u64,
+    #[serde(rename = "final")]
+    pub final_value: u64,
+    pub lost: u64,
+    pub elapsed_ns: u64,
+    pub overlap: f64,
+}
+
+/// Accumulates the trials of one counter run in memory bounded by the number of distinct final
+/// values plus `detail_limit` listed trials, however many trials there are.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    expected: u64,
+    detail_limit: usize,
+    finals: BTreeMap<u64, u64>,
+    rows: Vec<TrialRow>,
+    trials: u64,
+    elapsed_ns: u64,
+    overlap_sum: f64,
+    overlap_min: f64,
+}
+
+impl Tally {
+    pub fn new(expected: u64, detail_limit: usize) -> Self {
+        Tally {
+            expected,
+            detail_limit,
+            finals: BTreeMap::new(),
+            rows: Vec::new(),
+            trials: 0,
+            elapsed_ns: 0,
+            overlap_sum: 0.0,
+            overlap_min: 1.0,
+        }
+    }
+
+    pub fn add(&mut self, final_value: u64, elapsed_ns: u64, overlap: f64) {
+        self.trials += 1;
+        *self.finals.entry(final_value).or_insert(0) += 1;
+        self.elapsed_ns = self.elapsed_ns.saturating_add(elapsed_ns);
+        self.overlap_sum += overlap;
+        self.overlap_min = self.overlap_min.min(overlap);
+        if self.rows.len() < self.detail_limit {
+            self.rows.push(TrialRow {
+                trial: self.trials,
+                final_value,
+                lost: self.lost(final_value),
+                elapsed_ns,
+                overlap,
+            });
+        }
+    }
+
+    /// The first `detail_limit` trials, in order.
+    pub fn rows(&self) -> &[TrialRow] {
+        &self.rows
+    }
+
+    /// Each distinct final value and how many trials ended with it, smallest first.
+    pub fn finals(&self) -> &BTreeMap<u64, u64> {
+        &self.finals
+    }
+
+    // A final value above the expected one cannot come from increments alone; count it as
+    // nothing lost rather than wrapping around.
+    fn lost(&self, final_value: u64) -> u64 {
+        self.expected.saturating_sub(final_value)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let n = self.trials;
+        let differed = n - self.finals.get(&self.expected).copied().unwrap_or(0);
+        let lost_total: u128 = self
+            .finals
+            .iter()
+            .map(|(&f, &c)| self.lost(f) as u128 * c as u128)
+            .sum();
+        // Every trial performs `expected` increments.
+        let ops = self.expected as f64 * n as f64;
+        Summary {
+            trials: n,
+            differed,
+            differed_rate: ratio(differed as f64, n as f64),
+            differed_ci95: wilson95(differed, n),
+            differed_upper95: (differed == 0).then(|| upper95_when_none(n)),
+            lost: Lost {
+                // Largest final value = fewest lost.
+                min: self.finals.keys().next_back().map_or(0, |&f| self.lost(f)),
+                median: self.lost_median(),
+                max: self.finals.keys().next().map_or(0, |&f| self.lost(f)),
+                mean_fraction: ratio(lost_total as f64, self.expected as f64 * n as f64),
+            },
+            distinct_finals: self.finals.len() as u64,
+            ns_per_op: ratio(self.elapsed_ns as f64, ops),
+            overlap: Overlap {
+                min: if n == 0 { 0.0 } else { self.overlap_min },
+                mean: ratio(self.overlap_sum, n as f64),
+            },
+            elapsed_ns: self.elapsed_ns,
+        }
+    }
+
+    fn lost_median(&self) -> u64 {
+        if self.trials == 0 {
+            return 0;
+        }
+        // Lost updates ascend as final values descend: walk the finals from the top.
+        let rank = (self.trials - 1) / 2;
+        let mut seen = 0;
+        for (&f, &c) in self.finals.iter().rev() {
+            seen += c;
+            if seen > rank {
+                return self.lost(f);
+            }
+        }
+        unreachable!("the counts add up to the number of trials")
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 5e-4
+    }
+
+    #[test]
+    fn wilson_interval_matches_published_values() {
+        // 19 of 20: 0.7639..0.9911 (Wilson 1927 formula, as in Newcombe 1998).
+        let [lo, hi] = wilson95(19, 20);
+        assert!(close(lo, 0.7639) && close(hi, 0.9911), "{lo} {hi}");
+        // 0 of 20: the interval starts at exactly 0 and reaches 16.1%.
+        let [lo, hi] = wilson95(0, 20);
+        assert_eq!(lo, 0.0);
+        assert!(close(hi, 0.1611), "{hi}");
+        assert_eq!(wilson95(20, 20)[1], 1.0);
+        assert_eq!(wilson95(0, 0), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn no_event_bound_is_below_14_percent_after_20_trials() {
+        let b = upper95_when_none(20);
+        assert!(close(b, 0.1391), "{b}");
+        assert!(close(upper95_when_none(1), 0.95));
+    }
+
+    fn span(start_ns: u64, end_ns: u64) -> Span {
+        Span { start_ns, end_ns }
+    }
+
+    #[test]
+    fn overlap_counts_time_with_two_or_more_threads_inside() {
+        assert_eq!(overlap(&[span(0, 100), span(0, 100)]), 1.0);
+        assert_eq!(overlap(&[span(0, 50), span(50, 100)]), 0.0);
+        assert_eq!(overlap(&[span(0, 100), span(25, 75)]), 0.5);
+        // Three threads: two together from 10 to 30 and from 60 to 70, of 0..100.
+        assert_eq!(overlap(&[span(0, 30), span(10, 70), span(60, 100)]), 0.3);
+        assert_eq!(overlap(&[span(0, 100)]), 0.0);
+        assert_eq!(overlap(&[]), 0.0);
+    }
+
+    #[test]
+    fn tally_summarises_lost_updates_exactly() {
+        let mut t = Tally::new(100, 2);
+        for f in [100, 90, 60, 90, 100] {
+            t.add(f, 1_000, 0.5);
+        }
+        let s = t.summary();
+        assert_eq!((s.trials, s.differed, s.distinct_finals), (5, 3, 3));
+        assert_eq!(
+            s.lost,
+            Lost {
+                min: 0,
+                median: 10,
+                max: 40,
+                mean_fraction: 0.12
+            }
+        );
+        assert_eq!(s.differed_upper95, None);
+        assert_eq!(s.ns_per_op, 10.0);
+        assert_eq!(s.elapsed_ns, 5_000);
+        assert_eq!(t.rows().len(), 2, "only the first two trials are listed");
+        assert_eq!((t.rows()[1].trial, t.rows()[1].lost), (2, 10));
+    }
+
+    #[test]
+    fn tally_with_even_trials_takes_the_lower_median() {
+        let mut t = Tally::new(10, 0);
+        for f in [10, 9, 8, 7] {
+            t.add(f, 1, 1.0);
+        }
+        assert_eq!(t.summary().lost.median, 1);
+    }
+
+    #[test]
+    fn tally_of_correct_trials_gives_the_no_event_bound() {
+        let mut t = Tally::new(8, 0);
+        for _ in 0..20 {
+            t.add(8, 1, 1.0);
+        }
+        let s = t.summary();
+        assert_eq!((s.differed, s.differed_rate), (0, 0.0));
+        assert!(close(s.differed_upper95.unwrap(), 0.1391));
+        assert_eq!(
+            s.lost,
+            Lost {
+                min: 0,
+                median: 0,
+                max: 0,
+                mean_fraction: 0.0
+            }
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! The counter strategies: three ways for many threads to increment one shared counter.
+//!
+//! Each strategy is a type, and the harness is generic over it, so the increment loop is
+//! monomorphised per strategy: no dynamic dispatch and no branch on the strategy per increment.
+
+use std::hint::black_box;
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::sync::{AtomicU64, Mutex, Ordering, PoisonError};
+use crate::window::Window;
+
+/// A way of incrementing a shared counter.
+pub trait Strategy: 'static {
+    /// The shared state one trial increments, fresh (zero) for every trial.
+    type Counter: Default + Sync;
+
+    /// Which strategy this is, for reports.
+    const KIND: StrategyKind;
+
+    /// Adds one to the counter, running `window` between the read and the write where the
+    /// strategy has a separate read and write.
+    fn increment<W: Window>(counter: &Self::Counter, window: &mut W);
+
+    /// The counter's value once every thread has joined.
+    fn value(counter: &Self::Counter) -> u64;
+}
+
+/// The strategies by name, as the command line and the reports spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrategyKind {
+    /// Unsynchronised read-modify-write: atomic load, add one, atomic store (loses updates).
+    Unsafe,
+    /// Every increment under a `std::sync::Mutex` (always correct).
+    Locked,
+    /// One atomic `fetch_add` per increment (always correct, lock-free).
+    Atomic,
+}
+
+impl StrategyKind {
+    /// Every strategy, in the order `compare` shows them by default.
+    pub const ALL: [StrategyKind; 3] = [Self::Unsafe, Self::Locked, Self::Atomic];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unsafe => "unsafe",
+            Self::Locked => "locked",
+            Self::Atomic => "atomic",
+        }
+    }
+
+    /// One line saying what an increment does, for the report.
+    pub fn operation(self) -> &'static str {
+        match self {
+            Self::Unsafe => {
+                "load the counter (Relaxed), add 1, store it back (Relaxed): two separate \
+                 instructions, like `x += 1`, so an update made between them is overwritten"
+            }
+            Self::Locked => {
+                "lock a std::sync::Mutex, read the counter, add 1, write it back, unlock: \
+                 no other thread can slip in between"
+            }
+            Self::Atomic => {
+                "one atomic fetch_add(1) (a `lock`-prefixed add on x86): the read and the write \
+                 are a single indivisible instruction"
+            }
+        }
+    }
+
+    /// Whether the strategy is meant to lose updates (the demo) or never to (the fixes).
+    pub fn is_racy(self) -> bool {
+        matches!(self, Self::Unsafe)
+    }
+}
+
+/// Read, then write, as two operations: the lost-update race, in well-defined safe Rust.
+pub struct Racy;
+
+impl Strategy for Racy {
+    type Counter = AtomicU64;
+    const KIND: StrategyKind = StrategyKind::Unsafe;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) {
+        let read = counter.load(Ordering::Relaxed);
+        window.between();
+        // Without the black_box LLVM fuses this load/add/store into one `add [mem], 1`, which
+        // still races but in a window a few cycles wide; passing the value through an opaque
+        // register keeps the read and the write two instructions, as `x += 1` is in Python.
+        counter.store(black_box(read) + 1, Ordering::Relaxed);
+    }
+
+    fn value(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Read and write under a mutex.
+pub struct Locked;
+
+impl Strategy for Locked {
+    type Counter = Mutex<u64>;
+    const KIND: StrategyKind = StrategyKind::Locked;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &Mutex<u64>, window: &mut W) {
+        // A poisoned lock only means another worker panicked; the value is still a count.
+        let mut guard = counter.lock().unwrap_or_else(PoisonError::into_inner);
+        let read = *guard;
+        window.between();
+        *guard = read + 1;
+    }
+
+    fn value(counter: &Mutex<u64>) -> u64 {
+        *counter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One indivisible read-modify-write instruction.
+pub struct Atomic;
+
+impl Strategy for Atomic {
+    type Counter = AtomicU64;
+    const KIND: StrategyKind = StrategyKind::Atomic;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) {
+        // fetch_add has no gap to widen; the window's work still runs once per increment so
+        // that `compare` charges every strategy the same extra work.
+        window.between();
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn value(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::Closed;
+
+    fn count<S: Strategy>(n: u64) -> u64 {
+        let counter = S::Counter::default();
+        for _ in 0..n {
+            S::increment(&counter, &mut Closed);
+        }
+        S::value(&counter)
+    }
+
+    #[test]
+    fn every_strategy_counts_exactly_on_one_thread() {
+        assert_eq!(count::<Racy>(1000), 1000);
+        assert_eq!(count::<Locked>(1000), 1000);
+        assert_eq!(count::<Atomic>(1000), 1000);
+    }
+
+    #[test]
+    fn kinds_match_their_strategies() {
+        assert_eq!(Racy::KIND, StrategyKind::Unsafe);
+        assert_eq!(Locked::KIND, StrategyKind::Locked);
+        assert_eq!(Atomic::KIND, StrategyKind::Atomic);
+        assert_eq!(
+            StrategyKind::ALL.map(StrategyKind::name),
+            ["unsafe", "locked", "atomic"]
+        );
+    }
+}
