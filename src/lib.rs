@@ -67,7 +67,10 @@ fn one_line(rendered: &str) -> String {
         .map(str::trim)
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .filter(|l| !l.is_empty())
-        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .map(|l| match l.strip_prefix("error: ") {
+            Some(message) => message.to_string(),
+            None => format!("({l})"),
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -81,7 +84,7 @@ mod tests {
         let rendered = "error: unrecognized subcommand 'unsaf'\n\n  tip: a similar subcommand exists: 'unsafe'\n\nUsage: racedemo <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
             one_line(rendered),
-            "unrecognized subcommand 'unsaf' tip: a similar subcommand exists: 'unsafe'"
+            "unrecognized subcommand 'unsaf' (tip: a similar subcommand exists: 'unsafe')"
         );
     }
 }

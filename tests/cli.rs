@@ -1,0 +1,282 @@
+//! The command line as a user and a CI script see it: values, exit statuses, streams.
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn racedemo(args: &str) -> Command {
+    let mut cmd = cargo_bin_cmd!("racedemo");
+    cmd.args(args.split_whitespace()).env_remove("NO_COLOR");
+    cmd
+}
+
+/// Runs with `--format json` and returns the parsed document, checking the exit status.
+fn json(args: &str, status: i32) -> Value {
+    let out = racedemo(&format!("{args} --format json"))
+        .assert()
+        .code(status)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("stdout is one JSON document")
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a whole number: {v}"))
+}
+
+/// Every trial's figures agree with each other and with the summary.
+fn assert_consistent(report: &Value) {
+    let expected = u(&report["workload"]["expected"]);
+    assert_eq!(
+        expected,
+        u(&report["workload"]["threads"]) * u(&report["workload"]["iterations"])
+    );
+    for result in report["results"].as_array().unwrap() {
+        let trials = result["trials"].as_array().unwrap();
+        assert_eq!(trials.len() as u64, u(&report["workload"]["trials"]));
+        let mut differed = 0;
+        for t in trials {
+            assert_eq!(u(&t["final"]) + u(&t["lost"]), expected, "{t}");
+            differed += u64::from(u(&t["lost"]) > 0);
+            let overlap = t["overlap"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&overlap), "{t}");
+        }
+        let summary = &result["summary"];
+        assert_eq!(u(&summary["trials"]), trials.len() as u64);
+        assert_eq!(u(&summary["differed"]), differed);
+        let [lo, hi] = [0, 1].map(|i| summary["differed_ci95"][i].as_f64().unwrap());
+        let rate = summary["differed_rate"].as_f64().unwrap();
+        assert!(lo <= rate && rate <= hi, "{summary}");
+    }
+}
+
+#[test]
+fn unsafe_with_yield_loses_updates_in_every_trial_even_on_a_busy_machine() {
+    // The yield between read and write lets another thread run on the same CPU, so this
+    // holds even when other tests keep the second core busy.
+    let report = json("unsafe --threads 8 --iterations 2000 --trials 20 --yield", 0);
+    assert_consistent(&report);
+    let summary = &report["results"][0]["summary"];
+    assert_eq!(u(&summary["differed"]), 20, "{summary}");
+    assert!(u(&summary["lost"]["min"]) > 0);
+    assert_eq!(report["workload"]["yield"], true);
+}
+
+#[test]
+fn locked_counter_never_loses_an_update() {
+    let report = json("locked --threads 4 --iterations 2000 --trials 300 --window 3", 0);
+    assert_consistent(&report);
+    let result = &report["results"][0];
+    assert_eq!(u(&result["summary"]["differed"]), 0);
+    assert_eq!(u(&result["summary"]["distinct_finals"]), 1);
+    assert_eq!(result["expect"], "correct");
+    assert_eq!(result["expect_met"], true);
+}
+
+#[test]
+fn atomic_counter_never_loses_an_update() {
+    let report = json("atomic --threads 4 --iterations 2000 --trials 300", 0);
+    assert_consistent(&report);
+    assert_eq!(u(&report["results"][0]["summary"]["differed"]), 0);
+    assert_eq!(u(&report["results"][0]["summary"]["lost"]["max"]), 0);
+}
+
+#[test]
+fn locked_counter_stays_correct_with_a_yield_inside_the_lock() {
+    let report = json("locked --threads 4 --iterations 300 --trials 20 --yield", 0);
+    assert_eq!(u(&report["results"][0]["summary"]["differed"]), 0);
+}
+
+#[test]
+fn json_report_carries_the_documented_fields() {
+    let report = json(
+        "unsafe --threads 3 --iterations 500 --trials 4 --seed 123 --window 2 --jitter --start naive",
+        0,
+    );
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["racedemo"], env!("CARGO_PKG_VERSION"));
+    assert!(u(&report["machine"]["logical_cpus"]) >= 1);
+    assert!(report["machine"]["os"].is_string() && report["machine"]["arch"].is_string());
+    let w = &report["workload"];
+    assert_eq!(
+        (u(&w["threads"]), u(&w["iterations"]), u(&w["trials"]), u(&w["expected"])),
+        (3, 500, 4, 1500)
+    );
+    assert_eq!((&w["start"], &w["window"], &w["jitter"]), (&"naive".into(), &2.into(), &true.into()));
+    assert_eq!((u(&w["seed"]), &w["yield"]), (123, &false.into()));
+    let r = &report["results"][0];
+    assert_eq!(r["strategy"], "unsafe");
+    assert_eq!(r["expect"], "any");
+    for key in ["differed_rate", "differed_ci95", "lost", "distinct_finals", "ns_per_op"] {
+        assert!(r["summary"].get(key).is_some(), "summary lacks {key}");
+    }
+    for key in ["min", "median", "max", "mean_fraction"] {
+        assert!(r["summary"]["lost"].get(key).is_some(), "lost lacks {key}");
+    }
+    for key in ["final", "lost", "elapsed_ns", "overlap"] {
+        assert!(r["trials"][0].get(key).is_some(), "trial lacks {key}");
+    }
+    assert_consistent(&report);
+}
+
+#[test]
+fn compare_puts_one_result_per_strategy_with_its_cost_relative_to_unsafe() {
+    let report = json("compare --threads 2 --iterations 20000 --trials 5", 0);
+    assert_consistent(&report);
+    let results = report["results"].as_array().unwrap();
+    let names: Vec<&str> = results.iter().map(|r| r["strategy"].as_str().unwrap()).collect();
+    assert_eq!(names, ["unsafe", "locked", "atomic"]);
+    assert_eq!(results[0]["vs_unsafe"].as_f64(), Some(1.0));
+    for r in &results[1..] {
+        assert_eq!(u(&r["summary"]["differed"]), 0);
+        assert!(r["vs_unsafe"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn compare_runs_only_the_strategies_asked_for() {
+    let report = json("compare --strategies atomic,locked --iterations 10 --trials 2", 0);
+    let names: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["atomic", "locked"]);
+    assert!(report["results"][0].get("vs_unsafe").is_none());
+}
+
+#[test]
+fn text_report_shows_the_workload_the_trials_and_the_summary() {
+    racedemo("locked --threads 2 --iterations 100 --trials 3 --seed 9")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "racedemo locked: 2 threads x 100 increments, 3 trials\n",
+        ))
+        .stdout(predicate::str::contains("  expected  200 (threads x increments)\n"))
+        .stdout(predicate::str::contains("  seed      9\n"))
+        .stdout(predicate::str::contains("  locked    lock a std::sync::Mutex"))
+        .stdout(predicate::str::contains(
+            "differed from expected in 0 of 3 trials: the rate is below 63% at 95% confidence\n",
+        ))
+        .stdout(predicate::str::contains("locked: expected correct, and it was\n"))
+        .stderr("");
+}
+
+#[test]
+fn a_race_that_did_not_show_is_never_reported_silently() {
+    // One thread cannot race; the report says why instead of a bare "no race".
+    racedemo("unsafe --threads 1 --iterations 100 --trials 3")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("differed from expected in 0 of 3 trials"))
+        .stdout(predicate::str::contains("note: one thread has nobody to race with"));
+}
+
+#[test]
+fn expect_race_fails_with_status_1_when_no_trial_differed() {
+    racedemo("locked --threads 2 --iterations 100 --trials 3 --expect race")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("locked: expected race, and it was NOT"))
+        .stderr(
+            "error: expectation failed: locked was expected to race, but none of 3 trials lost an update\n",
+        );
+}
+
+#[test]
+fn expect_correct_fails_with_status_1_when_updates_were_lost() {
+    let report = json(
+        "unsafe --threads 8 --iterations 1000 --trials 5 --yield --expect correct",
+        1,
+    );
+    assert_eq!(report["results"][0]["expect"], "correct");
+    assert_eq!(report["results"][0]["expect_met"], false);
+}
+
+#[test]
+fn expect_race_passes_when_updates_were_lost() {
+    racedemo("unsafe --threads 8 --iterations 1000 --trials 5 --yield --expect race")
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn every_bad_input_gets_status_2_and_one_line_naming_the_flag() {
+    let cases = [
+        ("unsafe --threads 0", "--threads"),
+        ("unsafe --threads -3", "--threads"),
+        ("unsafe --threads many", "--threads"),
+        ("unsafe --threads 5000", "--threads 5000 is above the limit of 1024"),
+        ("unsafe --iterations 0", "--iterations"),
+        ("unsafe --iterations 1.5", "--iterations"),
+        ("unsafe --trials 0", "--trials"),
+        ("unsafe --trials 99999999999999999999999", "--trials"),
+        ("unsafe --threads 2 --iterations 18446744073709551615", "overflows"),
+        ("unsafe --window 5000000", "--window"),
+        ("unsafe --jitter", "--jitter"),
+        ("unsafe --seed x", "--seed"),
+        ("unsafe --start soon", "--start"),
+        ("unsafe --expect maybe", "--expect"),
+        ("unsafe --format xml", "--format"),
+        ("unsafe --color sometimes", "--color"),
+        ("compare --strategies unsafe,spinlock", "--strategies"),
+        ("compare --strategies atomic,atomic", "--strategies"),
+        ("unsafe --no-such-flag", "--no-such-flag"),
+        ("unsafe --threads", "--threads"),
+        ("race", "race"),
+    ];
+    for (args, names) in cases {
+        let out = racedemo(args).assert().code(2).stdout("").get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{args}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args}: {stderr}");
+        assert!(stderr.contains(names), "{args}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args}: {stderr}");
+    }
+}
+
+#[test]
+fn no_colour_codes_when_stdout_is_not_a_terminal() {
+    racedemo("unsafe --threads 2 --iterations 100 --trials 2")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\u{1b}[").not())
+        .stderr("");
+}
+
+#[test]
+fn colour_always_colours_even_into_a_pipe() {
+    racedemo("locked --threads 2 --iterations 100 --trials 2 --color always")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\u{1b}["));
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    racedemo("atomic --threads 2 --iterations 1000 --trials 50")
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    racedemo("unsafe --help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit status:"))
+        .stdout(predicate::str::contains("2  invalid input"));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_reported_workload() {
+    let a = json("unsafe --threads 2 --iterations 10 --trials 1 --seed 77", 0);
+    let b = json("unsafe --threads 2 --iterations 10 --trials 1 --seed 77", 0);
+    assert_eq!(a["workload"], b["workload"]);
+    assert_eq!(u(&a["workload"]["seed"]), 77);
+}
