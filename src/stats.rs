@@ -91,6 +91,9 @@ pub struct Lost {
 pub struct Overlap {
     pub min: f64,
     pub mean: f64,
+    /// The mean over the trials that lost nothing: low when those threads ran one at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_when_correct: Option<f64>,
 }
 
 /// The summary of one strategy's trials; its field names are part of the JSON schema.
@@ -136,6 +139,7 @@ pub struct Tally {
     elapsed_ns: u64,
     overlap_sum: f64,
     overlap_min: f64,
+    overlap_sum_correct: f64,
 }
 
 impl Tally {
@@ -149,6 +153,7 @@ impl Tally {
             elapsed_ns: 0,
             overlap_sum: 0.0,
             overlap_min: 1.0,
+            overlap_sum_correct: 0.0,
         }
     }
 
@@ -158,6 +163,9 @@ impl Tally {
         self.elapsed_ns = self.elapsed_ns.saturating_add(elapsed_ns);
         self.overlap_sum += overlap;
         self.overlap_min = self.overlap_min.min(overlap);
+        if final_value == self.expected {
+            self.overlap_sum_correct += overlap;
+        }
         if self.rows.len() < self.detail_limit {
             self.rows.push(TrialRow {
                 trial: self.trials,
@@ -213,6 +221,8 @@ impl Tally {
             overlap: Overlap {
                 min: if n == 0 { 0.0 } else { self.overlap_min },
                 mean: ratio(self.overlap_sum, n as f64),
+                mean_when_correct: (differed < n)
+                    .then(|| self.overlap_sum_correct / (n - differed) as f64),
             },
             elapsed_ns: self.elapsed_ns,
         }
@@ -302,6 +312,7 @@ mod tests {
         assert_eq!(s.differed_upper95, None);
         assert_eq!(s.ns_per_op, 10.0);
         assert_eq!(s.elapsed_ns, 5_000);
+        assert_eq!(s.overlap.mean_when_correct, Some(0.5));
         assert_eq!(t.rows().len(), 2, "only the first two trials are listed");
         assert_eq!((t.rows()[1].trial, t.rows()[1].lost), (2, 10));
     }

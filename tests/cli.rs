@@ -23,7 +23,8 @@ fn json(args: &str, status: i32) -> Value {
 }
 
 fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not a whole number: {v}"))
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not a whole number: {v}"))
 }
 
 /// Every trial's figures agree with each other and with the summary.
@@ -56,7 +57,10 @@ fn assert_consistent(report: &Value) {
 fn unsafe_with_yield_loses_updates_in_every_trial_even_on_a_busy_machine() {
     // The yield between read and write lets another thread run on the same CPU, so this
     // holds even when other tests keep the second core busy.
-    let report = json("unsafe --threads 8 --iterations 2000 --trials 20 --yield", 0);
+    let report = json(
+        "unsafe --threads 8 --iterations 2000 --trials 20 --yield",
+        0,
+    );
     assert_consistent(&report);
     let summary = &report["results"][0]["summary"];
     assert_eq!(u(&summary["differed"]), 20, "{summary}");
@@ -66,7 +70,10 @@ fn unsafe_with_yield_loses_updates_in_every_trial_even_on_a_busy_machine() {
 
 #[test]
 fn locked_counter_never_loses_an_update() {
-    let report = json("locked --threads 4 --iterations 2000 --trials 300 --window 3", 0);
+    let report = json(
+        "locked --threads 4 --iterations 2000 --trials 300 --window 3",
+        0,
+    );
     assert_consistent(&report);
     let result = &report["results"][0];
     assert_eq!(u(&result["summary"]["differed"]), 0);
@@ -101,15 +108,29 @@ fn json_report_carries_the_documented_fields() {
     assert!(report["machine"]["os"].is_string() && report["machine"]["arch"].is_string());
     let w = &report["workload"];
     assert_eq!(
-        (u(&w["threads"]), u(&w["iterations"]), u(&w["trials"]), u(&w["expected"])),
+        (
+            u(&w["threads"]),
+            u(&w["iterations"]),
+            u(&w["trials"]),
+            u(&w["expected"])
+        ),
         (3, 500, 4, 1500)
     );
-    assert_eq!((&w["start"], &w["window"], &w["jitter"]), (&"naive".into(), &2.into(), &true.into()));
+    assert_eq!(
+        (&w["start"], &w["window"], &w["jitter"]),
+        (&"naive".into(), &2.into(), &true.into())
+    );
     assert_eq!((u(&w["seed"]), &w["yield"]), (123, &false.into()));
     let r = &report["results"][0];
     assert_eq!(r["strategy"], "unsafe");
     assert_eq!(r["expect"], "any");
-    for key in ["differed_rate", "differed_ci95", "lost", "distinct_finals", "ns_per_op"] {
+    for key in [
+        "differed_rate",
+        "differed_ci95",
+        "lost",
+        "distinct_finals",
+        "ns_per_op",
+    ] {
         assert!(r["summary"].get(key).is_some(), "summary lacks {key}");
     }
     for key in ["min", "median", "max", "mean_fraction"] {
@@ -126,7 +147,10 @@ fn compare_puts_one_result_per_strategy_with_its_cost_relative_to_unsafe() {
     let report = json("compare --threads 2 --iterations 20000 --trials 5", 0);
     assert_consistent(&report);
     let results = report["results"].as_array().unwrap();
-    let names: Vec<&str> = results.iter().map(|r| r["strategy"].as_str().unwrap()).collect();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["strategy"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["unsafe", "locked", "atomic"]);
     assert_eq!(results[0]["vs_unsafe"].as_f64(), Some(1.0));
     for r in &results[1..] {
@@ -137,7 +161,10 @@ fn compare_puts_one_result_per_strategy_with_its_cost_relative_to_unsafe() {
 
 #[test]
 fn compare_runs_only_the_strategies_asked_for() {
-    let report = json("compare --strategies atomic,locked --iterations 10 --trials 2", 0);
+    let report = json(
+        "compare --strategies atomic,locked --iterations 10 --trials 2",
+        0,
+    );
     let names: Vec<&str> = report["results"]
         .as_array()
         .unwrap()
@@ -156,13 +183,19 @@ fn text_report_shows_the_workload_the_trials_and_the_summary() {
         .stdout(predicate::str::starts_with(
             "racedemo locked: 2 threads x 100 increments, 3 trials\n",
         ))
-        .stdout(predicate::str::contains("  expected  200 (threads x increments)\n"))
+        .stdout(predicate::str::contains(
+            "  expected  200 (threads x increments)\n",
+        ))
         .stdout(predicate::str::contains("  seed      9\n"))
-        .stdout(predicate::str::contains("  locked    lock a std::sync::Mutex"))
+        .stdout(predicate::str::contains(
+            "  locked    lock a std::sync::Mutex",
+        ))
         .stdout(predicate::str::contains(
             "differed from expected in 0 of 3 trials: the rate is below 63% at 95% confidence\n",
         ))
-        .stdout(predicate::str::contains("locked: expected correct, and it was\n"))
+        .stdout(predicate::str::contains(
+            "locked: expected correct, and it was\n",
+        ))
         .stderr("");
 }
 
@@ -172,8 +205,12 @@ fn a_race_that_did_not_show_is_never_reported_silently() {
     racedemo("unsafe --threads 1 --iterations 100 --trials 3")
         .assert()
         .success()
-        .stdout(predicate::str::contains("differed from expected in 0 of 3 trials"))
-        .stdout(predicate::str::contains("note: one thread has nobody to race with"));
+        .stdout(predicate::str::contains(
+            "differed from expected in 0 of 3 trials",
+        ))
+        .stdout(predicate::str::contains(
+            "note: one thread has nobody to race with",
+        ));
 }
 
 #[test]
@@ -210,12 +247,18 @@ fn every_bad_input_gets_status_2_and_one_line_naming_the_flag() {
         ("unsafe --threads 0", "--threads"),
         ("unsafe --threads -3", "--threads"),
         ("unsafe --threads many", "--threads"),
-        ("unsafe --threads 5000", "--threads 5000 is above the limit of 1024"),
+        (
+            "unsafe --threads 5000",
+            "--threads 5000 is above the limit of 1024",
+        ),
         ("unsafe --iterations 0", "--iterations"),
         ("unsafe --iterations 1.5", "--iterations"),
         ("unsafe --trials 0", "--trials"),
         ("unsafe --trials 99999999999999999999999", "--trials"),
-        ("unsafe --threads 2 --iterations 18446744073709551615", "overflows"),
+        (
+            "unsafe --threads 2 --iterations 18446744073709551615",
+            "overflows",
+        ),
         ("unsafe --window 5000000", "--window"),
         ("unsafe --jitter", "--jitter"),
         ("unsafe --seed x", "--seed"),
@@ -230,7 +273,12 @@ fn every_bad_input_gets_status_2_and_one_line_naming_the_flag() {
         ("race", "race"),
     ];
     for (args, names) in cases {
-        let out = racedemo(args).assert().code(2).stdout("").get_output().clone();
+        let out = racedemo(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .get_output()
+            .clone();
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(stderr.starts_with("error: "), "{args}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args}: {stderr}");
