@@ -48,6 +48,87 @@ pub enum Command {
     /// Run several strategies on the same workload and show them side by side
     #[command(after_long_help = EXIT_STATUS)]
     Compare(CompareArgs),
+    /// Other classic races, as scenario files: list, show, run, check
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+const SCENARIO_EXAMPLES: &str = "\
+Examples:
+  racedemo scenario list                       every scenario racedemo can find by name
+  racedemo scenario show tickets-racy          its explanation and program
+  racedemo scenario run tickets-racy           outcomes with their grades
+  racedemo scenario run ./my-race.toml         a path works as well as a name
+  racedemo scenario check scenarios/           run all; exit 1 if one does not behave as its file expects";
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = SCENARIO_EXAMPLES)]
+pub enum ScenarioCommand {
+    /// List the scenarios found by name (./scenarios, then $RACEDEMO_SCENARIOS, then built in)
+    List,
+    /// Print a scenario's explanation and its program
+    Show {
+        /// A scenario name, or a path to a .toml file
+        #[arg(value_name = "SCENARIO")]
+        scenario: String,
+    },
+    /// Run a scenario: each distinct outcome with its count, share and grade
+    #[command(after_long_help = EXIT_STATUS)]
+    Run {
+        /// A scenario name, or a path to a .toml file
+        #[arg(value_name = "SCENARIO")]
+        scenario: String,
+
+        #[command(flatten)]
+        args: ScenarioArgs,
+
+        /// What the run must show, or exit with status 1 [default: the file's `expect`]
+        #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
+        expect: Option<Expect>,
+
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run every scenario (or those in the given files and folders) and exit 1 if any does not
+    /// show what its file expects: a forbidden outcome where it expects none, or no race where
+    /// it expects one
+    #[command(after_long_help = EXIT_STATUS)]
+    Check {
+        /// Scenario files, or folders of them [default: every scenario found by name]
+        #[arg(value_name = "PATH")]
+        paths: Vec<std::path::PathBuf>,
+
+        #[command(flatten)]
+        args: ScenarioArgs,
+
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+/// Overrides of a scenario file's defaults.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workload")]
+pub struct ScenarioArgs {
+    /// Threads of each group that does not fix its own [default: the file's]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub threads: Option<u64>,
+
+    /// Repeats of each group's ops, for groups that do not fix their own [default: the file's]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub iterations: Option<u64>,
+
+    /// Trials to run [default: the file's, or 100]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub trials: Option<u64>,
+
+    /// How threads start: together at a barrier, or one by one as spawned
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
+    pub start: StartMode,
+
+    /// Seed for `jitter` ops (default: random; the report always prints it)
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
 }
 
 /// Flags of `unsafe`, `locked` and `atomic`.

@@ -2,7 +2,10 @@
 //! such message is written here, once, so the text and JSON reports say the same thing.
 
 use crate::counter::CounterSpec;
+use crate::expect::Expect;
 use crate::harness::StartMode;
+use crate::report::ScenarioSummary;
+use crate::scenario::{Grade, Program};
 use crate::stats::Summary;
 use crate::strategy::StrategyKind;
 
@@ -46,29 +49,15 @@ pub fn notes(
         );
     }
     if let Some(overlap) = summary.overlap.mean_when_correct {
-        let mut line = if summary.differed == 0 {
-            format!(
-                "no trial lost an update, and that does not mean the code is safe: threads \
-                 overlapped {} of each trial on average",
-                percent(overlap)
-            )
-        } else {
-            format!(
-                "{} of {} trials lost nothing: in those the threads overlapped {} of the \
-                 trial on average",
-                summary.trials - summary.differed,
-                summary.trials,
-                percent(overlap)
-            )
-        };
-        if overlap < LOW_OVERLAP {
-            line.push_str(": this machine ran them mostly one at a time");
-        }
-        line.push_str(&format!(
-            "; try {}",
-            suggestions(spec, start, cpus).join(", ")
+        let tries = suggestions(spec.window.yield_now, spec.threads > cpus, start);
+        let words = ["lost an update", "lost nothing"];
+        notes.push(quiet_trials(
+            summary.trials,
+            summary.differed,
+            overlap,
+            &tries,
+            words,
         ));
-        notes.push(line);
     }
     if start == StartMode::Naive {
         notes.push(
@@ -80,19 +69,99 @@ pub fn notes(
     notes
 }
 
-fn suggestions(spec: &CounterSpec, start: StartMode, cpus: usize) -> Vec<&'static str> {
+/// Why some (or all) trials showed no race: the overlap of exactly those trials, and what to
+/// try. "No race" is never reported without it.
+/// `[shown, none]` words the result: `["lost an update", "lost nothing"]`.
+fn quiet_trials(
+    trials: u64,
+    differed: u64,
+    overlap: f64,
+    tries: &[&str],
+    [shown, none]: [&str; 2],
+) -> String {
+    let mut line = if differed == 0 {
+        format!(
+            "no trial {shown}, and that does not mean the code is safe: threads overlapped {} \
+             of each trial on average",
+            percent(overlap)
+        )
+    } else {
+        format!(
+            "{} of {trials} trials {none}: in those the threads overlapped {} of the trial on \
+             average",
+            trials - differed,
+            percent(overlap)
+        )
+    };
+    if overlap < LOW_OVERLAP {
+        line.push_str(": this machine ran them mostly one at a time");
+    }
+    line.push_str(&format!("; try {}", tries.join(", ")));
+    line
+}
+
+fn suggestions(yielding: bool, oversubscribed: bool, start: StartMode) -> Vec<&'static str> {
     let mut tries = Vec::new();
-    if !spec.window.yield_now {
+    if !yielding {
         tries.push("--yield (loses updates even on one CPU)");
     }
     if start == StartMode::Naive {
         tries.push("--start barrier");
     }
     tries.push("more --iterations (longer trials span several scheduler time slices)");
-    if spec.threads > cpus {
+    if oversubscribed {
         tries.push("fewer --threads (no more than the logical CPUs)");
     }
     tries
+}
+
+/// What a graded outcome that no trial produced means.
+pub fn unobserved(grade: Grade) -> &'static str {
+    match grade {
+        Grade::Interesting => "allowed, not observed on this machine",
+        Grade::Forbidden => "forbidden, and not observed",
+        Grade::Acceptable => "acceptable, not observed",
+    }
+}
+
+/// Notes for a scenario run. `hardware_explains` is set when an allowed outcome was not
+/// observed: that line already says why nothing showed, and the overlap would only confuse.
+pub fn scenario_notes(
+    program: &Program,
+    start: StartMode,
+    expect: Expect,
+    s: &ScenarioSummary,
+    hardware_explains: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if s.deadlocks > 0 {
+        notes.push(format!(
+            "{} of {} trials deadlocked: a thread waited for a lock longer than the {} ms \
+             watchdog, so racedemo gave the trial up and went on",
+            s.deadlocks,
+            s.trials,
+            program.watchdog.as_millis()
+        ));
+    }
+    if expect != Expect::Correct
+        && !hardware_explains
+        && program.threads > 1
+        && let Some(overlap) = s.overlap.mean_when_correct
+        && s.differed == 0
+    {
+        let mut tries = vec!["more --trials", "more --iterations (where the file allows)"];
+        if start == StartMode::Naive {
+            tries.insert(0, "--start barrier");
+        }
+        notes.push(quiet_trials(
+            s.trials,
+            s.differed,
+            overlap,
+            &tries,
+            ["showed the race", "showed nothing"],
+        ));
+    }
+    notes
 }
 
 /// A share as a whole percentage, or with one decimal below 10% where the digit matters.

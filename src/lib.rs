@@ -11,6 +11,7 @@ pub mod options;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub mod stats;
 pub mod strategy;
 pub mod sync;
@@ -23,7 +24,7 @@ use clap::error::ErrorKind;
 
 use crate::cli::Cli;
 use crate::error::{EXIT_EXPECTATION_FAILED, Error};
-use crate::options::{Environment, RunOptions};
+use crate::options::{Environment, Options};
 
 /// The whole program: parse, validate, run, report. Errors come back to `main` to print.
 pub fn run() -> Result<ExitCode, Error> {
@@ -42,20 +43,16 @@ pub fn run() -> Result<ExitCode, Error> {
         Err(err) => return Err(Error::input(one_line(&err.render().to_string()))),
     };
     let env = Environment::current();
-    let options = RunOptions::from_command(cli.command, &env)?;
-    // Decided once, here; the text exporter is told the same.
-    colored::control::set_override(options.output.color);
-    let report = run::run(&options, &mut std::io::stdout().lock())?;
-    let mut status = ExitCode::SUCCESS;
-    for failed in report.failures() {
-        eprintln!(
-            "error: expectation failed: {}",
-            failed
-                .expect
-                .failure(failed.strategy.name(), &failed.summary)
-        );
-        status = ExitCode::from(EXIT_EXPECTATION_FAILED);
+    let options = Options::from_command(cli.command, &env)?;
+    let failures = run::run(options, &mut std::io::stdout().lock())?;
+    for failure in &failures {
+        eprintln!("error: expectation failed: {failure}");
     }
+    let status = if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_EXPECTATION_FAILED)
+    };
     Ok(status)
 }
 

@@ -3,11 +3,14 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::{ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs};
+use crate::cli::{
+    ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
+};
 use crate::counter::CounterSpec;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::harness::Plan;
+use crate::scenario::{self, Overrides, Program, Scenario};
 use crate::strategy::StrategyKind;
 use crate::window::WindowSpec;
 
@@ -17,6 +20,130 @@ pub const MAX_THREADS: u64 = 1024;
 pub const MAX_WINDOW: u64 = 1_000_000;
 /// Trials listed one by one in the reports; the rest are counted in the summary only.
 pub const TRIAL_DETAIL_LIMIT: usize = 1000;
+
+/// What to do, validated.
+#[derive(Debug)]
+pub enum Options {
+    Counter(RunOptions),
+    ScenarioList,
+    ScenarioShow(Box<Scenario>),
+    ScenarioRun(Box<ScenarioOptions>),
+    ScenarioCheck(CheckOptions),
+}
+
+/// A validated `scenario run`.
+#[derive(Debug)]
+pub struct ScenarioOptions {
+    pub scenario: Scenario,
+    /// Compiled with the command line's overrides.
+    pub program: Program,
+    pub plan: Plan,
+    pub expect: Expect,
+    pub output: OutputOptions,
+}
+
+/// A validated `scenario check`: every scenario loaded and compiled before any runs.
+#[derive(Debug)]
+pub struct CheckOptions {
+    pub scenarios: Vec<(Scenario, Program, Plan)>,
+    pub output: OutputOptions,
+}
+
+impl Options {
+    pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
+        let scenario = match command {
+            Command::Scenario(scenario) => scenario,
+            counter => return RunOptions::from_command(counter, env).map(Options::Counter),
+        };
+        Ok(match scenario {
+            ScenarioCommand::List => Options::ScenarioList,
+            ScenarioCommand::Show { scenario } => Options::ScenarioShow(Box::new(Scenario::load(
+                scenario::library::find(&scenario)?,
+            )?)),
+            ScenarioCommand::Run {
+                scenario,
+                args,
+                expect,
+                output,
+            } => {
+                let scenario = Scenario::load(scenario::library::find(&scenario)?)?;
+                let (program, plan) = scenario_plan(&scenario, &args, env)?;
+                Options::ScenarioRun(Box::new(ScenarioOptions {
+                    expect: expect.unwrap_or(scenario.expect()),
+                    scenario,
+                    program,
+                    plan,
+                    output: OutputOptions::new(&output, env),
+                }))
+            }
+            ScenarioCommand::Check {
+                paths,
+                args,
+                output,
+            } => {
+                let sources = if paths.is_empty() {
+                    scenario::library::all()?
+                } else {
+                    scenario::library::under(&paths)?
+                };
+                if sources.is_empty() {
+                    return Err(Error::input("no scenario files found to check"));
+                }
+                let mut scenarios = Vec::new();
+                for source in sources {
+                    let scenario = Scenario::load(source)?;
+                    let (program, plan) = scenario_plan(&scenario, &args, env)?;
+                    scenarios.push((scenario, program, plan));
+                }
+                Options::ScenarioCheck(CheckOptions {
+                    scenarios,
+                    output: OutputOptions::new(&output, env),
+                })
+            }
+        })
+    }
+}
+
+/// A scenario compiled with the command line's overrides, and how to run its trials.
+fn scenario_plan(
+    scenario: &Scenario,
+    args: &ScenarioArgs,
+    env: &Environment,
+) -> Result<(Program, Plan), Error> {
+    let threads = args
+        .threads
+        .map(|t| at_least_one("--threads", t))
+        .transpose()?;
+    if let Some(t) = threads.filter(|&t| t > MAX_THREADS) {
+        return Err(Error::input(format!(
+            "--threads {t} is above the limit of {MAX_THREADS}"
+        )));
+    }
+    let iterations = args
+        .iterations
+        .map(|i| at_least_one("--iterations", i))
+        .transpose()?;
+    let trials = args
+        .trials
+        .map(|t| at_least_one("--trials", t))
+        .transpose()?;
+    let program = scenario.compile(Overrides {
+        threads,
+        iterations,
+    })?;
+    let plan = Plan {
+        trials: trials.unwrap_or(scenario.default_trials()),
+        start: args.start,
+        seed: seed_or_random(args.seed),
+        cpus: env.logical_cpus,
+    };
+    Ok((program, plan))
+}
+
+/// Below 2^32 so that it is short to type and exact in every JSON reader.
+fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| u64::from(rand::random::<u32>()))
+}
 
 /// A validated run of one or more strategies on one workload.
 #[derive(Debug, Clone)]
@@ -61,8 +188,9 @@ impl Environment {
 }
 
 impl RunOptions {
-    pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
+    fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         match command {
+            Command::Scenario(_) => unreachable!("scenario commands are handled by Options"),
             Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),
             Command::Locked(args) => Self::new(vec![StrategyKind::Locked], args, env),
             Command::Atomic(args) => Self::new(vec![StrategyKind::Atomic], args, env),
@@ -123,8 +251,7 @@ impl RunOptions {
             plan: Plan {
                 trials,
                 start: w.start,
-                // Below 2^32 so that it is short to type and exact in every JSON reader.
-                seed: w.seed.unwrap_or_else(|| u64::from(rand::random::<u32>())),
+                seed: seed_or_random(w.seed),
                 cpus: env.logical_cpus,
             },
             expect: args.expect,
@@ -179,7 +306,10 @@ mod tests {
     fn parse(args: &str, env: &Environment) -> Result<RunOptions, Error> {
         let cli = Cli::try_parse_from(std::iter::once("racedemo").chain(args.split_whitespace()))
             .expect("clap accepts it");
-        RunOptions::from_command(cli.command, env)
+        match Options::from_command(cli.command, env)? {
+            Options::Counter(options) => Ok(options),
+            other => panic!("not a counter command: {other:?}"),
+        }
     }
 
     fn error(args: &str) -> String {

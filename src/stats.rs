@@ -127,6 +127,73 @@ pub struct TrialRow {
     pub overlap: f64,
 }
 
+/// Time and overlap over the trials of one run, whatever their outcomes.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    trials: u64,
+    elapsed_ns: u64,
+    overlap_sum: f64,
+    overlap_min: f64,
+    correct_trials: u64,
+    overlap_sum_correct: f64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            trials: 0,
+            elapsed_ns: 0,
+            overlap_sum: 0.0,
+            overlap_min: 1.0,
+            correct_trials: 0,
+            overlap_sum_correct: 0.0,
+        }
+    }
+}
+
+impl Timing {
+    /// Adds one trial; `correct` says whether it showed nothing (no race).
+    pub fn add(&mut self, elapsed_ns: u64, overlap: f64, correct: bool) {
+        self.trials += 1;
+        self.elapsed_ns = self.elapsed_ns.saturating_add(elapsed_ns);
+        self.overlap_sum += overlap;
+        self.overlap_min = self.overlap_min.min(overlap);
+        if correct {
+            self.correct_trials += 1;
+            self.overlap_sum_correct += overlap;
+        }
+    }
+
+    pub fn trials(&self) -> u64 {
+        self.trials
+    }
+
+    pub fn elapsed_ns(&self) -> u64 {
+        self.elapsed_ns
+    }
+
+    /// Nanoseconds per operation, given how many operations each trial performs.
+    pub fn ns_per_op(&self, ops_per_trial: u64) -> f64 {
+        ratio(
+            self.elapsed_ns as f64,
+            ops_per_trial as f64 * self.trials as f64,
+        )
+    }
+
+    pub fn overlap(&self) -> Overlap {
+        Overlap {
+            min: if self.trials == 0 {
+                0.0
+            } else {
+                self.overlap_min
+            },
+            mean: ratio(self.overlap_sum, self.trials as f64),
+            mean_when_correct: (self.correct_trials > 0)
+                .then(|| self.overlap_sum_correct / self.correct_trials as f64),
+        }
+    }
+}
+
 /// Accumulates the trials of one counter run in memory bounded by the number of distinct final
 /// values plus `detail_limit` listed trials, however many trials there are.
 #[derive(Debug, Clone)]
@@ -135,11 +202,7 @@ pub struct Tally {
     detail_limit: usize,
     finals: BTreeMap<u64, u64>,
     rows: Vec<TrialRow>,
-    trials: u64,
-    elapsed_ns: u64,
-    overlap_sum: f64,
-    overlap_min: f64,
-    overlap_sum_correct: f64,
+    timing: Timing,
 }
 
 impl Tally {
@@ -149,26 +212,17 @@ impl Tally {
             detail_limit,
             finals: BTreeMap::new(),
             rows: Vec::new(),
-            trials: 0,
-            elapsed_ns: 0,
-            overlap_sum: 0.0,
-            overlap_min: 1.0,
-            overlap_sum_correct: 0.0,
+            timing: Timing::default(),
         }
     }
 
     pub fn add(&mut self, final_value: u64, elapsed_ns: u64, overlap: f64) {
-        self.trials += 1;
+        self.timing
+            .add(elapsed_ns, overlap, final_value == self.expected);
         *self.finals.entry(final_value).or_insert(0) += 1;
-        self.elapsed_ns = self.elapsed_ns.saturating_add(elapsed_ns);
-        self.overlap_sum += overlap;
-        self.overlap_min = self.overlap_min.min(overlap);
-        if final_value == self.expected {
-            self.overlap_sum_correct += overlap;
-        }
         if self.rows.len() < self.detail_limit {
             self.rows.push(TrialRow {
-                trial: self.trials,
+                trial: self.timing.trials(),
                 final_value,
                 lost: self.lost(final_value),
                 elapsed_ns,
@@ -194,21 +248,20 @@ impl Tally {
     }
 
     pub fn summary(&self) -> Summary {
-        let n = self.trials;
+        let n = self.timing.trials();
         let differed = n - self.finals.get(&self.expected).copied().unwrap_or(0);
         let lost_total: u128 = self
             .finals
             .iter()
             .map(|(&f, &c)| self.lost(f) as u128 * c as u128)
             .sum();
-        // Every trial performs `expected` increments.
-        let ops = self.expected as f64 * n as f64;
+        let (differed_rate, differed_ci95, differed_upper95) = rate(differed, n);
         Summary {
             trials: n,
             differed,
-            differed_rate: ratio(differed as f64, n as f64),
-            differed_ci95: wilson95(differed, n),
-            differed_upper95: (differed == 0).then(|| upper95_when_none(n)),
+            differed_rate,
+            differed_ci95,
+            differed_upper95,
             lost: Lost {
                 // Largest final value = fewest lost.
                 min: self.finals.keys().next_back().map_or(0, |&f| self.lost(f)),
@@ -217,23 +270,20 @@ impl Tally {
                 mean_fraction: ratio(lost_total as f64, self.expected as f64 * n as f64),
             },
             distinct_finals: self.finals.len() as u64,
-            ns_per_op: ratio(self.elapsed_ns as f64, ops),
-            overlap: Overlap {
-                min: if n == 0 { 0.0 } else { self.overlap_min },
-                mean: ratio(self.overlap_sum, n as f64),
-                mean_when_correct: (differed < n)
-                    .then(|| self.overlap_sum_correct / (n - differed) as f64),
-            },
-            elapsed_ns: self.elapsed_ns,
+            // Every trial performs `expected` increments.
+            ns_per_op: self.timing.ns_per_op(self.expected),
+            overlap: self.timing.overlap(),
+            elapsed_ns: self.timing.elapsed_ns(),
         }
     }
 
     fn lost_median(&self) -> u64 {
-        if self.trials == 0 {
+        let trials = self.timing.trials();
+        if trials == 0 {
             return 0;
         }
         // Lost updates ascend as final values descend: walk the finals from the top.
-        let rank = (self.trials - 1) / 2;
+        let rank = (trials - 1) / 2;
         let mut seen = 0;
         for (&f, &c) in self.finals.iter().rev() {
             seen += c;
@@ -245,7 +295,16 @@ impl Tally {
     }
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
+/// A rate of `hits` in `n` with its 95% interval, and the one-sided bound when nothing hit.
+pub fn rate(hits: u64, n: u64) -> (f64, [f64; 2], Option<f64>) {
+    (
+        ratio(hits as f64, n as f64),
+        wilson95(hits, n),
+        (hits == 0).then(|| upper95_when_none(n)),
+    )
+}
+
+pub fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
 

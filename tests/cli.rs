@@ -220,7 +220,7 @@ fn expect_race_fails_with_status_1_when_no_trial_differed() {
         .code(1)
         .stdout(predicate::str::contains("locked: expected race, and it was NOT"))
         .stderr(
-            "error: expectation failed: locked was expected to race, but none of 3 trials lost an update\n",
+            "error: expectation failed: locked was expected to race, but none of 3 trials showed the race\n",
         );
 }
 

@@ -2,15 +2,30 @@
 
 use std::io::{self, Write};
 
-use super::{Exporter, Report};
+use serde::Serialize;
+
+use super::{CheckReport, Exporter, Report, ScenarioReport};
 
 pub struct Json;
 
 impl Exporter for Json {
-    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report)?;
-        writeln!(out)
+    fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
     }
+
+    fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
+    }
+
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
+    }
+}
+
+/// One pretty-printed document and a newline: the model is the schema.
+fn document(model: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, model)?;
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -23,7 +38,7 @@ mod tests {
     fn json_carries_the_documented_fields() {
         let report = fixture::report(&[(StrategyKind::Unsafe, &[1_500, 2_000, 1_200])]);
         let mut out = Vec::new();
-        Json.export(&report, &mut out).unwrap();
+        Json.counter(&report, &mut out).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["schema"], 1);
         assert_eq!(v["machine"]["logical_cpus"], 2);

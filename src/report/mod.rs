@@ -2,7 +2,13 @@
 //! Reports know nothing about threads; they only read the model.
 
 mod json;
+mod scenario;
 mod text;
+
+pub use scenario::{
+    CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioInfo, ScenarioReport, ScenarioSummary,
+    Unobserved,
+};
 
 use std::io::{self, Write};
 
@@ -81,9 +87,14 @@ impl Report {
     }
 }
 
-/// Renders a report in one format.
+/// Renders every kind of report in one format.
 pub trait Exporter {
-    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+    /// `unsafe`, `locked`, `atomic`, `compare`.
+    fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+    /// `scenario run`.
+    fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()>;
+    /// `scenario check`.
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The exporter for a format.
@@ -114,7 +125,7 @@ pub(crate) mod fixture {
                     strategy,
                     operation: strategy.operation(),
                     trials: tally.rows().to_vec(),
-                    expect_met: expect.is_met(&summary),
+                    expect_met: expect.is_met(summary.differed, summary.differed),
                     summary,
                     expect,
                     vs_unsafe: None,

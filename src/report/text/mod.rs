@@ -4,8 +4,11 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use super::{Exporter, Report, StrategyResult};
+mod scenario;
+
+use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult};
 use crate::diagnosis::percent;
+use crate::expect::Expect;
 use crate::stats::Summary;
 
 /// Above this many trials the per-trial table gives way to the summary.
@@ -16,7 +19,15 @@ pub struct Text {
 }
 
 impl Exporter for Text {
-    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
+        self.scenario_report(report, out)
+    }
+
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        self.check_report(report, out)
+    }
+
+    fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         self.workload(report, out)?;
         if let [result] = report.results.as_slice() {
             writeln!(out)?;
@@ -59,11 +70,12 @@ impl Text {
 
     /// Red when trials differed, green when none did.
     fn differed(&self, summary: &Summary, text: &str) -> String {
-        let paint = if summary.differed > 0 {
-            Paint::Bad
-        } else {
-            Paint::Good
-        };
+        self.by_count(summary.differed, text)
+    }
+
+    /// Red when `bad` is not zero, green when it is.
+    fn by_count(&self, bad: u64, text: &str) -> String {
+        let paint = if bad > 0 { Paint::Bad } else { Paint::Good };
         self.paint(text, paint)
     }
 
@@ -217,23 +229,26 @@ impl Text {
     }
 
     fn expectation(&self, r: &StrategyResult, out: &mut dyn Write) -> io::Result<()> {
-        if r.expect_met {
-            if r.expect == crate::expect::Expect::Any {
-                return Ok(());
-            }
-            let line = format!(
-                "{}: expected {}, and it was",
-                r.strategy.name(),
-                r.expect.name()
-            );
-            writeln!(out, "{}", self.paint(&line, Paint::Good))
-        } else {
-            let line = format!(
-                "{}: expected {}, and it was NOT",
-                r.strategy.name(),
-                r.expect.name()
-            );
-            writeln!(out, "{}", self.paint(&line, Paint::Bad))
+        self.expect_line(r.strategy.name(), r.expect, r.expect_met, out)
+    }
+
+    /// "WHAT: expected correct, and it was", or "... and it was NOT"; nothing for `any`.
+    fn expect_line(
+        &self,
+        what: &str,
+        expect: Expect,
+        met: bool,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let line = format!(
+            "{what}: expected {}, and it was{}",
+            expect.name(),
+            if met { "" } else { " NOT" }
+        );
+        match (expect, met) {
+            (Expect::Any, true) => Ok(()),
+            (_, true) => writeln!(out, "{}", self.paint(&line, Paint::Good)),
+            (_, false) => writeln!(out, "{}", self.paint(&line, Paint::Bad)),
         }
     }
 }
@@ -241,18 +256,37 @@ impl Text {
 /// "differed from expected in 19 of 20 trials (95%; 95% CI 76%–99%)", or the honest bound
 /// when nothing differed.
 fn differed_line(s: &Summary) -> String {
-    let [lo, hi] = s.differed_ci95;
-    match s.differed_upper95 {
+    rate_line(
+        "differed from expected",
+        s.differed,
+        s.trials,
+        s.differed_rate,
+        s.differed_ci95,
+        s.differed_upper95,
+    )
+}
+
+/// "WHAT in K of N trials (rate; 95% CI lo–hi)", or "WHAT in 0 of N trials: the rate is below
+/// B at 95% confidence".
+fn rate_line(
+    what: &str,
+    hits: u64,
+    trials: u64,
+    rate: f64,
+    [lo, hi]: [f64; 2],
+    none_bound: Option<f64>,
+) -> String {
+    match none_bound {
         Some(bound) => format!(
-            "differed from expected in 0 of {} trials: the rate is below {} at 95% confidence",
-            thousands(s.trials),
+            "{what} in 0 of {} trials: the rate is below {} at 95% confidence",
+            thousands(trials),
             percent(bound)
         ),
         None => format!(
-            "differed from expected in {} of {} trials ({}; 95% CI {}–{})",
-            thousands(s.differed),
-            thousands(s.trials),
-            percent(s.differed_rate),
+            "{what} in {} of {} trials ({}; 95% CI {}–{})",
+            thousands(hits),
+            thousands(trials),
+            percent(rate),
             percent(lo),
             percent(hi)
         ),
@@ -303,7 +337,7 @@ mod tests {
 
     fn render(report: &Report) -> String {
         let mut out = Vec::new();
-        Text { color: false }.export(report, &mut out).unwrap();
+        Text { color: false }.counter(report, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -1,0 +1,124 @@
+//! The report model of `scenario run` and `scenario check`; like the counter report, it is the
+//! JSON schema.
+
+use serde::Serialize;
+
+use super::Machine;
+use crate::expect::Expect;
+use crate::harness::StartMode;
+use crate::scenario::Grade;
+use crate::stats::Overlap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub schema: u32,
+    pub racedemo: &'static str,
+    pub machine: Machine,
+    pub scenario: ScenarioInfo,
+    /// Each distinct outcome observed, most frequent first.
+    pub outcomes: Vec<OutcomeRow>,
+    /// Graded patterns that no trial produced.
+    pub unobserved: Vec<Unobserved>,
+    pub summary: ScenarioSummary,
+    pub expect: Expect,
+    pub expect_met: bool,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    /// What it is looked up by.
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    /// The file it came from, or `built-in:NAME.toml`.
+    pub origin: String,
+    pub threads: usize,
+    pub iterations: u64,
+    pub trials: u64,
+    pub start: StartMode,
+    pub seed: u64,
+    pub groups: Vec<GroupInfo>,
+    /// The names an outcome lists, in order.
+    pub outcome: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invariant: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupInfo {
+    pub name: String,
+    pub threads: usize,
+    pub iterations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeRow {
+    /// As people read it: `a.r=0, b.r=0`, or `deadlock`.
+    pub outcome: String,
+    /// The values, in the order of `scenario.outcome`; absent for a deadlock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<i64>>,
+    pub invariant_held: bool,
+    pub count: u64,
+    pub share: f64,
+    pub grade: Grade,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub means: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unobserved {
+    pub pattern: String,
+    pub grade: Grade,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub means: Option<String>,
+    /// "allowed, not observed on this machine" for an interesting outcome: the memory model
+    /// allows it even when this hardware never produced it.
+    pub note: String,
+}
+
+/// Like the counter's summary: `differed` counts the trials that showed the race (graded
+/// interesting or forbidden).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioSummary {
+    pub trials: u64,
+    pub differed: u64,
+    pub differed_rate: f64,
+    pub differed_ci95: [f64; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differed_upper95: Option<f64>,
+    pub forbidden: u64,
+    pub interesting: u64,
+    pub acceptable: u64,
+    pub deadlocks: u64,
+    pub distinct_outcomes: u64,
+    /// Wall-clock ns per pass of one thread over its ops.
+    pub ns_per_op: f64,
+    pub overlap: Overlap,
+    pub elapsed_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub schema: u32,
+    pub racedemo: &'static str,
+    pub machine: Machine,
+    pub scenarios: Vec<CheckRow>,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckRow {
+    pub name: String,
+    pub origin: String,
+    pub trials: u64,
+    pub differed: u64,
+    pub forbidden: u64,
+    pub deadlocks: u64,
+    pub expect: Expect,
+    pub expect_met: bool,
+    /// One line: what happened, for people.
+    pub verdict: String,
+}

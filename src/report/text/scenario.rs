@@ -1,0 +1,172 @@
+//! Text rendering of `scenario run` and `scenario check`.
+
+use std::io::{self, Write};
+
+use super::{Paint, Text, duration, rate_line, thousands};
+use crate::diagnosis::percent;
+use crate::report::{CheckReport, ScenarioReport};
+use crate::scenario::Grade;
+
+/// Distinct outcomes listed before the rest are counted in one line.
+const MAX_OUTCOME_ROWS: usize = 20;
+
+impl Text {
+    fn grade(&self, grade: Grade, text: &str) -> String {
+        let paint = match grade {
+            Grade::Acceptable => Paint::Good,
+            Grade::Interesting => Paint::Warn,
+            Grade::Forbidden => Paint::Bad,
+        };
+        self.paint(text, paint)
+    }
+
+    pub(super) fn scenario_report(
+        &self,
+        r: &ScenarioReport,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let info = &r.scenario;
+        let head = format!("racedemo scenario {}:", info.name);
+        writeln!(
+            out,
+            "{} {} ({})",
+            self.paint(&head, Paint::Bold),
+            info.title,
+            info.origin
+        )?;
+        let groups: Vec<String> = info
+            .groups
+            .iter()
+            .map(|g| format!("{} ({} x {})", g.name, g.threads, thousands(g.iterations)))
+            .collect();
+        let m = &r.machine;
+        writeln!(out, "  {:<9} {}", "summary", info.summary)?;
+        writeln!(
+            out,
+            "  {:<9} {} (threads x iterations)",
+            "groups",
+            groups.join(", ")
+        )?;
+        writeln!(
+            out,
+            "  {:<9} {} · start {} · seed {} · {} logical CPUs, {} {}",
+            "trials",
+            thousands(info.trials),
+            serde_plain(&info.start),
+            info.seed,
+            m.logical_cpus,
+            m.os,
+            m.arch
+        )?;
+        if let Some(inv) = &info.invariant {
+            writeln!(out, "  {:<9} {inv}", "invariant")?;
+        }
+        writeln!(out)?;
+
+        let width = r
+            .outcomes
+            .iter()
+            .take(MAX_OUTCOME_ROWS)
+            .map(|o| o.outcome.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        writeln!(
+            out,
+            "{:<width$}  {:>10}  {:>6}  grade",
+            "outcome", "count", "share"
+        )?;
+        for row in r.outcomes.iter().take(MAX_OUTCOME_ROWS) {
+            let means = row
+                .means
+                .as_deref()
+                .map_or(String::new(), |m| format!("  {m}"));
+            writeln!(
+                out,
+                "{:<width$}  {:>10}  {:>6}  {}{means}",
+                row.outcome,
+                thousands(row.count),
+                percent(row.share),
+                self.grade(row.grade, row.grade.name()),
+            )?;
+        }
+        if r.outcomes.len() > MAX_OUTCOME_ROWS {
+            let rest: u64 = r.outcomes[MAX_OUTCOME_ROWS..].iter().map(|o| o.count).sum();
+            writeln!(
+                out,
+                "... and {} more distinct outcomes in {} trials (--format json lists them all)",
+                thousands((r.outcomes.len() - MAX_OUTCOME_ROWS) as u64),
+                thousands(rest)
+            )?;
+        }
+        for u in &r.unobserved {
+            let means = u
+                .means
+                .as_deref()
+                .map_or(String::new(), |m| format!(" ({m})"));
+            let line = format!("{} [{}]: {}{means}", u.pattern, u.grade.name(), u.note);
+            writeln!(out, "{}", self.grade(u.grade, &line))?;
+        }
+        writeln!(out)?;
+        let s = &r.summary;
+        let line = rate_line(
+            "showed the race",
+            s.differed,
+            s.trials,
+            s.differed_rate,
+            s.differed_ci95,
+            s.differed_upper95,
+        );
+        writeln!(out, "{}", self.by_count(s.differed, &line))?;
+        writeln!(
+            out,
+            "forbidden {} · interesting {} · deadlocks {} · {} per pass over the ops · threads overlapped {} of each trial",
+            thousands(s.forbidden),
+            thousands(s.interesting),
+            thousands(s.deadlocks),
+            nanos_or_duration(s.ns_per_op),
+            percent(s.overlap.mean),
+        )?;
+        self.expect_line(&info.name, r.expect, r.expect_met, out)?;
+        for note in &r.notes {
+            writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_report(&self, r: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        let width = r.scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        for s in &r.scenarios {
+            let mark = if s.expect_met {
+                self.paint("ok  ", Paint::Good)
+            } else {
+                self.paint("FAIL", Paint::Bad)
+            };
+            writeln!(
+                out,
+                "{mark}  {:<width$}  expect {:<7}  {}",
+                s.name,
+                s.expect.name(),
+                s.verdict
+            )?;
+        }
+        let line = format!("{} passed, {} failed", r.passed, r.failed);
+        writeln!(out, "{}", self.by_count(r.failed, &line))
+    }
+}
+
+fn nanos_or_duration(ns: f64) -> String {
+    if ns < 100.0 {
+        format!("{ns:.2} ns")
+    } else {
+        duration(ns.round() as u64)
+    }
+}
+
+/// An enum's serde name (`barrier`), so the text says what the JSON says.
+fn serde_plain(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

@@ -1,0 +1,35 @@
+//! Runs a validated command and writes its report; what failed comes back as messages for the
+//! caller to turn into an exit status.
+
+mod counter;
+mod scenario;
+
+use std::io::Write;
+
+use crate::error::Error;
+use crate::options::{Options, OutputOptions};
+
+/// Runs `options`, writing results to `out`; returns one message per failed expectation.
+pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    match options {
+        Options::Counter(o) => {
+            decide_colour(&o.output);
+            counter::run(&o, out)
+        }
+        Options::ScenarioList => scenario::list(out).map(|()| Vec::new()),
+        Options::ScenarioShow(s) => scenario::show(&s, out).map(|()| Vec::new()),
+        Options::ScenarioRun(o) => {
+            decide_colour(&o.output);
+            scenario::run(&o, out)
+        }
+        Options::ScenarioCheck(o) => {
+            decide_colour(&o.output);
+            scenario::check(&o, out)
+        }
+    }
+}
+
+/// Colour is decided once, in options; the colour crate is told the same here.
+fn decide_colour(output: &OutputOptions) {
+    colored::control::set_override(output.color);
+}

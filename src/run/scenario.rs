@@ -1,0 +1,298 @@
+//! The scenario commands: list, show, run, check.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use indicatif::ProgressBar;
+
+use crate::diagnosis;
+use crate::error::Error;
+use crate::expect::Expect;
+use crate::harness::{self, Plan};
+use crate::options::{CheckOptions, ScenarioOptions};
+use crate::progress;
+use crate::report::{
+    self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioInfo,
+    ScenarioReport, ScenarioSummary, Unobserved,
+};
+use crate::scenario::program::matches;
+use crate::scenario::{Grade, Outcome, Program, Scenario, library};
+use crate::stats::{self, Timing};
+
+const WRITING: &str = "writing the report";
+
+pub fn list(out: &mut dyn Write) -> Result<(), Error> {
+    let sources = library::all()?;
+    let width = sources
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut lines = vec![format!("{:<width$}  {:<64}  FROM", "NAME", "SUMMARY")];
+    for source in sources {
+        let (name, origin) = (source.name.clone(), source.origin.to_string());
+        let summary = match Scenario::load(source) {
+            Ok(s) => s.summary().to_string(),
+            Err(e) => format!("(invalid: {e})"),
+        };
+        lines.push(format!("{name:<width$}  {summary:<64}  {origin}"));
+    }
+    writeln!(out, "{}", lines.join("\n")).map_err(Error::io(WRITING))
+}
+
+pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
+    write!(
+        out,
+        "{} — {}\n{}\nfrom {}\n\n{}\n\n{}",
+        scenario.name,
+        scenario.title(),
+        scenario.summary(),
+        scenario.origin,
+        scenario.explanation(),
+        scenario.listing()
+    )
+    .map_err(Error::io(WRITING))
+}
+
+pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    let bar = progress::trials_bar(options.plan.trials, options.output.progress);
+    bar.set_message(options.scenario.name.clone());
+    let report = run_one(
+        &options.scenario,
+        &options.program,
+        &options.plan,
+        options.expect,
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    report::exporter(options.output.format, options.output.color)
+        .scenario(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io(WRITING))?;
+    Ok(failure(&report).into_iter().collect())
+}
+
+pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    let total = options
+        .scenarios
+        .iter()
+        .map(|(_, _, plan)| plan.trials)
+        .fold(0u64, u64::saturating_add);
+    let bar = progress::trials_bar(total, options.output.progress);
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for (scenario, program, plan) in &options.scenarios {
+        bar.set_message(scenario.name.clone());
+        let report = run_one(scenario, program, plan, scenario.expect(), &bar)?;
+        failures.extend(failure(&report));
+        rows.push(check_row(&report));
+    }
+    bar.finish_and_clear();
+    let failed = rows.iter().filter(|r| !r.expect_met).count() as u64;
+    let report = CheckReport {
+        schema: SCHEMA,
+        racedemo: env!("CARGO_PKG_VERSION"),
+        machine: Machine::this(options.scenarios.first().map_or(1, |s| s.2.cpus)),
+        passed: rows.len() as u64 - failed,
+        failed,
+        scenarios: rows,
+    };
+    report::exporter(options.output.format, options.output.color)
+        .check(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io(WRITING))?;
+    Ok(failures)
+}
+
+fn failure(report: &ScenarioReport) -> Option<String> {
+    let s = &report.summary;
+    (!report.expect_met).then(|| {
+        report
+            .expect
+            .failure(&report.scenario.name, s.trials, s.forbidden)
+    })
+}
+
+/// Runs one scenario's trials and builds its report.
+fn run_one(
+    scenario: &Scenario,
+    program: &Program,
+    plan: &Plan,
+    expect: Expect,
+    bar: &ProgressBar,
+) -> Result<ScenarioReport, Error> {
+    let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
+    let mut timing = Timing::default();
+    harness::run(program, plan, |trial| {
+        let quiet = program.grade(&trial.outcome) == Grade::Acceptable;
+        timing.add(trial.elapsed_ns(), stats::overlap(&trial.spans), quiet);
+        *counts.entry(trial.outcome).or_insert(0) += 1;
+        bar.inc(1);
+    })
+    .map_err(Error::io("starting a worker thread"))?;
+
+    let trials = timing.trials();
+    let mut outcomes: Vec<OutcomeRow> = counts
+        .iter()
+        .map(|(outcome, &count)| {
+            let (values, invariant_held) = match outcome {
+                Outcome::Values {
+                    values,
+                    invariant_held,
+                } => (Some(values.clone()), *invariant_held),
+                Outcome::Deadlock => (None, true),
+            };
+            let means = values
+                .as_ref()
+                .and_then(|v| program.rules.iter().find(|r| matches(&r.pattern, v)))
+                .and_then(|r| r.means.clone());
+            OutcomeRow {
+                outcome: program.describe(outcome),
+                values,
+                invariant_held,
+                count,
+                share: stats::ratio(count as f64, trials as f64),
+                grade: program.grade(outcome),
+                means,
+            }
+        })
+        .collect();
+    // Most frequent first; the sort is stable, so ties keep the outcomes' natural order.
+    outcomes.sort_by_key(|o| std::cmp::Reverse(o.count));
+
+    let graded = |g: Grade| {
+        outcomes
+            .iter()
+            .filter(|o| o.grade == g)
+            .map(|o| o.count)
+            .sum::<u64>()
+    };
+    let (forbidden, interesting, acceptable) = (
+        graded(Grade::Forbidden),
+        graded(Grade::Interesting),
+        graded(Grade::Acceptable),
+    );
+    let differed = forbidden + interesting;
+    let (differed_rate, differed_ci95, differed_upper95) = stats::rate(differed, trials);
+    let summary = ScenarioSummary {
+        trials,
+        differed,
+        differed_rate,
+        differed_ci95,
+        differed_upper95,
+        forbidden,
+        interesting,
+        acceptable,
+        deadlocks: counts.get(&Outcome::Deadlock).copied().unwrap_or(0),
+        distinct_outcomes: counts.len() as u64,
+        ns_per_op: timing.ns_per_op(program.iterations_per_trial()),
+        overlap: timing.overlap(),
+        elapsed_ns: timing.elapsed_ns(),
+    };
+    let unobserved: Vec<Unobserved> = program
+        .rules
+        .iter()
+        .filter(|r| r.grade != Grade::Acceptable)
+        .filter(|r| {
+            !outcomes
+                .iter()
+                .any(|o| o.values.as_ref().is_some_and(|v| matches(&r.pattern, v)))
+        })
+        .map(|r| Unobserved {
+            pattern: pattern_text(program, &r.pattern),
+            grade: r.grade,
+            means: r.means.clone(),
+            note: diagnosis::unobserved(r.grade).to_string(),
+        })
+        .collect();
+    let hardware_explains = unobserved.iter().any(|u| u.grade == Grade::Interesting);
+    let notes = diagnosis::scenario_notes(program, plan.start, expect, &summary, hardware_explains);
+    Ok(ScenarioReport {
+        schema: SCHEMA,
+        racedemo: env!("CARGO_PKG_VERSION"),
+        machine: Machine::this(plan.cpus),
+        scenario: ScenarioInfo {
+            name: scenario.name.clone(),
+            title: scenario.title().to_string(),
+            summary: scenario.summary().to_string(),
+            origin: scenario.origin.to_string(),
+            threads: program.threads,
+            iterations: program.iterations,
+            trials: plan.trials,
+            start: plan.start,
+            seed: plan.seed,
+            groups: program
+                .groups
+                .iter()
+                .map(|g| GroupInfo {
+                    name: g.name.clone(),
+                    threads: g.threads,
+                    iterations: g.iterations,
+                })
+                .collect(),
+            outcome: program.outcome.iter().map(|o| o.0.clone()).collect(),
+            invariant: program.invariant.as_ref().map(|i| i.0.clone()),
+        },
+        outcomes,
+        unobserved,
+        expect_met: expect.is_met(differed, forbidden),
+        expect,
+        summary,
+        notes,
+    })
+}
+
+/// `a.r=1, b.r=*` for a pattern, in the outcome's names.
+fn pattern_text(program: &Program, pattern: &[Option<i64>]) -> String {
+    program
+        .outcome
+        .iter()
+        .zip(pattern)
+        .map(|((name, _), p)| match p {
+            Some(v) => format!("{name}={v}"),
+            None => format!("{name}=*"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_row(r: &ScenarioReport) -> CheckRow {
+    let s = &r.summary;
+    let mut verdict = if s.forbidden > 0 {
+        let deadlocks = if s.deadlocks > 0 {
+            format!(", {} of them deadlocks", s.deadlocks)
+        } else {
+            String::new()
+        };
+        format!(
+            "forbidden outcome in {} of {} trials{deadlocks}",
+            s.forbidden, s.trials
+        )
+    } else if s.interesting > 0 {
+        format!(
+            "interesting outcome in {} of {} trials",
+            s.interesting, s.trials
+        )
+    } else {
+        format!("all {} trials acceptable", s.trials)
+    };
+    for u in r
+        .unobserved
+        .iter()
+        .filter(|u| u.grade == Grade::Interesting)
+    {
+        verdict.push_str(&format!("; {}: {}", u.pattern, u.note));
+    }
+    CheckRow {
+        name: r.scenario.name.clone(),
+        origin: r.scenario.origin.clone(),
+        trials: s.trials,
+        differed: s.differed,
+        forbidden: s.forbidden,
+        deadlocks: s.deadlocks,
+        expect: r.expect,
+        expect_met: r.expect_met,
+        verdict,
+    }
+}

@@ -1,0 +1,295 @@
+//! A compiled scenario: ops with resolved slots, ready for the interpreter. Nothing here
+//! parses or allocates while a trial runs.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::parse::BinOp;
+use crate::sync::Ordering;
+
+/// Registers per thread; a fixed array keeps them off the heap.
+pub const MAX_REGISTERS: usize = 16;
+
+/// An expression over slots: registers while a thread runs, final values in checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CExpr {
+    Const(i64),
+    Slot(u16),
+    /// `r + 1`, the most common shape, without the recursion.
+    SlotPlus(u16, i64),
+    Neg(Box<CExpr>),
+    Not(Box<CExpr>),
+    Bin(BinOp, Box<CExpr>, Box<CExpr>),
+}
+
+impl CExpr {
+    /// [`CExpr::eval`] with the leaf shapes inlined: most op expressions are `r + 1` or a
+    /// constant, and a call per op would cost more than the op.
+    #[inline(always)]
+    pub fn value(&self, slots: &[i64]) -> i64 {
+        match self {
+            CExpr::Const(n) => *n,
+            CExpr::Slot(s) => slots[*s as usize],
+            CExpr::SlotPlus(s, n) => slots[*s as usize].wrapping_add(*n),
+            _ => self.eval(slots),
+        }
+    }
+
+    /// Wrapping arithmetic, and 0 for a division by zero, so that no input can panic.
+    pub fn eval(&self, slots: &[i64]) -> i64 {
+        match self {
+            CExpr::Const(n) => *n,
+            CExpr::Slot(s) => slots[*s as usize],
+            CExpr::SlotPlus(s, n) => slots[*s as usize].wrapping_add(*n),
+            CExpr::Neg(e) => e.eval(slots).wrapping_neg(),
+            CExpr::Not(e) => i64::from(e.eval(slots) == 0),
+            CExpr::Bin(op, a, b) => {
+                let a = a.eval(slots);
+                // && and || do not evaluate their right side when the left decides.
+                match op {
+                    BinOp::And => return i64::from(a != 0 && b.eval(slots) != 0),
+                    BinOp::Or => return i64::from(a != 0 || b.eval(slots) != 0),
+                    _ => {}
+                }
+                let b = b.eval(slots);
+                match op {
+                    BinOp::Add => a.wrapping_add(b),
+                    BinOp::Sub => a.wrapping_sub(b),
+                    BinOp::Mul => a.wrapping_mul(b),
+                    BinOp::Div => a.checked_div(b).unwrap_or(0),
+                    BinOp::Rem => a.checked_rem(b).unwrap_or(0),
+                    BinOp::Eq => i64::from(a == b),
+                    BinOp::Ne => i64::from(a != b),
+                    BinOp::Lt => i64::from(a < b),
+                    BinOp::Le => i64::from(a <= b),
+                    BinOp::Gt => i64::from(a > b),
+                    BinOp::Ge => i64::from(a >= b),
+                    BinOp::And | BinOp::Or => unreachable!("handled above"),
+                }
+            }
+        }
+    }
+}
+
+/// One instruction of a thread's program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Load {
+        reg: u8,
+        var: u16,
+        order: Ordering,
+    },
+    /// `reg = load var` then `store var = reg + add`, both relaxed: fused by the compiler so the
+    /// commonest racy pair costs one dispatch. Still a separate load and store.
+    RacyAdd {
+        reg: u8,
+        var: u16,
+        add: i64,
+    },
+    Store {
+        var: u16,
+        value: CExpr,
+        order: Ordering,
+    },
+    FetchAdd {
+        reg: Option<u8>,
+        var: u16,
+        value: CExpr,
+        order: Ordering,
+    },
+    Cas {
+        reg: Option<u8>,
+        var: u16,
+        expected: CExpr,
+        new: CExpr,
+        order: Ordering,
+    },
+    CasLoop {
+        reg: Option<u8>,
+        var: u16,
+        current: u8,
+        new: CExpr,
+        guard: Option<CExpr>,
+        order: Ordering,
+    },
+    Set {
+        reg: u8,
+        value: CExpr,
+    },
+    Lock(u16),
+    Unlock(u16),
+    /// Skip to `to` when `cond` is 0 (an `if` block).
+    JumpUnless {
+        cond: CExpr,
+        to: usize,
+    },
+    Spin(u32),
+    Jitter(u32),
+    Yield,
+    Fence(Ordering),
+}
+
+/// A thread group after overrides: how many threads run which ops how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupProgram {
+    pub name: String,
+    pub threads: usize,
+    pub iterations: u64,
+    pub ops: Vec<Op>,
+    pub registers: Vec<String>,
+}
+
+/// How a trial is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grade {
+    Acceptable,
+    Interesting,
+    Forbidden,
+}
+
+impl Grade {
+    pub fn name(self) -> &'static str {
+        match self {
+            Grade::Acceptable => "acceptable",
+            Grade::Interesting => "interesting",
+            Grade::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// A graded outcome pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// One entry per outcome value; `None` matches anything.
+    pub pattern: Vec<Option<i64>>,
+    pub grade: Grade,
+    pub means: Option<String>,
+}
+
+/// Where a value that checks read comes from after a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Shared(u16),
+    /// A register of the first (only) thread of a group.
+    Register {
+        thread: usize,
+        reg: u8,
+    },
+}
+
+/// What a trial ended with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Values {
+        values: Vec<i64>,
+        invariant_held: bool,
+    },
+    /// A thread waited for a lock longer than the watchdog allows.
+    Deadlock,
+}
+
+/// A whole compiled scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub groups: Vec<GroupProgram>,
+    pub shared: Vec<(String, i64)>,
+    pub locks: Vec<String>,
+    pub watchdog: Duration,
+    /// Values the checks read, in slot order: every shared variable, then registers.
+    pub check_slots: Vec<Source>,
+    pub outcome: Vec<(String, u16)>,
+    pub invariant: Option<(String, CExpr)>,
+    pub rules: Vec<Rule>,
+    pub default_grade: Grade,
+    /// Sum of the groups' threads, and the scenario-level iterations: `threads`, `iterations`.
+    pub threads: usize,
+    pub iterations: u64,
+    pub uses_jitter: bool,
+}
+
+impl Program {
+    /// The grade of an outcome: a deadlock or a broken invariant is forbidden; otherwise the
+    /// first matching rule's grade, or the default.
+    pub fn grade(&self, outcome: &Outcome) -> Grade {
+        match outcome {
+            Outcome::Deadlock => Grade::Forbidden,
+            Outcome::Values {
+                invariant_held: false,
+                ..
+            } => Grade::Forbidden,
+            Outcome::Values { values, .. } => self
+                .rules
+                .iter()
+                .find(|r| matches(&r.pattern, values))
+                .map_or(self.default_grade, |r| r.grade),
+        }
+    }
+
+    /// The outcome as people read it: `x=1, y=0`, with a broken invariant marked.
+    pub fn describe(&self, outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Deadlock => "deadlock".to_string(),
+            Outcome::Values {
+                values,
+                invariant_held,
+            } => {
+                let mut text = self
+                    .outcome
+                    .iter()
+                    .zip(values)
+                    .map(|((name, _), v)| format!("{name}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if !invariant_held {
+                    text.push_str(" (invariant broken)");
+                }
+                text
+            }
+        }
+    }
+
+    /// Total ops one trial executes at the least (ops x iterations x threads), for ns/op.
+    pub fn iterations_per_trial(&self) -> u64 {
+        self.groups
+            .iter()
+            .map(|g| g.threads as u64 * g.iterations)
+            .sum()
+    }
+}
+
+pub fn matches(pattern: &[Option<i64>], values: &[i64]) -> bool {
+    pattern.len() == values.len()
+        && pattern
+            .iter()
+            .zip(values)
+            .all(|(p, v)| p.is_none_or(|p| p == *v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_never_panic_on_odd_arithmetic() {
+        let div = CExpr::Bin(
+            BinOp::Div,
+            Box::new(CExpr::Slot(0)),
+            Box::new(CExpr::Slot(1)),
+        );
+        assert_eq!(div.eval(&[7, 0]), 0);
+        assert_eq!(div.eval(&[i64::MIN, -1]), 0);
+        assert_eq!(div.eval(&[7, 2]), 3);
+        assert_eq!(CExpr::SlotPlus(0, 1).eval(&[i64::MAX]), i64::MIN);
+        let and = CExpr::Bin(BinOp::And, Box::new(CExpr::Const(0)), Box::new(div));
+        assert_eq!(and.eval(&[1, 0]), 0);
+    }
+
+    #[test]
+    fn patterns_match_by_position_with_wildcards() {
+        assert!(matches(&[Some(0), None], &[0, 5]));
+        assert!(!matches(&[Some(0), None], &[1, 5]));
+        assert!(!matches(&[Some(0)], &[0, 5]));
+    }
+}
