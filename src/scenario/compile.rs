@@ -100,14 +100,16 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         .collect();
 
     // Total threads first: `threads` in expressions means all of them.
+    // (threads, iterations, where the thread count was written) per group.
     let mut sizes = Vec::new();
     for g in &file.group {
-        let threads = match &g.threads {
-            Some(t) if *t.get_ref() == 0 => {
+        let (threads, at) = match (&g.threads, &file.threads) {
+            (Some(t), _) if *t.get_ref() == 0 => {
                 return problem(t.span().start, "threads must be at least 1");
             }
-            Some(t) => *t.get_ref(),
-            None => threads_default,
+            (Some(t), _) => (*t.get_ref(), t.span().start),
+            (None, Some(t)) => (threads_default, t.span().start),
+            (None, None) => (threads_default, g.name.span().start),
         };
         let iters = match &g.iterations {
             Some(i) if *i.get_ref() == 0 => {
@@ -116,15 +118,16 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
             Some(i) => *i.get_ref(),
             None => iterations,
         };
-        sizes.push((threads, iters));
+        sizes.push((threads, iters, at));
     }
     let total: u64 = sizes
         .iter()
         .map(|s| s.0)
         .fold(0u64, |a, b| a.saturating_add(b));
     if total > MAX_THREADS {
+        let largest = sizes.iter().max_by_key(|s| s.0).map_or(0, |s| s.2);
         return problem(
-            file.group[0].name.span().start,
+            largest,
             format!("the groups run {total} threads in all, above the limit of {MAX_THREADS}"),
         );
     }
@@ -135,7 +138,7 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
 
     let mut groups: Vec<GroupProgram> = Vec::new();
     let mut uses_jitter = false;
-    for (g, &(threads, iters)) in file.group.iter().zip(&sizes) {
+    for (g, &(threads, iters, _)) in file.group.iter().zip(&sizes) {
         if groups.iter().any(|other| other.name == *g.name.get_ref()) {
             return problem(
                 g.name.span().start,

@@ -1,0 +1,474 @@
+//! `racedemo scenario`: the library, name resolution, the fixed variants, and bad files.
+//! Tests that need a race to show live in tests/races.rs, which runs alone.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn racedemo(args: &str) -> Command {
+    let mut cmd = cargo_bin_cmd!("racedemo");
+    cmd.args(args.split_whitespace())
+        .env_remove("RACEDEMO_SCENARIOS");
+    cmd
+}
+
+fn json(cmd: &mut Command, status: i32) -> Value {
+    let out = cmd
+        .arg("--format")
+        .arg("json")
+        .assert()
+        .code(status)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("stdout is one JSON document")
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not a whole number: {v}"))
+}
+
+const LIBRARY: [&str; 19] = [
+    "article-locked",
+    "article-racy",
+    "bank-locked",
+    "bank-racy",
+    "counter-atomic",
+    "counter-mutex",
+    "counter-racy",
+    "deadlock-ordered",
+    "deadlock-racy",
+    "lazy-init-once",
+    "lazy-init-racy",
+    "lock-too-small",
+    "message-passing-relaxed",
+    "message-passing-release-acquire",
+    "store-buffering-relaxed",
+    "store-buffering-seqcst",
+    "tickets-cas",
+    "tickets-locked",
+    "tickets-racy",
+];
+
+#[test]
+fn an_installed_binary_lists_its_built_in_library_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = racedemo("scenario list")
+        .current_dir(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for name in LIBRARY {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"));
+        assert!(line.ends_with(&format!("built-in:{name}.toml")), "{line}");
+    }
+    assert_eq!(text.lines().count(), LIBRARY.len() + 1, "{text}");
+}
+
+#[test]
+fn local_scenarios_come_before_the_environment_and_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("scenarios");
+    let env = dir.path().join("env");
+    fs::create_dir_all(&local).unwrap();
+    fs::create_dir_all(&env).unwrap();
+    let text = fs::read_to_string("scenarios/counter-atomic.toml").unwrap();
+    fs::write(
+        local.join("counter-atomic.toml"),
+        text.replace("summary = \"", "summary = \"LOCAL "),
+    )
+    .unwrap();
+    fs::write(
+        env.join("counter-atomic.toml"),
+        text.replace("summary = \"", "summary = \"ENV "),
+    )
+    .unwrap();
+    fs::write(
+        env.join("only-in-env.toml"),
+        text.replace("summary = \"", "summary = \"ENV ONLY "),
+    )
+    .unwrap();
+
+    let listing = racedemo("scenario list")
+        .current_dir(dir.path())
+        .env("RACEDEMO_SCENARIOS", &env)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listing = String::from_utf8(listing).unwrap();
+    assert!(
+        listing.lines().any(|l| l.starts_with("counter-atomic")
+            && l.contains("LOCAL ")
+            && l.ends_with("scenarios/counter-atomic.toml")),
+        "{listing}"
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("only-in-env") && l.contains("ENV ONLY")),
+        "{listing}"
+    );
+
+    let report = json(
+        racedemo("scenario run only-in-env --trials 2 --iterations 10")
+            .current_dir(dir.path())
+            .env("RACEDEMO_SCENARIOS", &env),
+        0,
+    );
+    assert!(
+        report["scenario"]["origin"]
+            .as_str()
+            .unwrap()
+            .ends_with("only-in-env.toml")
+    );
+}
+
+#[test]
+fn a_path_works_as_well_as_a_name() {
+    let report = json(
+        &mut racedemo("scenario run ./scenarios/tickets-cas.toml --trials 20"),
+        0,
+    );
+    assert_eq!(report["scenario"]["name"], "tickets-cas");
+    assert_eq!(report["scenario"]["origin"], "./scenarios/tickets-cas.toml");
+}
+
+#[test]
+fn show_prints_the_explanation_and_the_program() {
+    racedemo("scenario show tickets-racy")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("tickets-racy — Ticket sale, check-then-act\n"))
+        .stdout(predicate::str::contains("Between the check (seats > 0) and the act"))
+        .stdout(predicate::str::contains("group buyer: 4 thread(s) x 5 iteration(s)\n    s = load seats\n    if s > 0\n        yield\n"))
+        .stdout(predicate::str::contains("    invariant: sold <= 10\n"))
+        .stdout(predicate::str::contains("expect: race\n"));
+}
+
+/// The fixed variants never show a forbidden outcome, however the threads interleave.
+#[test]
+fn fixed_variants_never_break_their_invariant() {
+    for (name, trials) in [
+        ("article-locked", 500),
+        ("counter-mutex", 10),
+        ("counter-atomic", 10),
+        ("bank-locked", 20),
+        ("tickets-locked", 100),
+        ("tickets-cas", 100),
+        ("lazy-init-once", 100),
+        ("store-buffering-seqcst", 2000),
+        ("message-passing-release-acquire", 2000),
+        ("deadlock-ordered", 10),
+    ] {
+        let report = json(
+            &mut racedemo(&format!("scenario run {name} --trials {trials}")),
+            0,
+        );
+        let s = &report["summary"];
+        assert_eq!(u(&s["trials"]), trials, "{name}");
+        assert_eq!(u(&s["forbidden"]), 0, "{name}: {s}");
+        assert_eq!(u(&s["deadlocks"]), 0, "{name}: {s}");
+        assert_eq!(report["expect"], "correct", "{name}");
+        let counted: u64 = report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| u(&o["count"]))
+            .sum();
+        assert_eq!(
+            counted, trials,
+            "{name}: outcome counts add up to the trials"
+        );
+    }
+}
+
+#[test]
+fn the_article_example_with_its_lock_always_ends_at_zero() {
+    let report = json(&mut racedemo("scenario run article-locked --trials 300"), 0);
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0]["outcome"], "shared_variable=0");
+    assert_eq!(u(&outcomes[0]["count"]), 300);
+}
+
+#[test]
+fn message_passing_relaxed_reports_its_weak_outcome_honestly_without_failing() {
+    let report = json(
+        &mut racedemo("scenario run message-passing-relaxed --trials 500"),
+        0,
+    );
+    let seen = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["outcome"] == "reader.f=1, reader.d=0");
+    let unobserved = &report["unobserved"];
+    if seen {
+        assert_eq!(unobserved.as_array().unwrap().len(), 0);
+    } else {
+        assert_eq!(unobserved[0]["pattern"], "reader.f=1, reader.d=0");
+        assert_eq!(unobserved[0]["grade"], "interesting");
+        assert_eq!(
+            unobserved[0]["note"],
+            "allowed, not observed on this machine"
+        );
+    }
+    assert_eq!(report["expect_met"], true);
+}
+
+#[test]
+fn the_deadlocking_scenario_never_hangs_and_counts_deadlocks() {
+    // Two threads, opposite lock orders, a yield between: the watchdog ends every wait.
+    let report = json(&mut racedemo("scenario run deadlock-racy --trials 3"), 0);
+    let s = &report["summary"];
+    assert_eq!(u(&s["trials"]), 3);
+    assert_eq!(u(&s["deadlocks"]) + u(&s["acceptable"]), 3, "{s}");
+    for o in report["outcomes"].as_array().unwrap() {
+        if o["outcome"] == "deadlock" {
+            assert_eq!(o["grade"], "forbidden");
+        }
+    }
+}
+
+#[test]
+fn expect_overrides_the_files_expectation() {
+    racedemo("scenario run tickets-locked --trials 5 --expect race")
+        .assert()
+        .code(1)
+        .stderr("error: expectation failed: tickets-locked was expected to race, but none of 5 trials showed the race\n");
+}
+
+#[test]
+fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
+    fs::write(
+        dir.path().join("claims-correct.toml"),
+        text.replace("expect = \"race\"", "expect = \"correct\""),
+    )
+    .unwrap();
+    let out = racedemo(&format!(
+        "scenario check {} --trials 2",
+        dir.path().display()
+    ))
+    .assert()
+    .code(1)
+    .get_output()
+    .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "FAIL  claims-correct  expect correct  forbidden outcome in 2 of 2 trials"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("error: expectation failed: claims-correct was expected to be correct")
+    );
+}
+
+#[test]
+fn overrides_change_the_threads_and_iterations_of_groups_that_do_not_fix_their_own() {
+    let report = json(
+        &mut racedemo("scenario run counter-atomic --threads 3 --iterations 7 --trials 2"),
+        0,
+    );
+    assert_eq!(u(&report["scenario"]["threads"]), 3);
+    assert_eq!(report["outcomes"][0]["outcome"], "counter=21");
+    // The article's groups fix one thread each.
+    let report = json(
+        &mut racedemo("scenario run article-locked --threads 9 --trials 2"),
+        0,
+    );
+    assert_eq!(u(&report["scenario"]["threads"]), 2);
+}
+
+const HEAD: &str =
+    "name = \"b\"\nsummary = \"b\"\nexplanation = \"b\"\nlocks = [\"m\"]\n\n[shared]\nx = 0\n\n";
+
+fn group(ops: &str) -> String {
+    format!("{HEAD}[[group]]\nname = \"g\"\nthreads = 1\nops = [{ops}]\n\n[check]\n")
+}
+
+/// Every bad file gives status 2 and one line naming file:line:column and the problem.
+#[test]
+fn bad_scenario_files_name_the_file_line_and_column() {
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "malformed",
+            "name = \"b\"\nsummary = \n".into(),
+            "2:11",
+            "string values must be quoted",
+        ),
+        ("unknown-op", group("\"frob x\""), "12:9", "expected an op"),
+        (
+            "undefined-variable",
+            group("\"r = load y\""),
+            "12:18",
+            "unknown shared variable 'y' (known: x)",
+        ),
+        (
+            "undefined-lock",
+            group("\"lock q\", \"unlock q\""),
+            "12:14",
+            "unknown lock 'q' (known: m)",
+        ),
+        (
+            "unlock-not-held",
+            group("\"r = load x\", \"unlock m\""),
+            "12:30",
+            "unlock of 'm', which this thread does not hold",
+        ),
+        (
+            "lock-held-at-end",
+            group("\"lock m\""),
+            "12:14",
+            "lock 'm' is still held after the last op",
+        ),
+        (
+            "bad-guard",
+            group("\"r = load x\", \"if r >\", \"end\""),
+            "12:29",
+            "expected a value",
+        ),
+        (
+            "if-without-end",
+            group("\"r = load x\", \"if r > 0\""),
+            "12:23",
+            "this 'if' has no 'end'",
+        ),
+        (
+            "unread-register",
+            group("\"store x = q + 1\""),
+            "12:19",
+            "unknown register 'q'",
+        ),
+        (
+            "bad-ordering",
+            group("\"r = load.release x\""),
+            "12:18",
+            "'load' cannot be release",
+        ),
+        (
+            "zero-threads",
+            format!(
+                "{HEAD}[[group]]\nname = \"g\"\nthreads = 0\nops = [\"r = load x\"]\n[check]\n"
+            ),
+            "11:11",
+            "threads must be at least 1",
+        ),
+        (
+            "millions-of-threads",
+            format!(
+                "{HEAD}[[group]]\nname = \"g\"\nthreads = 5000000\nops = [\"r = load x\"]\n[check]\n"
+            ),
+            "11:11",
+            "above the limit of 1024",
+        ),
+        (
+            "unknown-field",
+            format!("{HEAD}[[group]]\nname = \"g\"\nopz = [\"r = load x\"]\n[check]\n"),
+            "11:1",
+            "unknown field `opz`",
+        ),
+        (
+            "bad-invariant",
+            format!("{}invariant = \"x == \"\n", group("\"r = load x\"")),
+            "15:19",
+            "expected a value",
+        ),
+        (
+            "unknown-in-invariant",
+            format!("{}invariant = \"x == zz\"\n", group("\"r = load x\"")),
+            "15:19",
+            "unknown shared variable 'zz'",
+        ),
+        (
+            "pattern-that-cannot-match",
+            format!(
+                "{}outcome = [\"x\", \"g.r\"]\n[[check.grade]]\nmatch = \"1\"\ngrade = \"forbidden\"\n",
+                group("\"r = load x\"")
+            ),
+            "17:10",
+            "can never match",
+        ),
+        (
+            "bad-grade",
+            format!(
+                "{}[[check.grade]]\nmatch = \"1\"\ngrade = \"awful\"\n",
+                group("\"r = load x\"")
+            ),
+            "17:9",
+            "unknown grade 'awful'",
+        ),
+        (
+            "no-groups",
+            format!("{HEAD}[check]\n"),
+            "1:1",
+            "at least one [[group]]",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, position, message) in cases {
+        let path = dir.path().join(format!("{name}.toml"));
+        fs::write(&path, text).unwrap();
+        let out = racedemo(&format!("scenario run {}", path.display()))
+            .assert()
+            .code(2)
+            .stdout("")
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let prefix = format!("error: {}:{position}", path.display());
+        assert!(
+            stderr.starts_with(&prefix),
+            "{name}: wanted {prefix}, got {stderr}"
+        );
+        assert!(stderr.contains(message), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
+
+#[test]
+fn unknown_scenario_names_list_the_known_ones() {
+    racedemo("scenario run no-such-race")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "error: unknown scenario 'no-such-race': known scenarios are article-locked, ",
+        ));
+}
+
+#[test]
+fn a_missing_or_binary_file_is_bad_input_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("binary.toml");
+    fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
+    for (path, message) in [
+        (binary.as_path(), "not UTF-8 text"),
+        (Path::new("./nope.toml"), "no such file"),
+    ] {
+        racedemo(&format!("scenario run {}", path.display()))
+            .assert()
+            .code(2)
+            .stderr(format!("error: {}: {message}\n", path.display()));
+    }
+}
