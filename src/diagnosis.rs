@@ -164,14 +164,15 @@ pub fn scenario_notes(
     notes
 }
 
-/// A share as a whole percentage, or with one decimal below 10% where the digit matters.
+/// A share as a percentage: whole from 10% up, two significant digits below (3.4%, 0.30%,
+/// 0.015%), so that small rates are never shown as 0.0%.
 pub fn percent(share: f64) -> String {
     let p = share * 100.0;
-    if p > 0.0 && p < 10.0 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.0}%")
+    if p == 0.0 || p >= 10.0 {
+        return format!("{p:.0}%");
     }
+    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
+    format!("{p:.decimals$}%")
 }
 
 #[cfg(test)]
@@ -250,6 +251,9 @@ mod tests {
     #[test]
     fn percentages_keep_a_decimal_only_when_small() {
         assert_eq!(percent(0.034), "3.4%");
+        assert_eq!(percent(0.0031), "0.31%");
+        assert_eq!(percent(0.00015), "0.015%");
+        assert_eq!(percent(0.099), "9.9%");
         assert_eq!(percent(0.97), "97%");
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(1.0), "100%");

@@ -1,0 +1,154 @@
+//! Per-increment cost of racedemo's strategies and of the scenario interpreter, each beside a
+//! minimal hand-written loop doing the same operation, measured in the same run and printed as
+//! ratios. `cargo bench` runs it; no test asserts a time.
+
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use racedemo::counter::{CounterSpec, CounterWorkload};
+use racedemo::harness::{self, Plan, StartMode, Workload};
+use racedemo::scenario::{Overrides, Scenario, library};
+use racedemo::strategy::{Atomic, Locked, Racy};
+use racedemo::window::WindowSpec;
+
+const THREADS: usize = 2;
+const ITERATIONS: u64 = 1_000_000;
+const TRIALS: u64 = 31;
+
+fn main() {
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    let plan = Plan {
+        trials: TRIALS,
+        start: StartMode::Barrier,
+        seed: 1,
+        cpus,
+    };
+    let spec = CounterSpec {
+        threads: THREADS,
+        iterations: ITERATIONS,
+        window: WindowSpec::default(),
+    };
+    println!(
+        "racedemo throughput: {THREADS} threads x {ITERATIONS} increments, median of {TRIALS} trials, {cpus} logical CPUs"
+    );
+    println!(
+        "{:<34} {:>12} {:>12} {:>8}",
+        "", "racedemo", "minimal", "ratio"
+    );
+
+    let unsafe_ns = row(
+        "unsafe (load, store)",
+        harnessed(&CounterWorkload::<Racy>::new(spec), &plan),
+        minimal(racy_loop),
+    );
+    row(
+        "locked (std Mutex)",
+        harnessed(&CounterWorkload::<Locked>::new(spec), &plan),
+        minimal(mutex_loop),
+    );
+    row(
+        "atomic (fetch_add)",
+        harnessed(&CounterWorkload::<Atomic>::new(spec), &plan),
+        minimal(fetch_add_loop),
+    );
+
+    let scenario = Scenario::load(library::find("counter-racy").expect("built in")).expect("valid");
+    let program = scenario
+        .compile(Overrides {
+            threads: Some(THREADS as u64),
+            iterations: Some(ITERATIONS),
+        })
+        .expect("compiles");
+    let interpreted = harnessed(&program, &plan);
+    println!(
+        "{:<34} {:>9.2} ns {:>9.2} ns {:>7.2}x  (scenario over built-in unsafe)",
+        "scenario counter-racy",
+        interpreted,
+        unsafe_ns,
+        interpreted / unsafe_ns
+    );
+}
+
+fn row(name: &str, ours: f64, minimal: f64) -> f64 {
+    println!(
+        "{name:<34} {ours:>9.2} ns {minimal:>9.2} ns {:>7.2}x",
+        ours / minimal
+    );
+    ours
+}
+
+/// Median wall-clock ns per increment of a workload run through racedemo's harness.
+fn harnessed<W: Workload>(workload: &W, plan: &Plan) -> f64 {
+    let mut per_op = Vec::new();
+    harness::run(workload, plan, |trial| {
+        per_op.push(trial.elapsed_ns() as f64 / (THREADS as u64 * ITERATIONS) as f64)
+    })
+    .expect("threads start");
+    median(per_op)
+}
+
+/// Median ns per increment of `body` run by THREADS threads released together by a spin barrier.
+fn minimal<C: Default + Sync>(body: fn(&C, u64)) -> f64 {
+    let mut per_op = Vec::new();
+    for _ in 0..TRIALS {
+        let counter = C::default();
+        let arrived = AtomicUsize::new(0);
+        let go = AtomicBool::new(false);
+        let spans: Vec<(Instant, Instant)> = thread::scope(|s| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    s.spawn(|| {
+                        arrived.fetch_add(1, Ordering::AcqRel);
+                        while !go.load(Ordering::Acquire) {
+                            std::hint::spin_loop();
+                        }
+                        let start = Instant::now();
+                        body(&counter, ITERATIONS);
+                        (start, Instant::now())
+                    })
+                })
+                .collect();
+            while arrived.load(Ordering::Acquire) < THREADS {
+                std::hint::spin_loop();
+            }
+            go.store(true, Ordering::Release);
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let first = spans.iter().map(|s| s.0).min().unwrap();
+        let last = spans.iter().map(|s| s.1).max().unwrap();
+        per_op.push(
+            last.duration_since(first).as_nanos() as f64 / (THREADS as u64 * ITERATIONS) as f64,
+        );
+    }
+    median(per_op)
+}
+
+#[inline(never)]
+fn racy_loop(c: &AtomicU64, n: u64) {
+    for _ in 0..n {
+        let v = c.load(Ordering::Relaxed);
+        c.store(black_box(v) + 1, Ordering::Relaxed);
+    }
+}
+
+#[inline(never)]
+fn mutex_loop(c: &Mutex<u64>, n: u64) {
+    for _ in 0..n {
+        *c.lock().unwrap() += 1;
+    }
+}
+
+#[inline(never)]
+fn fetch_add_loop(c: &AtomicU64, n: u64) {
+    for _ in 0..n {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
