@@ -66,7 +66,8 @@ fn one_line(rendered: &str) -> String {
         .filter(|l| !l.is_empty())
         .map(|l| match l.strip_prefix("error: ") {
             Some(message) => message.to_string(),
-            None => format!("({l})"),
+            None if l.starts_with("tip:") => format!("({l})"),
+            None => l.to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -78,6 +79,11 @@ mod tests {
 
     #[test]
     fn clap_errors_fold_into_one_line() {
+        let missing = "error: the following required arguments were not provided:\n  <SCENARIO>\n\nUsage: racedemo scenario run <SCENARIO>\n";
+        assert_eq!(
+            one_line(missing),
+            "the following required arguments were not provided: <SCENARIO>"
+        );
         let rendered = "error: unrecognized subcommand 'unsaf'\n\n  tip: a similar subcommand exists: 'unsafe'\n\nUsage: racedemo <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
             one_line(rendered),
