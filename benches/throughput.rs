@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use racedemo::counter::{CounterSpec, CounterWorkload};
 use racedemo::harness::{self, Plan, StartMode, Workload};
-use racedemo::scenario::{Overrides, Scenario, library};
+use racedemo::scenario::{Grade, Overrides, Scenario, library};
 use racedemo::strategy::{Atomic, Locked, Racy};
 use racedemo::window::WindowSpec;
 
@@ -22,6 +22,7 @@ fn main() {
     let cpus = thread::available_parallelism().map_or(1, |n| n.get());
     let plan = Plan {
         trials: TRIALS,
+        duration: None,
         start: StartMode::Barrier,
         seed: 1,
         cpus,
@@ -70,6 +71,70 @@ fn main() {
         unsafe_ns,
         interpreted / unsafe_ns
     );
+
+    // Tiny trials: 2 threads x 1 increment, as many trials as possible.
+    let tiny_plan = Plan {
+        trials: TINY_TRIALS,
+        ..plan
+    };
+    let tiny = CounterSpec {
+        iterations: 1,
+        ..spec
+    };
+    println!();
+    println!("tiny trials: {THREADS} threads x 1 increment, {TINY_TRIALS} trials");
+    println!(
+        "{:<34} {:>14} {:>14} {:>10}",
+        "", "trials/s", "differing/s", "differing"
+    );
+    tiny_row("unsafe", &CounterWorkload::<Racy>::new(tiny), &tiny_plan, 2);
+    tiny_row(
+        "locked",
+        &CounterWorkload::<Locked>::new(tiny),
+        &tiny_plan,
+        2,
+    );
+    tiny_row(
+        "atomic",
+        &CounterWorkload::<Atomic>::new(tiny),
+        &tiny_plan,
+        2,
+    );
+    let program = scenario
+        .compile(Overrides {
+            threads: Some(THREADS as u64),
+            iterations: Some(1),
+        })
+        .expect("compiles");
+    let (mut trials, mut differing) = (0u64, 0u64);
+    let info = harness::run(&program, &tiny_plan, |t| {
+        trials += 1;
+        differing += u64::from(program.grade(&t.outcome) != Grade::Acceptable);
+    })
+    .expect("threads start");
+    print_tiny("scenario counter-racy", trials, differing, info.wall_ns);
+}
+
+const TINY_TRIALS: u64 = 4_000_000;
+
+fn tiny_row<W: Workload<Outcome = u64>>(name: &str, workload: &W, plan: &Plan, expected: u64) {
+    let (mut trials, mut differing) = (0u64, 0u64);
+    let info = harness::run(workload, plan, |t| {
+        trials += 1;
+        differing += u64::from(t.outcome != expected);
+    })
+    .expect("threads start");
+    print_tiny(name, trials, differing, info.wall_ns);
+}
+
+fn print_tiny(name: &str, trials: u64, differing: u64, wall_ns: u64) {
+    let per_s = |n: u64| n as f64 * 1e9 / wall_ns as f64;
+    println!(
+        "{name:<34} {:>12.2} M {:>12.2} M {:>9.1}%",
+        per_s(trials) / 1e6,
+        per_s(differing) / 1e6,
+        100.0 * differing as f64 / trials as f64
+    );
 }
 
 fn row(name: &str, ours: f64, minimal: f64) -> f64 {
@@ -84,7 +149,7 @@ fn row(name: &str, ours: f64, minimal: f64) -> f64 {
 fn harnessed<W: Workload>(workload: &W, plan: &Plan) -> f64 {
     let mut per_op = Vec::new();
     harness::run(workload, plan, |trial| {
-        per_op.push(trial.elapsed_ns() as f64 / (THREADS as u64 * ITERATIONS) as f64)
+        per_op.push(trial.elapsed_ns as f64 / (THREADS as u64 * ITERATIONS) as f64)
     })
     .expect("threads start");
     median(per_op)

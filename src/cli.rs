@@ -118,9 +118,13 @@ pub struct ScenarioArgs {
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
 
-    /// Trials to run [default: the file's, or 100]
+    /// Trials to run [default: the file's, or 100, or as many as --duration allows]
     #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub trials: Option<u64>,
+
+    /// Run trials until this much time has passed (10s, 500ms, 2m) instead of a fixed number
+    #[arg(short, long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
 
     /// How threads start: together at a barrier, or one by one as spawned
     #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
@@ -173,9 +177,13 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "N", default_value = "1000000", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: u64,
 
-    /// Trials to run, each on a fresh counter
-    #[arg(short = 'n', long, value_name = "N", default_value = "20", value_parser = parse_count, allow_negative_numbers = true)]
-    pub trials: u64,
+    /// Trials to run, each on a fresh counter [default: 20, or as many as --duration allows]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub trials: Option<u64>,
+
+    /// Run trials until this much time has passed (10s, 500ms, 2m) instead of a fixed number
+    #[arg(short, long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
 
     /// How threads start: together at a barrier, or one by one as spawned (as the article does)
     #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
@@ -244,6 +252,11 @@ fn parse_count(text: &str) -> Result<u64, String> {
     digits
         .parse()
         .map_err(|_| format!("too large (the limit is {})", u64::MAX))
+}
+
+/// A span of time such as `10s`, `500ms` or `1m 30s`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write a time like 10s, 500ms or 2m)"))
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@ use crate::harness::{ThreadCtx, Workload};
 use crate::strategy::Strategy;
 use crate::window::{Closed, Window, WindowSpec};
 
+/// Up to this many increments per thread a trial is tiny: it runs in lockstep batches.
+pub const TINY_ITERATIONS: u64 = 64;
+
 /// The counter workload's shape, whatever the strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CounterSpec {
@@ -61,6 +64,10 @@ impl<S: Strategy> Workload for CounterWorkload<S> {
 
     fn outcome(&self, counter: S::Counter) -> u64 {
         S::value(&counter)
+    }
+
+    fn is_tiny(&self) -> bool {
+        self.spec.iterations <= TINY_ITERATIONS && !self.spec.window.yield_now
     }
 }
 

@@ -2,6 +2,7 @@
 //! once, and turns into a one-line [`Error::Input`] that names the flag.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use crate::cli::{
     ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
@@ -123,21 +124,42 @@ fn scenario_plan(
         .iterations
         .map(|i| at_least_one("--iterations", i))
         .transpose()?;
-    let trials = args
-        .trials
-        .map(|t| at_least_one("--trials", t))
-        .transpose()?;
+    let (trials, duration) =
+        trials_and_duration(args.trials, args.duration, scenario.default_trials())?;
     let program = scenario.compile(Overrides {
         threads,
         iterations,
     })?;
     let plan = Plan {
-        trials: trials.unwrap_or(scenario.default_trials()),
+        trials,
+        duration,
         start: args.start,
         seed: seed_or_random(args.seed),
         cpus: env.logical_cpus,
     };
     Ok((program, plan))
+}
+
+/// Trials when neither --trials nor --duration is given.
+pub const DEFAULT_TRIALS: u64 = 20;
+/// The longest --duration: a day.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// With --duration, trials run until the time is spent (or --trials, if also given, are done).
+fn trials_and_duration(
+    trials: Option<u64>,
+    duration: Option<Duration>,
+    default: u64,
+) -> Result<(u64, Option<Duration>), Error> {
+    let trials = trials.map(|t| at_least_one("--trials", t)).transpose()?;
+    match duration {
+        Some(d) if d.is_zero() => Err(Error::input("--duration must be longer than 0s")),
+        Some(d) if d > MAX_DURATION => Err(Error::input(
+            "--duration is longer than a day; racedemo caps a run at 24h",
+        )),
+        Some(d) => Ok((trials.unwrap_or(u64::MAX), Some(d))),
+        None => Ok((trials.unwrap_or(default), None)),
+    }
 }
 
 /// Below 2^32 so that it is short to type and exact in every JSON reader.
@@ -219,7 +241,7 @@ impl RunOptions {
             )));
         }
         let iterations = at_least_one("--iterations", w.iterations)?;
-        let trials = at_least_one("--trials", w.trials)?;
+        let (trials, duration) = trials_and_duration(w.trials, w.duration, DEFAULT_TRIALS)?;
         if threads.checked_mul(iterations).is_none() {
             return Err(Error::input(format!(
                 "--threads {threads} x --iterations {iterations} overflows the 64-bit counter; \
@@ -250,6 +272,7 @@ impl RunOptions {
             },
             plan: Plan {
                 trials,
+                duration,
                 start: w.start,
                 seed: seed_or_random(w.seed),
                 cpus: env.logical_cpus,

@@ -113,6 +113,10 @@ pub struct Summary {
     pub overlap: Overlap,
     /// Total elapsed time of the trials' loops.
     pub elapsed_ns: u64,
+    /// Trials, and trials that differed, per second of the whole run (thread start-up and
+    /// bookkeeping included): how fast this run samples the race.
+    pub trials_per_second: f64,
+    pub differed_per_second: f64,
 }
 
 /// One trial as reported.
@@ -136,6 +140,7 @@ pub struct Timing {
     overlap_min: f64,
     correct_trials: u64,
     overlap_sum_correct: f64,
+    wall_ns: u64,
 }
 
 impl Default for Timing {
@@ -147,6 +152,7 @@ impl Default for Timing {
             overlap_min: 1.0,
             correct_trials: 0,
             overlap_sum_correct: 0.0,
+            wall_ns: 0,
         }
     }
 }
@@ -166,6 +172,16 @@ impl Timing {
 
     pub fn trials(&self) -> u64 {
         self.trials
+    }
+
+    /// The wall-clock time of the whole run, overheads included, for the rates per second.
+    pub fn set_wall_ns(&mut self, wall_ns: u64) {
+        self.wall_ns = wall_ns;
+    }
+
+    /// `count` events per second of the run's wall-clock time.
+    pub fn per_second(&self, count: u64) -> f64 {
+        ratio(count as f64 * 1e9, self.wall_ns as f64)
     }
 
     pub fn elapsed_ns(&self) -> u64 {
@@ -231,6 +247,10 @@ impl Tally {
         }
     }
 
+    pub fn set_wall_ns(&mut self, wall_ns: u64) {
+        self.timing.set_wall_ns(wall_ns);
+    }
+
     /// The first `detail_limit` trials, in order.
     pub fn rows(&self) -> &[TrialRow] {
         &self.rows
@@ -274,6 +294,8 @@ impl Tally {
             ns_per_op: self.timing.ns_per_op(self.expected),
             overlap: self.timing.overlap(),
             elapsed_ns: self.timing.elapsed_ns(),
+            trials_per_second: self.timing.per_second(n),
+            differed_per_second: self.timing.per_second(differed),
         }
     }
 

@@ -14,7 +14,7 @@ use crate::window::Window;
 /// A way of incrementing a shared counter.
 pub trait Strategy: 'static {
     /// The shared state one trial increments, fresh (zero) for every trial.
-    type Counter: Default + Sync;
+    type Counter: Default + Send + Sync;
 
     /// Which strategy this is, for reports.
     const KIND: StrategyKind;

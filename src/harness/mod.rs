@@ -1,17 +1,28 @@
-//! The harness: runs any [`Workload`] for a number of trials, each on fresh shared state,
-//! with its threads released together, and times every thread's loop.
+//! The harness: runs any [`Workload`] for a number of trials (or for a time), each on fresh
+//! shared state, with its threads released together, and times every thread's part.
 //!
 //! It knows nothing about counters, strategies or reports: a workload says what one thread
 //! does and what outcome a trial had; the caller decides what to keep of each trial.
+//!
+//! Two ways to run trials, chosen per run:
+//! - one by one (`single`): spawn the threads, hold them at the start gate, join them. Each
+//!   trial is timed exactly; the right way for trials of many increments.
+//! - in lockstep batches (`batch`): for tiny trials on no more threads than CPUs, where spawning
+//!   threads would cost a thousand times the trial. Long-lived workers run a batch of trials
+//!   over separate states, each thread starting trial j only once every other thread has
+//!   finished trial j - 1, so they hit each state at the same moment.
 
+mod batch;
 mod gate;
 
 use std::io;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gate::StartGate;
 pub use gate::StartMode;
+
+use crate::stats;
 
 /// What a thread is told about itself.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +36,7 @@ pub struct ThreadCtx {
 /// Something many threads do at once, many times over.
 pub trait Workload: Sync {
     /// What the threads share during one trial.
-    type State: Sync;
+    type State: Send + Sync;
     /// What a finished trial is judged on.
     type Outcome;
 
@@ -35,21 +46,29 @@ pub trait Workload: Sync {
     fn fresh(&self) -> Self::State;
     /// One thread's part of a trial; the harness times exactly this call.
     fn run_thread(&self, state: &Self::State, ctx: ThreadCtx);
-    /// The outcome of a trial, once every thread has joined.
+    /// The outcome of a trial, once every thread has finished its part.
     fn outcome(&self, state: Self::State) -> Self::Outcome;
+    /// Whether a trial is so short (a few operations, no yield, no lock) that running trials
+    /// in lockstep batches on long-lived threads shows it better and faster.
+    fn is_tiny(&self) -> bool {
+        false
+    }
 }
 
 /// How trials are run, whatever the workload.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
+    /// Trials to run; with `duration`, the most to run.
     pub trials: u64,
+    /// Run trials until this much time has passed (`--duration`).
+    pub duration: Option<Duration>,
     pub start: StartMode,
     pub seed: u64,
     /// Logical CPUs of the machine; more threads than this makes the start gate yield.
     pub cpus: usize,
 }
 
-/// When one thread was inside its loop, in nanoseconds from the trial's first start.
+/// When one thread was inside its part, in nanoseconds from the trial's first start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start_ns: u64,
@@ -60,31 +79,54 @@ pub struct Span {
 #[derive(Debug)]
 pub struct Trial<O> {
     pub outcome: O,
-    /// Every thread's loop, sorted by start.
-    pub spans: Vec<Span>,
+    /// From the first thread's start to the last thread's end. In a batch: the batch's span
+    /// over its trials.
+    pub elapsed_ns: u64,
+    /// The share of that time during which at least two threads ran (the batch's, in a batch).
+    pub overlap: f64,
 }
 
-impl<O> Trial<O> {
-    /// From the first thread's start to the last thread's end.
-    pub fn elapsed_ns(&self) -> u64 {
-        self.spans.iter().map(|s| s.end_ns).max().unwrap_or(0)
-    }
+/// How a run went, besides its trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Wall-clock time of the whole run, thread start-up and bookkeeping included.
+    pub wall_ns: u64,
+    /// Whether trials ran in lockstep batches on long-lived threads.
+    pub batched: bool,
 }
 
-/// Runs `plan.trials` trials of `workload`, handing each to `on_trial` as soon as it ends, so
-/// the caller's memory, not the harness's, decides what is kept.
+/// Runs the plan's trials of `workload`, handing each to `on_trial` as soon as it ends, so the
+/// caller's memory, not the harness's, decides what is kept.
 pub fn run<W: Workload>(
     workload: &W,
     plan: &Plan,
     mut on_trial: impl FnMut(Trial<W::Outcome>),
-) -> io::Result<()> {
-    for trial in 0..plan.trials {
-        on_trial(run_trial(workload, plan, trial)?);
+) -> io::Result<RunInfo> {
+    let started = Instant::now();
+    let batched = plan.start == StartMode::Barrier
+        && workload.is_tiny()
+        && workload.threads() > 1
+        && workload.threads() <= plan.cpus;
+    if batched {
+        batch::run(workload, plan, started, &mut on_trial)?;
+    } else {
+        let mut trial = 0;
+        while trial < plan.trials && !out_of_time(plan, started) {
+            on_trial(run_one(workload, plan, trial)?);
+            trial += 1;
+        }
     }
-    Ok(())
+    Ok(RunInfo {
+        wall_ns: nanos(started.elapsed()),
+        batched,
+    })
 }
 
-fn run_trial<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Trial<W::Outcome>> {
+fn out_of_time(plan: &Plan, started: Instant) -> bool {
+    plan.duration.is_some_and(|d| started.elapsed() >= d)
+}
+
+fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Trial<W::Outcome>> {
     let threads = workload.threads();
     let state = workload.fresh();
     let gate = StartGate::new(plan.start, threads, plan.cpus);
@@ -121,26 +163,30 @@ fn run_trial<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<T
             .collect::<Vec<_>>())
     })?;
     let times: Vec<(Instant, Instant)> = times.into_iter().flatten().collect();
+    let spans = spans_from(&times);
     Ok(Trial {
         outcome: workload.outcome(state),
-        spans: spans_from(&times),
+        elapsed_ns: spans.iter().map(|s| s.end_ns).max().unwrap_or(0),
+        overlap: stats::overlap(&spans),
     })
 }
 
+/// Each thread's (start, end) as spans from the earliest start.
 fn spans_from(times: &[(Instant, Instant)]) -> Vec<Span> {
     let Some(origin) = times.iter().map(|t| t.0).min() else {
         return Vec::new();
     };
-    let ns = |t: Instant| t.duration_since(origin).as_nanos().min(u64::MAX as u128) as u64;
-    let mut spans: Vec<Span> = times
+    times
         .iter()
         .map(|&(s, e)| Span {
-            start_ns: ns(s),
-            end_ns: ns(e),
+            start_ns: nanos(s.duration_since(origin)),
+            end_ns: nanos(e.duration_since(origin)),
         })
-        .collect();
-    spans.sort_by_key(|s| s.start_ns);
-    spans
+        .collect()
+}
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
 
 /// SplitMix64 of the run seed, trial and thread: every thread of every trial gets its own
@@ -160,13 +206,16 @@ mod tests {
     use crate::sync::{AtomicU64, Ordering};
 
     /// Each thread adds its index + 1 with fetch_add: the outcome is exact.
-    struct SumOfIndices(usize);
+    struct SumOfIndices {
+        threads: usize,
+        tiny: bool,
+    }
 
     impl Workload for SumOfIndices {
         type State = AtomicU64;
         type Outcome = u64;
         fn threads(&self) -> usize {
-            self.0
+            self.threads
         }
         fn fresh(&self) -> AtomicU64 {
             AtomicU64::new(0)
@@ -177,26 +226,87 @@ mod tests {
         fn outcome(&self, state: AtomicU64) -> u64 {
             state.into_inner()
         }
+        fn is_tiny(&self) -> bool {
+            self.tiny
+        }
+    }
+
+    fn plan(trials: u64, start: StartMode, cpus: usize) -> Plan {
+        Plan {
+            trials,
+            duration: None,
+            start,
+            seed: 1,
+            cpus,
+        }
     }
 
     #[test]
     fn every_trial_runs_every_thread_on_fresh_state() {
         for start in [StartMode::Barrier, StartMode::Naive] {
-            let plan = Plan {
-                trials: 7,
-                start,
-                seed: 1,
-                cpus: 2,
-            };
             let mut outcomes = Vec::new();
-            run(&SumOfIndices(5), &plan, |t| {
-                assert_eq!(t.spans.len(), 5);
-                assert!(t.spans.iter().all(|s| s.start_ns <= s.end_ns));
-                assert_eq!(t.spans[0].start_ns, 0);
-                outcomes.push(t.outcome);
-            })
+            let info = run(
+                &SumOfIndices {
+                    threads: 5,
+                    tiny: false,
+                },
+                &plan(7, start, 2),
+                |t| {
+                    assert!((0.0..=1.0).contains(&t.overlap));
+                    outcomes.push(t.outcome);
+                },
+            )
             .unwrap();
             assert_eq!(outcomes, vec![15; 7]);
+            assert!(!info.batched);
+        }
+    }
+
+    #[test]
+    fn tiny_trials_run_in_batches_and_every_one_is_counted() {
+        // More trials than one batch holds, and not a multiple of it.
+        let trials = batch::BATCH as u64 * 2 + 17;
+        let mut outcomes = Vec::new();
+        let info = run(
+            &SumOfIndices {
+                threads: 3,
+                tiny: true,
+            },
+            &plan(trials, StartMode::Barrier, 4),
+            |t| outcomes.push(t.outcome),
+        )
+        .unwrap();
+        assert!(info.batched);
+        assert_eq!(outcomes.len() as u64, trials);
+        assert!(outcomes.iter().all(|&o| o == 6));
+    }
+
+    #[test]
+    fn tiny_trials_with_more_threads_than_cpus_run_one_by_one() {
+        let mut n = 0;
+        let info = run(
+            &SumOfIndices {
+                threads: 3,
+                tiny: true,
+            },
+            &plan(5, StartMode::Barrier, 2),
+            |_| n += 1,
+        )
+        .unwrap();
+        assert!(!info.batched);
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn a_duration_ends_the_run_early() {
+        let mut p = plan(u64::MAX, StartMode::Barrier, 4);
+        p.duration = Some(Duration::from_millis(50));
+        for tiny in [false, true] {
+            let mut n = 0u64;
+            let info = run(&SumOfIndices { threads: 2, tiny }, &p, |_| n += 1).unwrap();
+            assert!(n > 0);
+            assert!(info.wall_ns >= 50_000_000, "{info:?}");
+            assert!(info.wall_ns < 5_000_000_000, "{info:?}");
         }
     }
 

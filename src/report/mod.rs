@@ -61,6 +61,20 @@ pub struct WorkloadInfo {
     #[serde(rename = "yield")]
     pub yield_now: bool,
     pub seed: u64,
+    /// The time budget, when the run had one (`--duration`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    pub trial_mode: TrialMode,
+}
+
+/// How the harness ran the trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrialMode {
+    /// Threads spawned for each trial and held at the start gate.
+    Single,
+    /// Tiny trials in lockstep batches on long-lived threads.
+    Batch,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,6 +165,8 @@ pub(crate) mod fixture {
                 jitter: false,
                 yield_now: false,
                 seed: 42,
+                duration_s: None,
+                trial_mode: TrialMode::Single,
             },
             results,
         }

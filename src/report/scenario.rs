@@ -39,6 +39,9 @@ pub struct ScenarioInfo {
     pub start: StartMode,
     pub seed: u64,
     pub groups: Vec<GroupInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    pub trial_mode: super::TrialMode,
     /// The names an outcome lists, in order.
     pub outcome: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +100,8 @@ pub struct ScenarioSummary {
     pub ns_per_op: f64,
     pub overlap: Overlap,
     pub elapsed_ns: u64,
+    pub trials_per_second: f64,
+    pub differed_per_second: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,42 +3,40 @@
 
 use std::io::Write;
 
-use indicatif::ProgressBar;
-
 use crate::counter::{CounterSpec, CounterWorkload};
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
-use crate::harness::{self, Plan};
+use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
-use crate::progress;
-use crate::report::{self, Machine, Report, SCHEMA, StrategyResult, WorkloadInfo};
-use crate::stats::{self, Tally};
+use crate::progress::Progress;
+use crate::report::{self, Machine, Report, SCHEMA, StrategyResult, TrialMode, WorkloadInfo};
+use crate::stats::Tally;
 use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
 
 /// Runs every strategy of `options` and writes the report to `out`; returns a message for each
 /// expectation that failed.
 pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let total = options
-        .plan
-        .trials
-        .saturating_mul(options.strategies.len() as u64);
-    let bar = progress::trials_bar(total, options.output.progress);
+    let plan = &options.plan;
+    let phases = options.strategies.len() as u64;
+    let mut progress = Progress::new(phases, plan.trials, plan.duration, options.output.progress);
     let mut results = Vec::with_capacity(options.strategies.len());
+    let mut batched = false;
     for &kind in &options.strategies {
-        bar.set_message(kind.name());
-        let tally = tally(kind, &options.spec, &options.plan, &bar)?;
+        progress.phase(kind.name());
+        let (tally, info) = tally(kind, &options.spec, plan, &mut progress)?;
+        batched |= info.batched;
         results.push(result(kind, &tally, options));
     }
     // Clear the bar before the results print, so it never interleaves with them.
-    bar.finish_and_clear();
+    progress.finish();
     add_slowdowns(&mut results);
 
     let report = Report {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
         machine: Machine::this(options.plan.cpus),
-        workload: workload_info(options),
+        workload: workload_info(options, &results, batched),
         results,
     };
     report::exporter(options.output.format, options.output.color)
@@ -59,31 +57,28 @@ fn tally(
     kind: StrategyKind,
     spec: &CounterSpec,
     plan: &Plan,
-    bar: &ProgressBar,
-) -> Result<Tally, Error> {
+    progress: &mut Progress,
+) -> Result<(Tally, RunInfo), Error> {
     match kind {
-        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, bar),
-        StrategyKind::Locked => tally_of::<Locked>(spec, plan, bar),
-        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, bar),
+        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, progress),
+        StrategyKind::Locked => tally_of::<Locked>(spec, plan, progress),
+        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, progress),
     }
 }
 
 fn tally_of<S: Strategy>(
     spec: &CounterSpec,
     plan: &Plan,
-    bar: &ProgressBar,
-) -> Result<Tally, Error> {
+    progress: &mut Progress,
+) -> Result<(Tally, RunInfo), Error> {
     let mut tally = Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT);
-    harness::run(&CounterWorkload::<S>::new(*spec), plan, |trial| {
-        tally.add(
-            trial.outcome,
-            trial.elapsed_ns(),
-            stats::overlap(&trial.spans),
-        );
-        bar.inc(1);
+    let info = harness::run(&CounterWorkload::<S>::new(*spec), plan, |trial| {
+        tally.add(trial.outcome, trial.elapsed_ns, trial.overlap);
+        progress.trial_done();
     })
     .map_err(Error::io("starting a worker thread"))?;
-    Ok(tally)
+    tally.set_wall_ns(info.wall_ns);
+    Ok((tally, info))
 }
 
 fn result(kind: StrategyKind, tally: &Tally, options: &RunOptions) -> StrategyResult {
@@ -125,12 +120,19 @@ fn add_slowdowns(results: &mut [StrategyResult]) {
     }
 }
 
-fn workload_info(options: &RunOptions) -> WorkloadInfo {
+fn workload_info(options: &RunOptions, results: &[StrategyResult], batched: bool) -> WorkloadInfo {
     let (spec, plan) = (&options.spec, &options.plan);
     WorkloadInfo {
+        // With --duration, what ran: the fewest trials any strategy completed.
+        trials: results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
+        duration_s: plan.duration.map(|d| d.as_secs_f64()),
+        trial_mode: if batched {
+            TrialMode::Batch
+        } else {
+            TrialMode::Single
+        },
         threads: spec.threads,
         iterations: spec.iterations,
-        trials: plan.trials,
         expected: spec.expected(),
         start: plan.start,
         window: spec.window.spin,

@@ -3,17 +3,15 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use indicatif::ProgressBar;
-
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::harness::{self, Plan};
 use crate::options::{CheckOptions, ScenarioOptions};
-use crate::progress;
+use crate::progress::Progress;
 use crate::report::{
     self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioInfo,
-    ScenarioReport, ScenarioSummary, Unobserved,
+    ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
 };
 use crate::scenario::program::matches;
 use crate::scenario::{Grade, Outcome, Program, Scenario, library};
@@ -56,16 +54,17 @@ pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
 }
 
 pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let bar = progress::trials_bar(options.plan.trials, options.output.progress);
-    bar.set_message(options.scenario.name.clone());
+    let plan = &options.plan;
+    let mut progress = Progress::new(1, plan.trials, plan.duration, options.output.progress);
+    progress.phase(&options.scenario.name);
     let report = run_one(
         &options.scenario,
         &options.program,
         &options.plan,
         options.expect,
-        &bar,
+        &mut progress,
     )?;
-    bar.finish_and_clear();
+    progress.finish();
     report::exporter(options.output.format, options.output.color)
         .scenario(&report, out)
         .and_then(|()| out.flush())
@@ -79,16 +78,19 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         .iter()
         .map(|(_, _, plan)| plan.trials)
         .fold(0u64, u64::saturating_add);
-    let bar = progress::trials_bar(total, options.output.progress);
+    let phases = options.scenarios.len() as u64;
+    let trials = total.checked_div(phases).unwrap_or(0);
+    let duration = options.scenarios.first().and_then(|s| s.2.duration);
+    let mut progress = Progress::new(phases, trials, duration, options.output.progress);
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for (scenario, program, plan) in &options.scenarios {
-        bar.set_message(scenario.name.clone());
-        let report = run_one(scenario, program, plan, scenario.expect(), &bar)?;
+        progress.phase(&scenario.name);
+        let report = run_one(scenario, program, plan, scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
         rows.push(check_row(&report));
     }
-    bar.finish_and_clear();
+    progress.finish();
     let failed = rows.iter().filter(|r| !r.expect_met).count() as u64;
     let report = CheckReport {
         schema: SCHEMA,
@@ -120,17 +122,18 @@ fn run_one(
     program: &Program,
     plan: &Plan,
     expect: Expect,
-    bar: &ProgressBar,
+    progress: &mut Progress,
 ) -> Result<ScenarioReport, Error> {
     let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
     let mut timing = Timing::default();
-    harness::run(program, plan, |trial| {
+    let info = harness::run(program, plan, |trial| {
         let quiet = program.grade(&trial.outcome) == Grade::Acceptable;
-        timing.add(trial.elapsed_ns(), stats::overlap(&trial.spans), quiet);
+        timing.add(trial.elapsed_ns, trial.overlap, quiet);
         *counts.entry(trial.outcome).or_insert(0) += 1;
-        bar.inc(1);
+        progress.trial_done();
     })
     .map_err(Error::io("starting a worker thread"))?;
+    timing.set_wall_ns(info.wall_ns);
 
     let trials = timing.trials();
     let mut outcomes: Vec<OutcomeRow> = counts
@@ -189,6 +192,8 @@ fn run_one(
         ns_per_op: timing.ns_per_op(program.iterations_per_trial()),
         overlap: timing.overlap(),
         elapsed_ns: timing.elapsed_ns(),
+        trials_per_second: timing.per_second(trials),
+        differed_per_second: timing.per_second(differed),
     };
     let unobserved: Vec<Unobserved> = program
         .rules
@@ -219,7 +224,13 @@ fn run_one(
             origin: scenario.origin.to_string(),
             threads: program.threads,
             iterations: program.iterations,
-            trials: plan.trials,
+            trials,
+            duration_s: plan.duration.map(|d| d.as_secs_f64()),
+            trial_mode: if info.batched {
+                TrialMode::Batch
+            } else {
+                TrialMode::Single
+            },
             start: plan.start,
             seed: plan.seed,
             groups: program

@@ -10,24 +10,18 @@ use rand::{RngExt, SeedableRng};
 
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
 use crate::harness::{ThreadCtx, Workload};
-use crate::sync::{AtomicBool, AtomicI64, Ordering, PoisonError, fence};
+use crate::sync::{AtomicBool, AtomicI64, CachePadded, Ordering, PoisonError, fence};
 use crate::window::busy_work;
 
-/// One shared variable on a cache line of its own, as the built-in counter effectively is:
-/// variables that share a line would also contend on it, which no source program asked for.
-#[repr(align(128))]
-struct Padded(AtomicI64);
-
-impl std::ops::Deref for Padded {
-    type Target = AtomicI64;
-    fn deref(&self) -> &AtomicI64 {
-        &self.0
-    }
-}
+/// Up to this many ops per thread, without locks or yields, a trial is tiny: it runs in
+/// lockstep batches.
+const TINY_OPS: u64 = 64;
 
 /// What one trial's threads share.
 pub struct State {
-    vars: Vec<Padded>,
+    /// Each on a cache line of its own, as the built-in counter effectively is: variables that
+    /// shared a line would also contend on it, which no source program asked for.
+    vars: Vec<CachePadded<AtomicI64>>,
     locks: Vec<AtomicBool>,
     /// Set by the first thread whose lock wait outlived the watchdog; the others then give up.
     stuck: AtomicBool,
@@ -48,7 +42,7 @@ impl Workload for Program {
             vars: self
                 .shared
                 .iter()
-                .map(|(_, v)| Padded(AtomicI64::new(*v)))
+                .map(|(_, v)| CachePadded::new(AtomicI64::new(*v)))
                 .collect(),
             locks: self.locks.iter().map(|_| AtomicBool::new(false)).collect(),
             stuck: AtomicBool::new(false),
@@ -91,6 +85,13 @@ impl Workload for Program {
         *state.registers[ctx.index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = thread.regs;
+    }
+
+    fn is_tiny(&self) -> bool {
+        self.groups.iter().all(|g| {
+            g.iterations.saturating_mul(g.ops.len() as u64) <= TINY_OPS
+                && !g.ops.iter().any(|op| matches!(op, Op::Lock(_) | Op::Yield))
+        })
     }
 
     fn outcome(&self, state: State) -> Outcome {

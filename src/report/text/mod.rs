@@ -6,7 +6,7 @@ use colored::Colorize;
 
 mod scenario;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult};
+use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult, TrialMode};
 use crate::diagnosis::percent;
 use crate::expect::Expect;
 use crate::stats::Summary;
@@ -33,7 +33,7 @@ impl Exporter for Text {
             writeln!(out)?;
             self.trials(result, report.workload.trials, out)?;
             writeln!(out)?;
-            self.summary(result, out)?;
+            self.summary(result, report.workload.trial_mode, out)?;
         } else {
             writeln!(out)?;
             self.comparison(report, out)?;
@@ -162,7 +162,12 @@ impl Text {
         Ok(())
     }
 
-    fn summary(&self, result: &StrategyResult, out: &mut dyn Write) -> io::Result<()> {
+    fn summary(
+        &self,
+        result: &StrategyResult,
+        trial_mode: TrialMode,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let s = &result.summary;
         writeln!(out, "{}", self.differed(s, &differed_line(s)))?;
         if s.differed > 0 {
@@ -182,6 +187,13 @@ impl Text {
             nanos(s.ns_per_op),
             percent(s.overlap.mean),
             percent(s.overlap.min),
+        )?;
+        writeln!(
+            out,
+            "{} trials/s, {} differing/s{}",
+            per_second(s.trials_per_second),
+            per_second(s.differed_per_second),
+            mode_note(trial_mode),
         )?;
         self.expectation(result, out)
     }
@@ -293,6 +305,25 @@ fn rate_line(
     }
 }
 
+/// A rate per second, scaled: "3.46 M", "12.3 k", "52.0".
+fn per_second(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.2} M", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1} k", rate / 1e3)
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+/// How the trials ran, when it is not the plain way.
+fn mode_note(mode: TrialMode) -> &'static str {
+    match mode {
+        TrialMode::Single => "",
+        TrialMode::Batch => " (tiny trials, run in lockstep batches on long-lived threads)",
+    }
+}
+
 /// 1234567 -> "1,234,567".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -361,6 +392,7 @@ trial            final             lost     elapsed  overlap
 differed from expected in 2 of 3 trials (67%; 95% CI 21%–94%)
 lost updates: min 0, median 500, max 800; mean 22% of expected
 distinct final values: 3 · 625 ns per increment · threads overlapped 90% of each trial (min 90%)
+0.0 trials/s, 0.0 differing/s
 ";
         assert_eq!(render(&report), expected);
     }

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Paint, Text, duration, rate_line, thousands};
+use super::{Paint, Text, duration, mode_note, per_second, rate_line, thousands};
 use crate::diagnosis::percent;
 use crate::report::{CheckReport, ScenarioReport};
 use crate::scenario::Grade;
@@ -126,6 +126,13 @@ impl Text {
             thousands(s.deadlocks),
             nanos_or_duration(s.ns_per_op),
             percent(s.overlap.mean),
+        )?;
+        writeln!(
+            out,
+            "{} trials/s, {} showing the race/s{}",
+            per_second(s.trials_per_second),
+            per_second(s.differed_per_second),
+            mode_note(info.trial_mode),
         )?;
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
         for note in &r.notes {

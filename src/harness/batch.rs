@@ -1,0 +1,201 @@
+//! Tiny trials in lockstep batches on long-lived threads.
+//!
+//! Spawning threads for a trial of one increment would cost a thousand times the trial, and
+//! running many trials per thread without synchronising each one lets the threads drift apart
+//! so that they never touch the same state at the same time (throughput that hides the race).
+//! Here every worker walks the same batch of fresh states in order, and starts trial j only
+//! once every other worker has finished trial j - 1: one cache-line handoff per trial keeps the
+//! threads on the same state at the same moment.
+
+use std::io;
+use std::thread;
+use std::time::Instant;
+
+use super::{Plan, ThreadCtx, Trial, Workload, out_of_time, spans_from, thread_seed};
+use crate::stats;
+use crate::sync::{
+    AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, PoisonError, RwLock,
+};
+
+/// Trials per batch: long enough to pay for waking the workers, short enough to keep the
+/// states (one per trial) small.
+pub const BATCH: usize = 16384;
+
+/// Spins before a waiting worker starts yielding: the other worker may have been preempted.
+const SPINS_BEFORE_YIELD: u32 = 1 << 12;
+
+pub fn run<W: Workload>(
+    workload: &W,
+    plan: &Plan,
+    started: Instant,
+    on_trial: &mut impl FnMut(Trial<W::Outcome>),
+) -> io::Result<()> {
+    let threads = workload.threads();
+    let shared = Shared::<W::State> {
+        states: RwLock::new(Vec::new()),
+        progress: (0..threads)
+            .map(|_| CachePadded::new(AtomicUsize::new(0)))
+            .collect(),
+        first_trial: AtomicU64::new(0),
+        finished: AtomicBool::new(false),
+        start: Rendezvous::new(threads + 1),
+        end: Rendezvous::new(threads + 1),
+        times: (0..threads).map(|_| Mutex::new(None)).collect(),
+    };
+    thread::scope(|scope| {
+        for index in 0..threads {
+            let shared = &shared;
+            let spawned = thread::Builder::new()
+                .name(format!("racedemo-{index}"))
+                .spawn_scoped(scope, move || shared.work(workload, plan, index));
+            if let Err(err) = spawned {
+                shared.start.abort();
+                shared.end.abort();
+                return Err(err);
+            }
+        }
+        let mut done = 0u64;
+        while done < plan.trials && !out_of_time(plan, started) {
+            let n = (plan.trials - done).min(BATCH as u64) as usize;
+            // Each state on lines of its own: a state sharing a line with the one before would be
+            // in the cache of whichever thread wrote last, which would then win every race.
+            *shared
+                .states
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) =
+                (0..n).map(|_| CachePadded::new(workload.fresh())).collect();
+            for p in &shared.progress {
+                p.store(0, Ordering::Relaxed);
+            }
+            shared.first_trial.store(done, Ordering::Relaxed);
+            // The rendezvous publishes the states and the reset progress to the workers.
+            shared.start.wait();
+            shared.end.wait();
+            let times: Vec<(Instant, Instant)> = shared
+                .times
+                .iter()
+                .filter_map(|t| t.lock().unwrap_or_else(PoisonError::into_inner).take())
+                .collect();
+            let spans = spans_from(&times);
+            let elapsed = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
+            let overlap = stats::overlap(&spans);
+            let states = std::mem::take(
+                &mut *shared
+                    .states
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+            for state in states {
+                on_trial(Trial {
+                    outcome: workload.outcome(state.into_inner()),
+                    elapsed_ns: elapsed / n as u64,
+                    overlap,
+                });
+            }
+            done += n as u64;
+        }
+        shared.finished.store(true, Ordering::Release);
+        shared.start.wait();
+        Ok(())
+    })
+}
+
+struct Shared<S> {
+    states: RwLock<Vec<CachePadded<S>>>,
+    /// How many trials of the batch each worker has finished.
+    progress: Vec<CachePadded<AtomicUsize>>,
+    first_trial: AtomicU64,
+    finished: AtomicBool,
+    start: Rendezvous,
+    end: Rendezvous,
+    times: Vec<Mutex<Option<(Instant, Instant)>>>,
+}
+
+impl<S: Send + Sync> Shared<S> {
+    fn work<W: Workload<State = S>>(&self, workload: &W, plan: &Plan, index: usize) {
+        loop {
+            if !self.start.wait() || self.finished.load(Ordering::Acquire) {
+                return;
+            }
+            {
+                let states = self.states.read().unwrap_or_else(PoisonError::into_inner);
+                let base = self.first_trial.load(Ordering::Relaxed);
+                let began = Instant::now();
+                for (j, state) in states.iter().enumerate() {
+                    self.wait_for_others(index, j);
+                    let ctx = ThreadCtx {
+                        index,
+                        seed: thread_seed(plan.seed, base + j as u64, index),
+                    };
+                    workload.run_thread(state, ctx);
+                    self.progress[index].store(j + 1, Ordering::Release);
+                }
+                *self.times[index]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((began, Instant::now()));
+            }
+            if !self.end.wait() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until every other worker has finished trial `j - 1`.
+    fn wait_for_others(&self, me: usize, j: usize) {
+        for (other, progress) in self.progress.iter().enumerate() {
+            if other == me {
+                continue;
+            }
+            let mut spins = 0u32;
+            while progress.load(Ordering::Acquire) < j {
+                if spins < SPINS_BEFORE_YIELD {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    thread::yield_now();
+                }
+            }
+        }
+    }
+}
+
+/// A reusable barrier that can be abandoned (std's cannot): once aborted, every wait returns
+/// false at once, so a failed thread spawn never leaves the others waiting forever.
+struct Rendezvous {
+    parties: usize,
+    state: Mutex<(usize, u64, bool)>,
+    changed: Condvar,
+}
+
+impl Rendezvous {
+    fn new(parties: usize) -> Self {
+        Rendezvous {
+            parties,
+            state: Mutex::new((0, 0, false)),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if s.2 {
+            return false;
+        }
+        let generation = s.1;
+        s.0 += 1;
+        if s.0 == self.parties {
+            *s = (0, generation + 1, false);
+            self.changed.notify_all();
+            return true;
+        }
+        while s.1 == generation && !s.2 {
+            s = self.changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        !s.2
+    }
+
+    fn abort(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).2 = true;
+        self.changed.notify_all();
+    }
+}
