@@ -19,6 +19,7 @@ pub fn notes(
     start: StartMode,
     cpus: usize,
     summary: &Summary,
+    batched: bool,
 ) -> Vec<String> {
     let mut notes = Vec::new();
     if !kind.is_racy() {
@@ -57,6 +58,7 @@ pub fn notes(
             overlap,
             &tries,
             words,
+            batched,
         ));
     }
     if start == StartMode::Naive {
@@ -78,7 +80,23 @@ fn quiet_trials(
     overlap: f64,
     tries: &[&str],
     [shown, none]: [&str; 2],
+    batched: bool,
 ) -> String {
+    if batched {
+        // A batch's overlap is the batch's, not the trial's: it cannot explain one trial.
+        let why = "these tiny trials ran in lockstep batches, where a race shows only when the \
+                   threads' accesses fall within the same few hundred nanoseconds";
+        let head = if differed == 0 {
+            format!("no trial {shown}, and that does not mean the code is safe: {why}")
+        } else {
+            format!(
+                "{} of {} trials {none}: {why}",
+                thousands(trials - differed),
+                thousands(trials)
+            )
+        };
+        return format!("{head}; try {}", tries.join(", "));
+    }
     let mut line = if differed == 0 {
         format!(
             "no trial {shown}, and that does not mean the code is safe: threads overlapped {} \
@@ -87,9 +105,10 @@ fn quiet_trials(
         )
     } else {
         format!(
-            "{} of {trials} trials {none}: in those the threads overlapped {} of the trial on \
+            "{} of {} trials {none}: in those the threads overlapped {} of the trial on \
              average",
-            trials - differed,
+            thousands(trials - differed),
+            thousands(trials),
             percent(overlap)
         )
     };
@@ -132,6 +151,7 @@ pub fn scenario_notes(
     expect: Expect,
     s: &ScenarioSummary,
     hardware_explains: bool,
+    batched: bool,
 ) -> Vec<String> {
     let mut notes = Vec::new();
     if s.deadlocks > 0 {
@@ -159,9 +179,23 @@ pub fn scenario_notes(
             overlap,
             &tries,
             ["showed the race", "showed nothing"],
+            batched,
         ));
     }
     notes
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A share as a percentage: whole from 10% up, two significant digits below (3.4%, 0.30%,
@@ -200,7 +234,14 @@ mod tests {
     #[test]
     fn a_race_that_did_not_show_is_explained_with_the_overlap() {
         let s = summary(20, &[20, 20], 0.03);
-        let notes = notes(StrategyKind::Unsafe, &spec(2), StartMode::Barrier, 2, &s);
+        let notes = notes(
+            StrategyKind::Unsafe,
+            &spec(2),
+            StartMode::Barrier,
+            2,
+            &s,
+            false,
+        );
         assert_eq!(notes.len(), 1);
         assert!(
             notes[0].starts_with("no trial lost an update"),
@@ -228,6 +269,7 @@ mod tests {
             StartMode::Barrier,
             2,
             &t.summary(),
+            false,
         );
         assert_eq!(notes.len(), 2);
         assert!(notes[1].starts_with("2 of 3 trials lost nothing: in those the threads overlapped 3.0% of the trial on average: this machine ran them mostly one at a time; try --yield"), "{}", notes[1]);
@@ -236,15 +278,50 @@ mod tests {
     #[test]
     fn a_race_that_showed_with_full_overlap_is_only_explained() {
         let s = summary(20, &[15, 12], 0.97);
-        let notes = notes(StrategyKind::Unsafe, &spec(2), StartMode::Barrier, 2, &s);
+        let notes = notes(
+            StrategyKind::Unsafe,
+            &spec(2),
+            StartMode::Barrier,
+            2,
+            &s,
+            false,
+        );
         assert_eq!(notes.len(), 1);
         assert!(notes[0].starts_with("what happened: two threads read the same value"));
     }
 
     #[test]
+    fn batched_trials_are_not_explained_by_a_batch_overlap() {
+        let s = summary(2, &[2, 1], 1.0);
+        let notes = notes(
+            StrategyKind::Unsafe,
+            &spec(2),
+            StartMode::Barrier,
+            2,
+            &s,
+            true,
+        );
+        assert!(
+            notes[1].starts_with(
+                "1 of 2 trials lost nothing: these tiny trials ran in lockstep batches"
+            ),
+            "{}",
+            notes[1]
+        );
+        assert!(!notes[1].contains("overlapped"));
+    }
+
+    #[test]
     fn a_fix_that_lost_updates_is_called_a_bug() {
         let s = summary(20, &[19, 20], 1.0);
-        let notes = notes(StrategyKind::Locked, &spec(2), StartMode::Barrier, 2, &s);
+        let notes = notes(
+            StrategyKind::Locked,
+            &spec(2),
+            StartMode::Barrier,
+            2,
+            &s,
+            false,
+        );
         assert!(notes[0].contains("bug in racedemo"));
     }
 

@@ -26,7 +26,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         progress.phase(kind.name());
         let (tally, info) = tally(kind, &options.spec, plan, &mut progress)?;
         batched |= info.batched;
-        results.push(result(kind, &tally, options));
+        results.push(result(kind, &tally, options, info.batched));
     }
     // Clear the bar before the results print, so it never interleaves with them.
     progress.finish();
@@ -81,7 +81,12 @@ fn tally_of<S: Strategy>(
     Ok((tally, info))
 }
 
-fn result(kind: StrategyKind, tally: &Tally, options: &RunOptions) -> StrategyResult {
+fn result(
+    kind: StrategyKind,
+    tally: &Tally,
+    options: &RunOptions,
+    batched: bool,
+) -> StrategyResult {
     let summary = tally.summary();
     let expect = options.expect.unwrap_or(Expect::default_for(kind));
     StrategyResult {
@@ -97,6 +102,7 @@ fn result(kind: StrategyKind, tally: &Tally, options: &RunOptions) -> StrategyRe
             options.plan.start,
             options.plan.cpus,
             &summary,
+            batched,
         ),
         summary,
     }

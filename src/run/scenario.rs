@@ -212,7 +212,14 @@ fn run_one(
         })
         .collect();
     let hardware_explains = unobserved.iter().any(|u| u.grade == Grade::Interesting);
-    let notes = diagnosis::scenario_notes(program, plan.start, expect, &summary, hardware_explains);
+    let notes = diagnosis::scenario_notes(
+        program,
+        plan.start,
+        expect,
+        &summary,
+        hardware_explains,
+        info.batched,
+    );
     Ok(ScenarioReport {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),

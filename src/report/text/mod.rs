@@ -7,7 +7,7 @@ use colored::Colorize;
 mod scenario;
 
 use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult, TrialMode};
-use crate::diagnosis::percent;
+use crate::diagnosis::{percent, thousands};
 use crate::expect::Expect;
 use crate::stats::Summary;
 
@@ -322,19 +322,6 @@ fn mode_note(mode: TrialMode) -> &'static str {
         TrialMode::Single => "",
         TrialMode::Batch => " (tiny trials, run in lockstep batches on long-lived threads)",
     }
-}
-
-/// 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A duration in the unit that keeps three significant figures readable.
