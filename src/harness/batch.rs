@@ -59,11 +59,13 @@ pub fn run<W: Workload>(
             let n = (plan.trials - done).min(BATCH as u64) as usize;
             // Each state on lines of its own: a state sharing a line with the one before would be
             // in the cache of whichever thread wrote last, which would then win every race.
-            *shared
+            // The vector keeps its capacity from batch to batch: a fresh 2 MB allocation would be
+            // mapped anew each time and fault in page by page.
+            shared
                 .states
                 .write()
-                .unwrap_or_else(PoisonError::into_inner) =
-                (0..n).map(|_| CachePadded::new(workload.fresh())).collect();
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend((0..n).map(|_| CachePadded::new(workload.fresh())));
             for p in &shared.progress {
                 p.store(0, Ordering::Relaxed);
             }
@@ -79,13 +81,11 @@ pub fn run<W: Workload>(
             let spans = spans_from(&times);
             let elapsed = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
             let overlap = stats::overlap(&spans);
-            let states = std::mem::take(
-                &mut *shared
-                    .states
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
-            for state in states {
+            let mut states = shared
+                .states
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            for state in states.drain(..) {
                 on_trial(Trial {
                     outcome: workload.outcome(state.into_inner()),
                     elapsed_ns: elapsed / n as u64,
