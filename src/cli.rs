@@ -118,21 +118,8 @@ pub struct ScenarioArgs {
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
 
-    /// Trials to run [default: the file's, or 100, or as many as --duration allows]
-    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
-    pub trials: Option<u64>,
-
-    /// Run trials until this much time has passed (10s, 500ms, 2m) instead of a fixed number
-    #[arg(short, long, value_name = "TIME", value_parser = parse_duration)]
-    pub duration: Option<std::time::Duration>,
-
-    /// How threads start: together at a barrier, or one by one as spawned
-    #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
-    pub start: StartMode,
-
-    /// Seed for `jitter` ops (default: random; the report always prints it)
-    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub trial: TrialArgs,
 }
 
 /// Flags of `unsafe`, `locked` and `atomic`.
@@ -177,17 +164,8 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "N", default_value = "1000000", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: u64,
 
-    /// Trials to run, each on a fresh counter [default: 20, or as many as --duration allows]
-    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
-    pub trials: Option<u64>,
-
-    /// Run trials until this much time has passed (10s, 500ms, 2m) instead of a fixed number
-    #[arg(short, long, value_name = "TIME", value_parser = parse_duration)]
-    pub duration: Option<std::time::Duration>,
-
-    /// How threads start: together at a barrier, or one by one as spawned (as the article does)
-    #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
-    pub start: StartMode,
+    #[command(flatten)]
+    pub trial: TrialArgs,
 
     /// Units of busy work between each read and write, widening the race window
     #[arg(short, long, value_name = "N", default_value = "0", value_parser = parse_count, allow_negative_numbers = true)]
@@ -200,8 +178,28 @@ pub struct WorkloadArgs {
     /// Yield the CPU between each read and write: updates are lost even on one CPU
     #[arg(long = "yield")]
     pub yield_now: bool,
+}
 
-    /// Seed for --jitter's random draws (default: random; the report always prints it)
+/// How many trials, for how long, how threads start, and the seed: the same for every command
+/// that runs trials.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workload")]
+pub struct TrialArgs {
+    /// Trials to run, each on fresh shared state [default: 20, or the scenario file's; with
+    /// --duration, as many as fit]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub trials: Option<u64>,
+
+    /// Run trials until this much time has passed (10s, 500ms, 2m) instead of a fixed number
+    #[arg(short, long, value_name = "TIME", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// How threads start: together at a barrier, or one by one as spawned (as the article does)
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = StartMode::Barrier)]
+    pub start: StartMode,
+
+    /// Seed for random busy work (--jitter, `jitter` ops) [default: random; the report always
+    /// prints it]
     #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub seed: Option<u64>,
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cli::{
     ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
+    TrialArgs,
 };
 use crate::counter::CounterSpec;
 use crate::error::Error;
@@ -124,19 +125,11 @@ fn scenario_plan(
         .iterations
         .map(|i| at_least_one("--iterations", i))
         .transpose()?;
-    let (trials, duration) =
-        trials_and_duration(args.trials, args.duration, scenario.default_trials())?;
+    let plan = plan(&args.trial, scenario.default_trials(), env)?;
     let program = scenario.compile(Overrides {
         threads,
         iterations,
     })?;
-    let plan = Plan {
-        trials,
-        duration,
-        start: args.start,
-        seed: seed_or_random(args.seed),
-        cpus: env.logical_cpus,
-    };
     Ok((program, plan))
 }
 
@@ -145,21 +138,30 @@ pub const DEFAULT_TRIALS: u64 = 20;
 /// The longest --duration: a day.
 const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// With --duration, trials run until the time is spent (or --trials, if also given, are done).
-fn trials_and_duration(
-    trials: Option<u64>,
-    duration: Option<Duration>,
-    default: u64,
-) -> Result<(u64, Option<Duration>), Error> {
-    let trials = trials.map(|t| at_least_one("--trials", t)).transpose()?;
-    match duration {
-        Some(d) if d.is_zero() => Err(Error::input("--duration must be longer than 0s")),
-        Some(d) if d > MAX_DURATION => Err(Error::input(
-            "--duration is longer than a day; racedemo caps a run at 24h",
-        )),
-        Some(d) => Ok((trials.unwrap_or(u64::MAX), Some(d))),
-        None => Ok((trials.unwrap_or(default), None)),
-    }
+/// How trials run, from the flags every run command shares. With --duration, trials run until
+/// the time is spent (or --trials, if also given, are done).
+fn plan(args: &TrialArgs, default_trials: u64, env: &Environment) -> Result<Plan, Error> {
+    let trials = args
+        .trials
+        .map(|t| at_least_one("--trials", t))
+        .transpose()?;
+    let (trials, duration) = match args.duration {
+        Some(d) if d.is_zero() => return Err(Error::input("--duration must be longer than 0s")),
+        Some(d) if d > MAX_DURATION => {
+            return Err(Error::input(
+                "--duration is longer than a day; racedemo caps a run at 24h",
+            ));
+        }
+        Some(d) => (trials.unwrap_or(u64::MAX), Some(d)),
+        None => (trials.unwrap_or(default_trials), None),
+    };
+    Ok(Plan {
+        trials,
+        duration,
+        start: args.start,
+        seed: seed_or_random(args.seed),
+        cpus: env.logical_cpus,
+    })
 }
 
 /// Below 2^32 so that it is short to type and exact in every JSON reader.
@@ -241,7 +243,7 @@ impl RunOptions {
             )));
         }
         let iterations = at_least_one("--iterations", w.iterations)?;
-        let (trials, duration) = trials_and_duration(w.trials, w.duration, DEFAULT_TRIALS)?;
+        let plan = plan(&w.trial, DEFAULT_TRIALS, env)?;
         if threads.checked_mul(iterations).is_none() {
             return Err(Error::input(format!(
                 "--threads {threads} x --iterations {iterations} overflows the 64-bit counter; \
@@ -270,13 +272,7 @@ impl RunOptions {
                     yield_now: w.yield_now,
                 },
             },
-            plan: Plan {
-                trials,
-                duration,
-                start: w.start,
-                seed: seed_or_random(w.seed),
-                cpus: env.logical_cpus,
-            },
+            plan,
             expect: args.expect,
             output: OutputOptions::new(&args.output, env),
         })

@@ -1,31 +1,10 @@
 //! The command line as a user and a CI script see it: values, exit statuses, streams.
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
+mod common;
+
+use common::{json, racedemo, u};
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn racedemo(args: &str) -> Command {
-    let mut cmd = cargo_bin_cmd!("racedemo");
-    cmd.args(args.split_whitespace()).env_remove("NO_COLOR");
-    cmd
-}
-
-/// Runs with `--format json` and returns the parsed document, checking the exit status.
-fn json(args: &str, status: i32) -> Value {
-    let out = racedemo(&format!("{args} --format json"))
-        .assert()
-        .code(status)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).expect("stdout is one JSON document")
-}
-
-fn u(v: &Value) -> u64 {
-    v.as_u64()
-        .unwrap_or_else(|| panic!("not a whole number: {v}"))
-}
 
 /// Every trial's figures agree with each other and with the summary.
 fn assert_consistent(report: &Value) {

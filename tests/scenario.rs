@@ -4,34 +4,10 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
+mod common;
+
+use common::{json_of, racedemo, u};
 use predicates::prelude::*;
-use serde_json::Value;
-
-fn racedemo(args: &str) -> Command {
-    let mut cmd = cargo_bin_cmd!("racedemo");
-    cmd.args(args.split_whitespace())
-        .env_remove("RACEDEMO_SCENARIOS");
-    cmd
-}
-
-fn json(cmd: &mut Command, status: i32) -> Value {
-    let out = cmd
-        .arg("--format")
-        .arg("json")
-        .assert()
-        .code(status)
-        .get_output()
-        .stdout
-        .clone();
-    serde_json::from_slice(&out).expect("stdout is one JSON document")
-}
-
-fn u(v: &Value) -> u64 {
-    v.as_u64()
-        .unwrap_or_else(|| panic!("not a whole number: {v}"))
-}
 
 const LIBRARY: [&str; 19] = [
     "article-locked",
@@ -122,7 +98,7 @@ fn local_scenarios_come_before_the_environment_and_the_built_in_ones() {
         "{listing}"
     );
 
-    let report = json(
+    let report = json_of(
         racedemo("scenario run only-in-env --trials 2 --iterations 10")
             .current_dir(dir.path())
             .env("RACEDEMO_SCENARIOS", &env),
@@ -138,7 +114,7 @@ fn local_scenarios_come_before_the_environment_and_the_built_in_ones() {
 
 #[test]
 fn a_path_works_as_well_as_a_name() {
-    let report = json(
+    let report = json_of(
         &mut racedemo("scenario run ./scenarios/tickets-cas.toml --trials 20"),
         0,
     );
@@ -173,7 +149,7 @@ fn fixed_variants_never_break_their_invariant() {
         ("message-passing-release-acquire", 2000),
         ("deadlock-ordered", 10),
     ] {
-        let report = json(
+        let report = json_of(
             &mut racedemo(&format!("scenario run {name} --trials {trials}")),
             0,
         );
@@ -197,7 +173,7 @@ fn fixed_variants_never_break_their_invariant() {
 
 #[test]
 fn the_article_example_with_its_lock_always_ends_at_zero() {
-    let report = json(&mut racedemo("scenario run article-locked --trials 300"), 0);
+    let report = json_of(&mut racedemo("scenario run article-locked --trials 300"), 0);
     let outcomes = report["outcomes"].as_array().unwrap();
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0]["outcome"], "shared_variable=0");
@@ -206,7 +182,7 @@ fn the_article_example_with_its_lock_always_ends_at_zero() {
 
 #[test]
 fn message_passing_relaxed_reports_its_weak_outcome_honestly_without_failing() {
-    let report = json(
+    let report = json_of(
         &mut racedemo("scenario run message-passing-relaxed --trials 500"),
         0,
     );
@@ -232,7 +208,7 @@ fn message_passing_relaxed_reports_its_weak_outcome_honestly_without_failing() {
 #[test]
 fn the_deadlocking_scenario_never_hangs_and_counts_deadlocks() {
     // Two threads, opposite lock orders, a yield between: the watchdog ends every wait.
-    let report = json(&mut racedemo("scenario run deadlock-racy --trials 3"), 0);
+    let report = json_of(&mut racedemo("scenario run deadlock-racy --trials 3"), 0);
     let s = &report["summary"];
     assert_eq!(u(&s["trials"]), 3);
     assert_eq!(u(&s["deadlocks"]) + u(&s["acceptable"]), 3, "{s}");
@@ -285,14 +261,14 @@ fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
 
 #[test]
 fn overrides_change_the_threads_and_iterations_of_groups_that_do_not_fix_their_own() {
-    let report = json(
+    let report = json_of(
         &mut racedemo("scenario run counter-atomic --threads 3 --iterations 7 --trials 2"),
         0,
     );
     assert_eq!(u(&report["scenario"]["threads"]), 3);
     assert_eq!(report["outcomes"][0]["outcome"], "counter=21");
     // The article's groups fix one thread each.
-    let report = json(
+    let report = json_of(
         &mut racedemo("scenario run article-locked --threads 9 --trials 2"),
         0,
     );

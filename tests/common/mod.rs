@@ -1,0 +1,37 @@
+//! Helpers every integration test file shares. Not every file uses every helper.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin_cmd;
+use serde_json::Value;
+
+/// racedemo with `args`, in an environment that does not leak the developer's settings.
+pub fn racedemo(args: &str) -> Command {
+    let mut cmd = cargo_bin_cmd!("racedemo");
+    cmd.args(args.split_whitespace())
+        .env_remove("NO_COLOR")
+        .env_remove("RACEDEMO_SCENARIOS");
+    cmd
+}
+
+/// Runs `cmd` with `--format json`, checks the exit status, returns the parsed document.
+pub fn json_of(cmd: &mut Command, status: i32) -> Value {
+    let out = cmd
+        .args(["--format", "json"])
+        .assert()
+        .code(status)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("stdout is one JSON document")
+}
+
+/// `racedemo ARGS --format json`, checked for `status`.
+pub fn json(args: &str, status: i32) -> Value {
+    json_of(&mut racedemo(args), status)
+}
+
+pub fn u(v: &Value) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not a whole number: {v}"))
+}
