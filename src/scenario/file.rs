@@ -75,7 +75,11 @@ pub struct GradeRule {
 
 /// Line and column (1-based, columns in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    // An offset computed inside an escaped string may not fall on a character boundary.
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -85,7 +89,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// The offset of the first character inside a string value whose span (quotes included)
 /// starts at `start`.
 pub fn string_content_start(text: &str, start: usize) -> usize {
-    let rest = &text[start.min(text.len())..];
+    let rest = text.get(start..).unwrap_or("");
     if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
         start + 3
     } else if rest.starts_with('"') || rest.starts_with('\'') {
@@ -106,5 +110,7 @@ mod tests {
         assert_eq!(line_col(text, 6), (2, 1));
         assert_eq!(line_col(text, 11), (2, 6));
         assert_eq!(string_content_start(text, 11), 12);
+        // Inside the two-byte é: the column of the é itself.
+        assert_eq!(line_col(text, 14), (2, 8));
     }
 }
