@@ -12,7 +12,8 @@ Exit status:
   0  ran, and every expectation held
   1  an expectation failed (locked/atomic lost an update, or --expect was not met)
   2  invalid input: a bad flag value; nothing was run
-  3  the run could not be carried out (the OS refused a thread, output failed)";
+  3  the run could not be carried out (the OS refused a thread, output failed)
+130  interrupted (Ctrl-C): the report printed covers the trials that completed";
 
 const EXAMPLES: &str = "\
 Examples:

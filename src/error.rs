@@ -12,6 +12,9 @@ pub const EXIT_INVALID_INPUT: u8 = 2;
 /// Exit status: the run could not be carried out (the OS refused a thread, output failed).
 pub const EXIT_RUNTIME: u8 = 3;
 
+/// Exit status: stopped by Ctrl-C (128 + SIGINT), after printing what completed.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input: the message names the flag or file and the problem, on one line.

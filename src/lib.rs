@@ -23,7 +23,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::Cli;
-use crate::error::{EXIT_EXPECTATION_FAILED, Error};
+use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INTERRUPTED, Error};
 use crate::options::{Environment, Options};
 
 /// The whole program: parse, validate, run, report. Errors come back to `main` to print.
@@ -44,7 +44,19 @@ pub fn run() -> Result<ExitCode, Error> {
     };
     let env = Environment::current();
     let options = Options::from_command(cli.command, &env)?;
+    // The first Ctrl-C lets the trials in flight finish and the report print; a second one
+    // leaves at once.
+    let _ = ctrlc::set_handler(|| {
+        if harness::interrupted() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        harness::interrupt();
+    });
     let failures = run::run(options, &mut std::io::stdout().lock())?;
+    if harness::interrupted() {
+        eprintln!("racedemo: interrupted; the report covers the trials that completed");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     for failure in &failures {
         eprintln!("error: expectation failed: {failure}");
     }

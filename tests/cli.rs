@@ -360,3 +360,48 @@ fn duration_runs_trials_until_the_time_is_spent() {
     );
     assert_eq!(u(&report["results"][0]["summary"]["trials"]), 7);
 }
+
+#[test]
+fn ctrl_c_prints_the_completed_trials_as_valid_json_and_exits_130() {
+    use std::process::{Command, Stdio};
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args(["unsafe", "--trials", "1000000", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON document");
+    assert_eq!(report["interrupted"], true);
+    let ran = u(&report["results"][0]["summary"]["trials"]);
+    assert!(ran < 1_000_000, "{ran}");
+    assert_eq!(u(&report["workload"]["trials"]), ran);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "racedemo: interrupted; the report covers the trials that completed\n"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args(["compare", "--trials", "1000", "--iterations", "1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the report is written, like `| head -1` after its line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+}

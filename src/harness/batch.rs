@@ -11,7 +11,7 @@ use std::io;
 use std::thread;
 use std::time::Instant;
 
-use super::{Plan, ThreadCtx, Trial, Workload, out_of_time, spans_from, thread_seed};
+use super::{Plan, ThreadCtx, Trial, Workload, should_stop, spans_from, thread_seed};
 use crate::stats;
 use crate::sync::{
     AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, PoisonError, RwLock,
@@ -55,7 +55,7 @@ pub fn run<W: Workload>(
             }
         }
         let mut done = 0u64;
-        while done < plan.trials && !out_of_time(plan, started) {
+        while done < plan.trials && !should_stop(plan, started) {
             let n = (plan.trials - done).min(BATCH as u64) as usize;
             // Each state on lines of its own: a state sharing a line with the one before would be
             // in the cache of whichever thread wrote last, which would then win every race.

@@ -23,6 +23,7 @@ use gate::StartGate;
 pub use gate::StartMode;
 
 use crate::stats;
+use crate::sync::{AtomicBool, Ordering};
 
 /// What a thread is told about itself.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +94,8 @@ pub struct RunInfo {
     pub wall_ns: u64,
     /// Whether trials ran in lockstep batches on long-lived threads.
     pub batched: bool,
+    /// Whether the run was interrupted before its trials were done.
+    pub interrupted: bool,
 }
 
 /// Runs the plan's trials of `workload`, handing each to `on_trial` as soon as it ends, so the
@@ -111,7 +114,7 @@ pub fn run<W: Workload>(
         batch::run(workload, plan, started, &mut on_trial)?;
     } else {
         let mut trial = 0;
-        while trial < plan.trials && !out_of_time(plan, started) {
+        while trial < plan.trials && !should_stop(plan, started) {
             on_trial(run_one(workload, plan, trial)?);
             trial += 1;
         }
@@ -119,11 +122,27 @@ pub fn run<W: Workload>(
     Ok(RunInfo {
         wall_ns: nanos(started.elapsed()),
         batched,
+        interrupted: interrupted(),
     })
 }
 
-fn out_of_time(plan: &Plan, started: Instant) -> bool {
-    plan.duration.is_some_and(|d| started.elapsed() >= d)
+/// Set when the user asks the run to stop (Ctrl-C): no new trial starts, and the run returns
+/// what completed.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks every run in this process to stop after the trials in flight.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// No new trial starts once the time is spent or the user interrupted.
+fn should_stop(plan: &Plan, started: Instant) -> bool {
+    interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d)
 }
 
 fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Trial<W::Outcome>> {
@@ -203,7 +222,7 @@ pub fn thread_seed(seed: u64, trial: u64, thread: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::{AtomicU64, Ordering};
+    use crate::sync::AtomicU64;
 
     /// Each thread adds its index + 1 with fetch_add: the outcome is exact.
     struct SumOfIndices {

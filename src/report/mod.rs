@@ -27,6 +27,8 @@ pub const SCHEMA: u32 = 1;
 pub struct Report {
     pub schema: u32,
     pub racedemo: &'static str,
+    /// The run was stopped (Ctrl-C): results cover the trials that completed.
+    pub interrupted: bool,
     pub machine: Machine,
     pub workload: WorkloadInfo,
     pub results: Vec<StrategyResult>,
@@ -150,6 +152,7 @@ pub(crate) mod fixture {
         Report {
             schema: SCHEMA,
             racedemo: "0.0.0-test",
+            interrupted: false,
             machine: Machine {
                 logical_cpus: 2,
                 os: "linux",

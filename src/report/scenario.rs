@@ -13,6 +13,8 @@ use crate::stats::Overlap;
 pub struct ScenarioReport {
     pub schema: u32,
     pub racedemo: &'static str,
+    /// The run was stopped (Ctrl-C): results cover the trials that completed.
+    pub interrupted: bool,
     pub machine: Machine,
     pub scenario: ScenarioInfo,
     /// Each distinct outcome observed, most frequent first.
@@ -108,6 +110,8 @@ pub struct ScenarioSummary {
 pub struct CheckReport {
     pub schema: u32,
     pub racedemo: &'static str,
+    /// The run was stopped (Ctrl-C): only the scenarios listed ran, the last maybe in part.
+    pub interrupted: bool,
     pub machine: Machine,
     pub scenarios: Vec<CheckRow>,
     pub passed: u64,

@@ -27,6 +27,9 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         let (tally, info) = tally(kind, &options.spec, plan, &mut progress)?;
         batched |= info.batched;
         results.push(result(kind, &tally, options, info.batched));
+        if info.interrupted {
+            break;
+        }
     }
     // Clear the bar before the results print, so it never interleaves with them.
     progress.finish();
@@ -35,6 +38,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
     let report = Report {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
+        interrupted: harness::interrupted(),
         machine: Machine::this(options.plan.cpus),
         workload: workload_info(options, &results, batched),
         results,

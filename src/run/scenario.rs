@@ -89,12 +89,16 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         let report = run_one(scenario, program, plan, scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
         rows.push(check_row(&report));
+        if report.interrupted {
+            break;
+        }
     }
     progress.finish();
     let failed = rows.iter().filter(|r| !r.expect_met).count() as u64;
     let report = CheckReport {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
+        interrupted: harness::interrupted(),
         machine: Machine::this(options.scenarios.first().map_or(1, |s| s.2.cpus)),
         passed: rows.len() as u64 - failed,
         failed,
@@ -223,6 +227,7 @@ fn run_one(
     Ok(ScenarioReport {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
+        interrupted: harness::interrupted(),
         machine: Machine::this(plan.cpus),
         scenario: ScenarioInfo {
             name: scenario.name.clone(),

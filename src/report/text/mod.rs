@@ -43,7 +43,7 @@ impl Exporter for Text {
                 writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
             }
         }
-        Ok(())
+        self.interrupted(report.interrupted, out)
     }
 }
 
@@ -71,6 +71,14 @@ impl Text {
     /// Red when trials differed, green when none did.
     fn differed(&self, summary: &Summary, text: &str) -> String {
         self.by_count(summary.differed, text)
+    }
+
+    fn interrupted(&self, interrupted: bool, out: &mut dyn Write) -> io::Result<()> {
+        if interrupted {
+            let line = "interrupted: these results cover only the trials that completed";
+            writeln!(out, "{}", self.paint(line, Paint::Bad))?;
+        }
+        Ok(())
     }
 
     /// Red when `bad` is not zero, green when it is.

@@ -138,7 +138,7 @@ impl Text {
         for note in &r.notes {
             writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
         }
-        Ok(())
+        self.interrupted(r.interrupted, out)
     }
 
     pub(super) fn check_report(&self, r: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
@@ -158,7 +158,8 @@ impl Text {
             )?;
         }
         let line = format!("{} passed, {} failed", r.passed, r.failed);
-        writeln!(out, "{}", self.by_count(r.failed, &line))
+        writeln!(out, "{}", self.by_count(r.failed, &line))?;
+        self.interrupted(r.interrupted, out)
     }
 }
 
