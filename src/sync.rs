@@ -1,8 +1,28 @@
 //! The synchronisation types the strategies and the harness use, named in one place so that a
 //! model checker's types (loom, shuttle) can stand in for std's without touching their code.
 
+//! Built with `--cfg loom` (see `.ci/run`), they are loom's, and only the modules that use
+//! nothing else (the strategies, the race window, the start gate) are compiled.
+
+#[cfg(not(loom))]
+pub use std::hint::spin_loop;
+#[cfg(not(loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering, fence};
-pub use std::sync::{Condvar, Mutex, PoisonError, RwLock};
+#[cfg(not(loom))]
+pub use std::sync::{Condvar, Mutex, RwLock};
+#[cfg(not(loom))]
+pub use std::thread::yield_now;
+
+#[cfg(loom)]
+pub use loom::hint::spin_loop;
+#[cfg(loom)]
+pub use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering, fence};
+#[cfg(loom)]
+pub use loom::sync::{Condvar, Mutex, RwLock};
+#[cfg(loom)]
+pub use loom::thread::yield_now;
+
+pub use std::sync::PoisonError;
 
 /// A value alone on its cache line (two, against the adjacent-line prefetcher), so that
 /// threads writing neighbouring values do not contend for one line.

@@ -5,6 +5,8 @@
 //! default, closed window costs nothing: no branch, no random draw per increment.
 
 use rand::rngs::SmallRng;
+
+use crate::sync::{spin_loop, yield_now};
 use rand::{RngExt, SeedableRng};
 
 /// Work done between the read and the write of one increment.
@@ -64,7 +66,7 @@ impl Window for Widened {
         };
         busy_work(units);
         if self.yield_now {
-            std::thread::yield_now();
+            yield_now();
         }
     }
 }
@@ -74,6 +76,6 @@ impl Window for Widened {
 #[inline]
 pub fn busy_work(units: u32) {
     for _ in 0..units {
-        std::hint::spin_loop();
+        spin_loop();
     }
 }

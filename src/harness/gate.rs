@@ -1,9 +1,7 @@
 //! The start gate: holds every worker of a trial until all of them have arrived, then lets
 //! them go together, so that their loops overlap even when a trial lasts microseconds.
 
-use std::thread;
-
-use crate::sync::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, spin_loop, yield_now};
 
 /// How the workers of a trial are started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -53,10 +51,10 @@ impl StartGate {
                 return false;
             }
             if self.polite || spins >= SPINS_BEFORE_YIELD {
-                thread::yield_now();
+                yield_now();
             } else {
                 spins += 1;
-                std::hint::spin_loop();
+                spin_loop();
             }
         }
         true
@@ -71,6 +69,7 @@ impl StartGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread;
 
     #[test]
     fn gate_releases_all_parties_together() {

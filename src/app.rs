@@ -1,0 +1,88 @@
+//! The program as a whole: argv in, report out, errors back to `main`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::cli::Cli;
+use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INTERRUPTED, Error};
+use crate::options::{Environment, Options};
+
+/// The whole program: parse, validate, run, report. Errors come back to `main` to print.
+pub fn run() -> Result<ExitCode, Error> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            err.exit()
+        }
+        // clap's message for `racedemo` alone is the help itself, which is fine to show whole.
+        Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+        Err(err) => return Err(Error::input(one_line(&err.render().to_string()))),
+    };
+    let env = Environment::current();
+    let options = Options::from_command(cli.command, &env)?;
+    // The first Ctrl-C lets the trials in flight finish and the report print; a second one
+    // leaves at once.
+    let _ = ctrlc::set_handler(|| {
+        if crate::harness::interrupted() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        crate::harness::interrupt();
+    });
+    let failures = crate::run::run(options, &mut std::io::stdout().lock())?;
+    if crate::harness::interrupted() {
+        eprintln!("racedemo: interrupted; the report covers the trials that completed");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    for failure in &failures {
+        eprintln!("error: expectation failed: {failure}");
+    }
+    let status = if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_EXPECTATION_FAILED)
+    };
+    Ok(status)
+}
+
+/// clap's multi-line message as one line: its first line and any tips, without the usage
+/// block, so every bad-input error is a single line that names the flag.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.strip_prefix("error: ") {
+            Some(message) => message.to_string(),
+            None if l.starts_with("tip:") => format!("({l})"),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_fold_into_one_line() {
+        let missing = "error: the following required arguments were not provided:\n  <SCENARIO>\n\nUsage: racedemo scenario run <SCENARIO>\n";
+        assert_eq!(
+            one_line(missing),
+            "the following required arguments were not provided: <SCENARIO>"
+        );
+        let rendered = "error: unrecognized subcommand 'unsaf'\n\n  tip: a similar subcommand exists: 'unsafe'\n\nUsage: racedemo <COMMAND>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "unrecognized subcommand 'unsaf' (tip: a similar subcommand exists: 'unsafe')"
+        );
+    }
+}
