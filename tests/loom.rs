@@ -13,7 +13,11 @@ use racedemo::window::Closed;
 
 /// Runs `threads` threads of `increments` increments with strategy `S` under loom and returns
 /// the smallest and largest final values over every execution explored.
-fn explore<S: Strategy>(threads: usize, increments: u64, preemption_bound: Option<usize>) -> (u64, u64)
+fn explore<S: Strategy>(
+    threads: usize,
+    increments: u64,
+    preemption_bound: Option<usize>,
+) -> (u64, u64)
 where
     S::Counter: Send + Sync + 'static,
 {
@@ -42,7 +46,10 @@ where
         min_in.fetch_min(value, StdOrdering::Relaxed);
         max_in.fetch_max(value, StdOrdering::Relaxed);
     });
-    (min.load(StdOrdering::Relaxed), max.load(StdOrdering::Relaxed))
+    (
+        min.load(StdOrdering::Relaxed),
+        max.load(StdOrdering::Relaxed),
+    )
 }
 
 #[test]
@@ -79,7 +86,11 @@ fn start_gate_releases_no_thread_before_every_thread_arrived() {
             move || {
                 arrived.fetch_add(1, Ordering::SeqCst);
                 assert!(gate.wait());
-                assert_eq!(arrived.load(Ordering::SeqCst), 2, "released before all arrived");
+                assert_eq!(
+                    arrived.load(Ordering::SeqCst),
+                    2,
+                    "released before all arrived"
+                );
             }
         };
         let other = thread::spawn(party(gate.clone(), arrived.clone()));
