@@ -159,6 +159,38 @@ mod tests {
         assert_eq!(count::<Atomic>(1000), 1000);
     }
 
+    /// Real threads, a yield between each read and write: under Miri, whose scheduler switches
+    /// threads at the yield, the racy counter loses updates and the others do not, and Miri
+    /// checks that none of it is undefined behaviour. Natively two threads may never overlap
+    /// in so short a run, so it runs only under Miri (`.ci/run`).
+    #[test]
+    #[cfg_attr(not(miri), ignore = "runs under Miri")]
+    fn under_miri_only_the_racy_strategy_loses_updates() {
+        fn run<S: Strategy>() -> u64 {
+            let counter = S::Counter::default();
+            let spec = crate::window::WindowSpec {
+                spin: 0,
+                jitter: false,
+                yield_now: true,
+            };
+            std::thread::scope(|s| {
+                for seed in 0..2 {
+                    let counter = &counter;
+                    s.spawn(move || {
+                        let mut window = spec.open(seed);
+                        for _ in 0..10 {
+                            S::increment(counter, &mut window);
+                        }
+                    });
+                }
+            });
+            S::value(&counter)
+        }
+        assert!(run::<Racy>() < 20);
+        assert_eq!(run::<Locked>(), 20);
+        assert_eq!(run::<Atomic>(), 20);
+    }
+
     #[test]
     fn kinds_match_their_strategies() {
         assert_eq!(Racy::KIND, StrategyKind::Unsafe);

@@ -405,3 +405,19 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
 }
+
+#[test]
+fn soak_locked_and_atomic_never_differ_over_100000_trials() {
+    for strategy in ["locked", "atomic"] {
+        let report = json(
+            &format!("{strategy} --threads 2 --iterations 5 --trials 100000"),
+            0,
+        );
+        let s = &report["results"][0]["summary"];
+        assert_eq!(
+            (u(&s["trials"]), u(&s["differed"])),
+            (100_000, 0),
+            "{strategy}"
+        );
+    }
+}
