@@ -2,12 +2,13 @@
 #![forbid(unsafe_code)]
 
 // Under `--cfg loom` only what a loom model can run is built: the strategies, the race window,
-// the start gate and the sync shim they use.
-#[cfg(not(loom))]
+// the start gate and the sync shim they use. Under `--cfg shuttle`, also the scenario engine
+// and the harness's workload types, but not the program around them.
+#[cfg(not(any(loom, shuttle)))]
 pub mod cli;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod counter;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod diagnosis;
 #[cfg(not(loom))]
 pub mod error;
@@ -18,24 +19,24 @@ pub mod expect;
 pub mod gate;
 #[cfg(not(loom))]
 pub mod harness;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod options;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod progress;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod report;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod run;
 #[cfg(not(loom))]
 pub mod scenario;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub mod stats;
 pub mod strategy;
 pub mod sync;
 pub mod window;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use app::run;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 mod app;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 fn main() -> ExitCode {
     match racedemo::run() {
         Ok(status) => status,
@@ -15,8 +15,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Built for loom's model tests only, where there is no program to run.
-#[cfg(loom)]
+/// Built for the model checkers' tests only, where there is no program to run.
+#[cfg(any(loom, shuttle))]
 fn main() -> ExitCode {
     ExitCode::FAILURE
 }

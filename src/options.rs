@@ -16,8 +16,7 @@ use crate::scenario::{self, Overrides, Program, Scenario};
 use crate::strategy::StrategyKind;
 use crate::window::WindowSpec;
 
-/// One OS thread per counted thread: beyond this the run measures the scheduler, not the race.
-pub const MAX_THREADS: u64 = 1024;
+pub use crate::harness::MAX_THREADS;
 /// Busy-work units per increment; more would turn one trial into hours.
 pub const MAX_WINDOW: u64 = 1_000_000;
 /// Trials listed one by one in the reports; the rest are counted in the summary only.

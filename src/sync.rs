@@ -2,16 +2,26 @@
 //! model checker's types (loom, shuttle) can stand in for std's without touching their code.
 
 //! Built with `--cfg loom` (see `.ci/run`), they are loom's, and only the modules that use
-//! nothing else (the strategies, the race window, the start gate) are compiled.
+//! nothing else (the strategies, the race window, the start gate) are compiled; with
+//! `--cfg shuttle`, shuttle's, for the scenario engine.
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::hint::spin_loop;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering, fence};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::{Condvar, Mutex, RwLock};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::thread::yield_now;
+
+#[cfg(shuttle)]
+pub use shuttle::hint::spin_loop;
+#[cfg(shuttle)]
+pub use shuttle::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering, fence};
+#[cfg(shuttle)]
+pub use shuttle::sync::{Condvar, Mutex, RwLock};
+#[cfg(shuttle)]
+pub use shuttle::thread::yield_now;
 
 #[cfg(loom)]
 pub use loom::hint::spin_loop;

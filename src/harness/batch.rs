@@ -11,7 +11,8 @@ use std::io;
 use std::thread;
 use std::time::Instant;
 
-use super::{Plan, ThreadCtx, Trial, Workload, should_stop, spans_from, thread_seed};
+use super::runner::{should_stop, spans_from};
+use super::{Plan, ThreadCtx, Trial, Workload, thread_seed};
 use crate::stats;
 use crate::sync::{
     AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, PoisonError, RwLock,

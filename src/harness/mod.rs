@@ -12,18 +12,21 @@
 //!   over separate states, each thread starting trial j only once every other thread has
 //!   finished trial j - 1, so they hit each state at the same moment.
 
+#[cfg(not(shuttle))]
 mod batch;
+#[cfg_attr(shuttle, allow(dead_code))]
 mod gate;
+#[cfg(not(shuttle))]
+mod runner;
 
-use std::io;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use gate::StartGate;
 pub use gate::StartMode;
+#[cfg(not(shuttle))]
+pub use runner::run;
 
-use crate::stats;
-use crate::sync::{AtomicBool, Ordering};
+/// One OS thread per counted thread: beyond this a run measures the scheduler, not the race.
+pub const MAX_THREADS: u64 = 1024;
 
 /// What a thread is told about itself.
 #[derive(Debug, Clone, Copy)]
@@ -98,114 +101,19 @@ pub struct RunInfo {
     pub interrupted: bool,
 }
 
-/// Runs the plan's trials of `workload`, handing each to `on_trial` as soon as it ends, so the
-/// caller's memory, not the harness's, decides what is kept.
-pub fn run<W: Workload>(
-    workload: &W,
-    plan: &Plan,
-    mut on_trial: impl FnMut(Trial<W::Outcome>),
-) -> io::Result<RunInfo> {
-    let started = Instant::now();
-    let batched = plan.start == StartMode::Barrier
-        && workload.is_tiny()
-        && workload.threads() > 1
-        && workload.threads() <= plan.cpus;
-    if batched {
-        batch::run(workload, plan, started, &mut on_trial)?;
-    } else {
-        let mut trial = 0;
-        while trial < plan.trials && !should_stop(plan, started) {
-            on_trial(run_one(workload, plan, trial)?);
-            trial += 1;
-        }
-    }
-    Ok(RunInfo {
-        wall_ns: nanos(started.elapsed()),
-        batched,
-        interrupted: interrupted(),
-    })
-}
-
 /// Set when the user asks the run to stop (Ctrl-C): no new trial starts, and the run returns
 /// what completed.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+// A process-wide flag, never modelled: std's atomic whatever the sync shim says.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Asks every run in this process to stop after the trials in flight.
 pub fn interrupt() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Whether [`interrupt`] was called.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// No new trial starts once the time is spent or the user interrupted.
-fn should_stop(plan: &Plan, started: Instant) -> bool {
-    interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d)
-}
-
-fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Trial<W::Outcome>> {
-    let threads = workload.threads();
-    let state = workload.fresh();
-    let gate = StartGate::new(plan.start, threads, plan.cpus);
-    let times = thread::scope(|scope| {
-        let mut handles = Vec::with_capacity(threads);
-        for index in 0..threads {
-            let ctx = ThreadCtx {
-                index,
-                seed: thread_seed(plan.seed, trial, index),
-            };
-            let (gate, state) = (&gate, &state);
-            let spawned = thread::Builder::new()
-                .name(format!("racedemo-{index}"))
-                .spawn_scoped(scope, move || {
-                    if !gate.wait() {
-                        return None;
-                    }
-                    let start = Instant::now();
-                    workload.run_thread(state, ctx);
-                    Some((start, Instant::now()))
-                });
-            match spawned {
-                Ok(handle) => handles.push(handle),
-                Err(err) => {
-                    gate.abort();
-                    return Err(err);
-                }
-            }
-        }
-        // A worker that panicked is a bug in racedemo: let the panic surface as it is.
-        Ok(handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect::<Vec<_>>())
-    })?;
-    let times: Vec<(Instant, Instant)> = times.into_iter().flatten().collect();
-    let spans = spans_from(&times);
-    Ok(Trial {
-        outcome: workload.outcome(state),
-        elapsed_ns: spans.iter().map(|s| s.end_ns).max().unwrap_or(0),
-        overlap: stats::overlap(&spans),
-    })
-}
-
-/// Each thread's (start, end) as spans from the earliest start.
-fn spans_from(times: &[(Instant, Instant)]) -> Vec<Span> {
-    let Some(origin) = times.iter().map(|t| t.0).min() else {
-        return Vec::new();
-    };
-    times
-        .iter()
-        .map(|&(s, e)| Span {
-            start_ns: nanos(s.duration_since(origin)),
-            end_ns: nanos(e.duration_since(origin)),
-        })
-        .collect()
-}
-
-fn nanos(d: Duration) -> u64 {
-    d.as_nanos().min(u128::from(u64::MAX)) as u64
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// SplitMix64 of the run seed, trial and thread: every thread of every trial gets its own
@@ -222,7 +130,7 @@ pub fn thread_seed(seed: u64, trial: u64, thread: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::AtomicU64;
+    use crate::sync::{AtomicU64, Ordering};
 
     /// Each thread adds its index + 1 with fetch_add: the outcome is exact.
     struct SumOfIndices {

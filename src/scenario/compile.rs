@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::file::{self, File};
 use super::parse::{self, BinOp, Expr, Name, OpSyntax, Order};
 use super::program::{CExpr, Grade, GroupProgram, MAX_REGISTERS, Op, Program, Rule, Source};
-use crate::options::MAX_THREADS;
+use crate::harness::MAX_THREADS;
 use crate::sync::Ordering;
 
 /// Most ops in one group: a scenario is a small program, not a workload generator.

@@ -1,8 +1,6 @@
 //! The interpreter: runs a [`Program`] as a harness [`Workload`]. Each thread walks its group's
 //! op list with a fixed register array; nothing is parsed or allocated per op.
 
-use std::sync::Mutex;
-use std::thread;
 use std::time::Instant;
 
 use rand::rngs::SmallRng;
@@ -10,7 +8,9 @@ use rand::{RngExt, SeedableRng};
 
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
 use crate::harness::{ThreadCtx, Workload};
-use crate::sync::{AtomicBool, AtomicI64, CachePadded, Ordering, PoisonError, fence};
+use crate::sync::{
+    AtomicBool, AtomicI64, CachePadded, Mutex, Ordering, PoisonError, fence, spin_loop, yield_now,
+};
 use crate::window::busy_work;
 
 /// Up to this many ops per thread, without locks or yields, a trial is tiny: it runs in
@@ -210,7 +210,7 @@ impl Thread<'_> {
                     let units = self.rng.as_mut().map_or(0, |r| r.random_range(0..=*n));
                     busy_work(units);
                 }
-                Op::Yield => thread::yield_now(),
+                Op::Yield => yield_now(),
                 Op::Fence(order) => fence(*order),
             }
         }
@@ -242,10 +242,10 @@ impl Thread<'_> {
             }
             spins = spins.wrapping_add(1);
             if spins < 64 {
-                std::hint::spin_loop();
+                spin_loop();
                 continue;
             }
-            thread::yield_now();
+            yield_now();
             if self.state.stuck.load(Ordering::Relaxed) {
                 return false;
             }
