@@ -22,6 +22,10 @@ use crate::sync::{
 /// states (one per trial) small.
 pub const BATCH: usize = 16384;
 
+/// Spins with no pause hint first: a `pause` can take over a hundred cycles, and the worker
+/// that happens to be in one when the other finishes would start its trial that much later.
+const TIGHT_SPINS: u32 = 1 << 10;
+
 /// Spins before a waiting worker starts yielding: the other worker may have been preempted.
 const SPINS_BEFORE_YIELD: u32 = 1 << 12;
 
@@ -149,7 +153,9 @@ impl<S: Send + Sync> Shared<S> {
             }
             let mut spins = 0u32;
             while progress.load(Ordering::Acquire) < j {
-                if spins < SPINS_BEFORE_YIELD {
+                if spins < TIGHT_SPINS {
+                    spins += 1;
+                } else if spins < SPINS_BEFORE_YIELD {
                     spins += 1;
                     std::hint::spin_loop();
                 } else {
