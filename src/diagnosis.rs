@@ -23,12 +23,12 @@ pub fn notes(
 ) -> Vec<String> {
     let mut notes = Vec::new();
     if !kind.is_racy() {
-        if summary.differed > 0 {
+        if summary.rate.differed > 0 {
             notes.push(format!(
                 "{} lost updates in {} of {} trials: a correct strategy must never do that; \
                  this is a bug in racedemo, please report it",
                 kind.name(),
-                summary.differed,
+                summary.rate.differed,
                 summary.trials
             ));
         }
@@ -41,7 +41,7 @@ pub fn notes(
         );
         return notes;
     }
-    if summary.differed > 0 {
+    if summary.rate.differed > 0 {
         notes.push(
             "what happened: two threads read the same value, each added 1 and wrote it back, \
              and the later write overwrote the earlier one, so one increment vanished; \
@@ -49,12 +49,12 @@ pub fn notes(
                 .to_string(),
         );
     }
-    if let Some(overlap) = summary.overlap.mean_when_correct {
+    if let Some(overlap) = summary.pace.overlap.mean_when_correct {
         let tries = suggestions(spec.window.yield_now, spec.threads > cpus, start);
         let words = ["lost an update", "lost nothing"];
         notes.push(quiet_trials(
             summary.trials,
-            summary.differed,
+            summary.rate.differed,
             overlap,
             &tries,
             words,
@@ -166,8 +166,8 @@ pub fn scenario_notes(
     if expect != Expect::Correct
         && !hardware_explains
         && program.threads > 1
-        && let Some(overlap) = s.overlap.mean_when_correct
-        && s.differed == 0
+        && let Some(overlap) = s.pace.overlap.mean_when_correct
+        && s.rate.differed == 0
     {
         let mut tries = vec!["more --trials", "more --iterations (where the file allows)"];
         if start == StartMode::Naive {
@@ -175,7 +175,7 @@ pub fn scenario_notes(
         }
         notes.push(quiet_trials(
             s.trials,
-            s.differed,
+            s.rate.differed,
             overlap,
             &tries,
             ["showed the race", "showed nothing"],

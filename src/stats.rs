@@ -96,19 +96,34 @@ pub struct Overlap {
     pub mean_when_correct: Option<f64>,
 }
 
-/// The summary of one strategy's trials; its field names are part of the JSON schema.
+/// How many trials differed (showed the race), with the uncertainty of that rate. Every summary
+/// has one, flattened into it in the JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    pub trials: u64,
+pub struct Rate {
     pub differed: u64,
     pub differed_rate: f64,
     pub differed_ci95: [f64; 2],
     /// With no differing trial, the rate is below this at 95% confidence (one-sided).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub differed_upper95: Option<f64>,
-    pub lost: Lost,
-    pub distinct_finals: u64,
-    /// Wall-clock nanoseconds per increment: the trials' elapsed time over all increments.
+}
+
+impl Rate {
+    pub fn new(differed: u64, trials: u64) -> Self {
+        Rate {
+            differed,
+            differed_rate: ratio(differed as f64, trials as f64),
+            differed_ci95: wilson95(differed, trials),
+            differed_upper95: (differed == 0).then(|| upper95_when_none(trials)),
+        }
+    }
+}
+
+/// How fast a run went and how much its threads overlapped. Every summary has one, flattened
+/// into it in the JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pace {
+    /// Wall-clock nanoseconds per operation: the trials' elapsed time over all operations.
     pub ns_per_op: f64,
     pub overlap: Overlap,
     /// Total elapsed time of the trials' loops.
@@ -117,6 +132,18 @@ pub struct Summary {
     /// bookkeeping included): how fast this run samples the race.
     pub trials_per_second: f64,
     pub differed_per_second: f64,
+}
+
+/// The summary of one strategy's trials; its field names are part of the JSON schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub trials: u64,
+    #[serde(flatten)]
+    pub rate: Rate,
+    pub lost: Lost,
+    pub distinct_finals: u64,
+    #[serde(flatten)]
+    pub pace: Pace,
 }
 
 /// One trial as reported.
@@ -194,6 +221,17 @@ impl Timing {
             self.elapsed_ns as f64,
             ops_per_trial as f64 * self.trials as f64,
         )
+    }
+
+    /// Speed and overlap, given each trial's operations and how many trials differed.
+    pub fn pace(&self, ops_per_trial: u64, differed: u64) -> Pace {
+        Pace {
+            ns_per_op: self.ns_per_op(ops_per_trial),
+            overlap: self.overlap(),
+            elapsed_ns: self.elapsed_ns,
+            trials_per_second: self.per_second(self.trials),
+            differed_per_second: self.per_second(differed),
+        }
     }
 
     pub fn overlap(&self) -> Overlap {
@@ -275,13 +313,9 @@ impl Tally {
             .iter()
             .map(|(&f, &c)| self.lost(f) as u128 * c as u128)
             .sum();
-        let (differed_rate, differed_ci95, differed_upper95) = rate(differed, n);
         Summary {
             trials: n,
-            differed,
-            differed_rate,
-            differed_ci95,
-            differed_upper95,
+            rate: Rate::new(differed, n),
             lost: Lost {
                 // Largest final value = fewest lost.
                 min: self.finals.keys().next_back().map_or(0, |&f| self.lost(f)),
@@ -291,11 +325,7 @@ impl Tally {
             },
             distinct_finals: self.finals.len() as u64,
             // Every trial performs `expected` increments.
-            ns_per_op: self.timing.ns_per_op(self.expected),
-            overlap: self.timing.overlap(),
-            elapsed_ns: self.timing.elapsed_ns(),
-            trials_per_second: self.timing.per_second(n),
-            differed_per_second: self.timing.per_second(differed),
+            pace: self.timing.pace(self.expected, differed),
         }
     }
 
@@ -315,15 +345,6 @@ impl Tally {
         }
         unreachable!("the counts add up to the number of trials")
     }
-}
-
-/// A rate of `hits` in `n` with its 95% interval, and the one-sided bound when nothing hit.
-pub fn rate(hits: u64, n: u64) -> (f64, [f64; 2], Option<f64>) {
-    (
-        ratio(hits as f64, n as f64),
-        wilson95(hits, n),
-        (hits == 0).then(|| upper95_when_none(n)),
-    )
 }
 
 pub fn ratio(a: f64, b: f64) -> f64 {
@@ -380,7 +401,7 @@ mod tests {
             t.add(f, 1_000, 0.5);
         }
         let s = t.summary();
-        assert_eq!((s.trials, s.differed, s.distinct_finals), (5, 3, 3));
+        assert_eq!((s.trials, s.rate.differed, s.distinct_finals), (5, 3, 3));
         assert_eq!(
             s.lost,
             Lost {
@@ -390,10 +411,10 @@ mod tests {
                 mean_fraction: 0.12
             }
         );
-        assert_eq!(s.differed_upper95, None);
-        assert_eq!(s.ns_per_op, 10.0);
-        assert_eq!(s.elapsed_ns, 5_000);
-        assert_eq!(s.overlap.mean_when_correct, Some(0.5));
+        assert_eq!(s.rate.differed_upper95, None);
+        assert_eq!(s.pace.ns_per_op, 10.0);
+        assert_eq!(s.pace.elapsed_ns, 5_000);
+        assert_eq!(s.pace.overlap.mean_when_correct, Some(0.5));
         assert_eq!(t.rows().len(), 2, "only the first two trials are listed");
         assert_eq!((t.rows()[1].trial, t.rows()[1].lost), (2, 10));
     }
@@ -414,8 +435,8 @@ mod tests {
             t.add(8, 1, 1.0);
         }
         let s = t.summary();
-        assert_eq!((s.differed, s.differed_rate), (0, 0.0));
-        assert!(close(s.differed_upper95.unwrap(), 0.1391));
+        assert_eq!((s.rate.differed, s.rate.differed_rate), (0, 0.0));
+        assert!(close(s.rate.differed_upper95.unwrap(), 0.1391));
         assert_eq!(
             s.lost,
             Lost {

@@ -141,7 +141,7 @@ pub(crate) mod fixture {
                     strategy,
                     operation: strategy.operation(),
                     trials: tally.rows().to_vec(),
-                    expect_met: expect.is_met(summary.differed, summary.differed),
+                    expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
                     summary,
                     expect,
                     vs_unsafe: None,

@@ -7,7 +7,7 @@ use super::Machine;
 use crate::expect::Expect;
 use crate::harness::StartMode;
 use crate::scenario::Grade;
-use crate::stats::Overlap;
+use crate::stats::{Pace, Rate};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioReport {
@@ -88,22 +88,16 @@ pub struct Unobserved {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioSummary {
     pub trials: u64,
-    pub differed: u64,
-    pub differed_rate: f64,
-    pub differed_ci95: [f64; 2],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub differed_upper95: Option<f64>,
+    #[serde(flatten)]
+    pub rate: Rate,
     pub forbidden: u64,
     pub interesting: u64,
     pub acceptable: u64,
     pub deadlocks: u64,
     pub distinct_outcomes: u64,
-    /// Wall-clock ns per pass of one thread over its ops.
-    pub ns_per_op: f64,
-    pub overlap: Overlap,
-    pub elapsed_ns: u64,
-    pub trials_per_second: f64,
-    pub differed_per_second: f64,
+    /// `ns_per_op` here is per pass of one thread over its ops.
+    #[serde(flatten)]
+    pub pace: Pace,
 }
 
 #[derive(Debug, Clone, Serialize)]

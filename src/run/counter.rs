@@ -51,7 +51,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         .failures()
         .map(|r| {
             r.expect
-                .failure(r.strategy.name(), r.summary.trials, r.summary.differed)
+                .failure(r.strategy.name(), r.summary.trials, r.summary.rate.differed)
         })
         .collect())
 }
@@ -98,7 +98,7 @@ fn result(
         operation: kind.operation(),
         trials: tally.rows().to_vec(),
         expect,
-        expect_met: expect.is_met(summary.differed, summary.differed),
+        expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
         vs_unsafe: None,
         notes: diagnosis::notes(
             kind,
@@ -120,13 +120,13 @@ fn add_slowdowns(results: &mut [StrategyResult]) {
     let Some(base) = results
         .iter()
         .find(|r| r.strategy == StrategyKind::Unsafe)
-        .map(|r| r.summary.ns_per_op)
+        .map(|r| r.summary.pace.ns_per_op)
         .filter(|&ns| ns > 0.0)
     else {
         return;
     };
     for r in results {
-        r.vs_unsafe = Some(r.summary.ns_per_op / base);
+        r.vs_unsafe = Some(r.summary.pace.ns_per_op / base);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::report::{
 };
 use crate::scenario::program::matches;
 use crate::scenario::{Grade, Outcome, Program, Scenario, library};
-use crate::stats::{self, Timing};
+use crate::stats::{self, Rate, Timing};
 
 const WRITING: &str = "writing the report";
 
@@ -181,23 +181,15 @@ fn run_one(
         graded(Grade::Acceptable),
     );
     let differed = forbidden + interesting;
-    let (differed_rate, differed_ci95, differed_upper95) = stats::rate(differed, trials);
     let summary = ScenarioSummary {
         trials,
-        differed,
-        differed_rate,
-        differed_ci95,
-        differed_upper95,
+        rate: Rate::new(differed, trials),
         forbidden,
         interesting,
         acceptable,
         deadlocks: counts.get(&Outcome::Deadlock).copied().unwrap_or(0),
         distinct_outcomes: counts.len() as u64,
-        ns_per_op: timing.ns_per_op(program.iterations_per_trial()),
-        overlap: timing.overlap(),
-        elapsed_ns: timing.elapsed_ns(),
-        trials_per_second: timing.per_second(trials),
-        differed_per_second: timing.per_second(differed),
+        pace: timing.pace(program.iterations_per_trial(), differed),
     };
     let unobserved: Vec<Unobserved> = program
         .rules
@@ -311,7 +303,7 @@ fn check_row(r: &ScenarioReport) -> CheckRow {
         name: r.scenario.name.clone(),
         origin: r.scenario.origin.clone(),
         trials: s.trials,
-        differed: s.differed,
+        differed: s.rate.differed,
         forbidden: s.forbidden,
         deadlocks: s.deadlocks,
         expect: r.expect,

@@ -70,7 +70,7 @@ impl Text {
 
     /// Red when trials differed, green when none did.
     fn differed(&self, summary: &Summary, text: &str) -> String {
-        self.by_count(summary.differed, text)
+        self.by_count(summary.rate.differed, text)
     }
 
     fn interrupted(&self, interrupted: bool, out: &mut dyn Write) -> io::Result<()> {
@@ -178,7 +178,7 @@ impl Text {
     ) -> io::Result<()> {
         let s = &result.summary;
         writeln!(out, "{}", self.differed(s, &differed_line(s)))?;
-        if s.differed > 0 {
+        if s.rate.differed > 0 {
             writeln!(
                 out,
                 "lost updates: min {}, median {}, max {}; mean {} of expected",
@@ -192,15 +192,15 @@ impl Text {
             out,
             "distinct final values: {} · {} per increment · threads overlapped {} of each trial (min {})",
             thousands(s.distinct_finals),
-            nanos(s.ns_per_op),
-            percent(s.overlap.mean),
-            percent(s.overlap.min),
+            nanos(s.pace.ns_per_op),
+            percent(s.pace.overlap.mean),
+            percent(s.pace.overlap.min),
         )?;
         writeln!(
             out,
             "{} trials/s, {} differing/s{}",
-            per_second(s.trials_per_second),
-            per_second(s.differed_per_second),
+            per_second(s.pace.trials_per_second),
+            per_second(s.pace.differed_per_second),
             mode_note(trial_mode),
         )?;
         self.expectation(result, out)
@@ -218,9 +218,9 @@ impl Text {
                 "{:>22}",
                 format!(
                     "{} of {} ({})",
-                    thousands(s.differed),
+                    thousands(s.rate.differed),
                     thousands(s.trials),
-                    percent(s.differed_rate)
+                    percent(s.rate.differed_rate)
                 )
             );
             writeln!(
@@ -229,7 +229,7 @@ impl Text {
                 r.strategy.name(),
                 self.differed(s, &differed),
                 thousands(s.lost.median),
-                nanos(s.ns_per_op),
+                nanos(s.pace.ns_per_op),
                 r.vs_unsafe.map_or("-".to_string(), |x| format!("{x:.1}x")),
             )?;
         }
@@ -278,11 +278,11 @@ impl Text {
 fn differed_line(s: &Summary) -> String {
     rate_line(
         "differed from expected",
-        s.differed,
+        s.rate.differed,
         s.trials,
-        s.differed_rate,
-        s.differed_ci95,
-        s.differed_upper95,
+        s.rate.differed_rate,
+        s.rate.differed_ci95,
+        s.rate.differed_upper95,
     )
 }
 

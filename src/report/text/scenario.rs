@@ -111,27 +111,27 @@ impl Text {
         let s = &r.summary;
         let line = rate_line(
             "showed the race",
-            s.differed,
+            s.rate.differed,
             s.trials,
-            s.differed_rate,
-            s.differed_ci95,
-            s.differed_upper95,
+            s.rate.differed_rate,
+            s.rate.differed_ci95,
+            s.rate.differed_upper95,
         );
-        writeln!(out, "{}", self.by_count(s.differed, &line))?;
+        writeln!(out, "{}", self.by_count(s.rate.differed, &line))?;
         writeln!(
             out,
             "forbidden {} · interesting {} · deadlocks {} · {} per pass over the ops · threads overlapped {} of each trial",
             thousands(s.forbidden),
             thousands(s.interesting),
             thousands(s.deadlocks),
-            nanos_or_duration(s.ns_per_op),
-            percent(s.overlap.mean),
+            nanos_or_duration(s.pace.ns_per_op),
+            percent(s.pace.overlap.mean),
         )?;
         writeln!(
             out,
             "{} trials/s, {} showing the race/s{}",
-            per_second(s.trials_per_second),
-            per_second(s.differed_per_second),
+            per_second(s.pace.trials_per_second),
+            per_second(s.pace.differed_per_second),
             mode_note(info.trial_mode),
         )?;
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
