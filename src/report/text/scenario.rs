@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Paint, Text, duration, mode_note, per_second, rate_line, thousands};
+use super::{Paint, Text, nanos, rate_line, speed_line, thousands};
 use crate::diagnosis::percent;
 use crate::report::{CheckReport, ScenarioReport};
 use crate::scenario::Grade;
@@ -124,16 +124,10 @@ impl Text {
             thousands(s.forbidden),
             thousands(s.interesting),
             thousands(s.deadlocks),
-            nanos_or_duration(s.pace.ns_per_op),
+            nanos(s.pace.ns_per_op),
             percent(s.pace.overlap.mean),
         )?;
-        writeln!(
-            out,
-            "{} trials/s, {} showing the race/s{}",
-            per_second(s.pace.trials_per_second),
-            per_second(s.pace.differed_per_second),
-            mode_note(info.trial_mode),
-        )?;
+        speed_line(&s.pace, "showing the race", info.trial_mode, out)?;
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
         for note in &r.notes {
             writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
@@ -160,14 +154,6 @@ impl Text {
         let line = format!("{} passed, {} failed", r.passed, r.failed);
         writeln!(out, "{}", self.by_count(r.failed, &line))?;
         self.interrupted(r.interrupted, out)
-    }
-}
-
-fn nanos_or_duration(ns: f64) -> String {
-    if ns < 100.0 {
-        format!("{ns:.2} ns")
-    } else {
-        duration(ns.round() as u64)
     }
 }
 
