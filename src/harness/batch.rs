@@ -47,12 +47,23 @@ pub fn run<W: Workload>(
         end: Rendezvous::new(threads + 1),
         times: (0..threads).map(|_| Mutex::new(None)).collect(),
     };
+    // Each worker on a CPU of its own. Left to itself, the scheduler wakes both workers on the
+    // CPU that woke them and takes tens of milliseconds to move one away; until then they take
+    // turns, so short runs never race and long ones race less.
+    let cpus = core_affinity::get_core_ids().filter(|ids| ids.len() >= threads);
     thread::scope(|scope| {
         for index in 0..threads {
             let shared = &shared;
+            let cpu = cpus.as_ref().map(|ids| ids[index]);
             let spawned = thread::Builder::new()
                 .name(format!("racedemo-{index}"))
-                .spawn_scoped(scope, move || shared.work(workload, plan, index));
+                .spawn_scoped(scope, move || {
+                    if let Some(cpu) = cpu {
+                        // A refusal only costs speed: the workers still run, just unpinned.
+                        core_affinity::set_for_current(cpu);
+                    }
+                    shared.work(workload, plan, index)
+                });
             if let Err(err) = spawned {
                 shared.start.abort();
                 shared.end.abort();
