@@ -46,9 +46,14 @@ impl Workload for Program {
                 .collect(),
             locks: self.locks.iter().map(|_| AtomicBool::new(false)).collect(),
             stuck: AtomicBool::new(false),
-            registers: (0..self.threads)
-                .map(|_| Mutex::new([0; MAX_REGISTERS]))
-                .collect(),
+            // Kept only when a check reads a register: tiny trials allocate nothing else.
+            registers: if self.reads_registers() {
+                (0..self.threads)
+                    .map(|_| Mutex::new([0; MAX_REGISTERS]))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -82,9 +87,9 @@ impl Workload for Program {
                 }
             }
         }
-        *state.registers[ctx.index]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = thread.regs;
+        if let Some(slot) = state.registers.get(ctx.index) {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = thread.regs;
+        }
     }
 
     fn is_tiny(&self) -> bool {

@@ -250,6 +250,13 @@ impl Program {
         }
     }
 
+    /// Whether any check reads a thread's registers (`group.reg`).
+    pub fn reads_registers(&self) -> bool {
+        self.check_slots
+            .iter()
+            .any(|s| matches!(s, Source::Register { .. }))
+    }
+
     /// Total ops one trial executes at the least (ops x iterations x threads), for ns/op.
     pub fn iterations_per_trial(&self) -> u64 {
         self.groups
