@@ -211,12 +211,8 @@ impl Timing {
         ratio(count as f64 * 1e9, self.wall_ns as f64)
     }
 
-    pub fn elapsed_ns(&self) -> u64 {
-        self.elapsed_ns
-    }
-
     /// Nanoseconds per operation, given how many operations each trial performs.
-    pub fn ns_per_op(&self, ops_per_trial: u64) -> f64 {
+    fn ns_per_op(&self, ops_per_trial: u64) -> f64 {
         ratio(
             self.elapsed_ns as f64,
             ops_per_trial as f64 * self.trials as f64,
@@ -234,7 +230,7 @@ impl Timing {
         }
     }
 
-    pub fn overlap(&self) -> Overlap {
+    fn overlap(&self) -> Overlap {
         Overlap {
             min: if self.trials == 0 {
                 0.0
@@ -292,11 +288,6 @@ impl Tally {
     /// The first `detail_limit` trials, in order.
     pub fn rows(&self) -> &[TrialRow] {
         &self.rows
-    }
-
-    /// Each distinct final value and how many trials ended with it, smallest first.
-    pub fn finals(&self) -> &BTreeMap<u64, u64> {
-        &self.finals
     }
 
     // A final value above the expected one cannot come from increments alone; count it as
