@@ -231,17 +231,22 @@ mod tests {
         t.summary()
     }
 
-    #[test]
-    fn a_race_that_did_not_show_is_explained_with_the_overlap() {
-        let s = summary(20, &[20, 20], 0.03);
-        let notes = notes(
+    /// The notes for an unsafe run of two threads on two CPUs.
+    fn unsafe_notes(s: &Summary, batched: bool) -> Vec<String> {
+        notes(
             StrategyKind::Unsafe,
             &spec(2),
             StartMode::Barrier,
             2,
-            &s,
-            false,
-        );
+            s,
+            batched,
+        )
+    }
+
+    #[test]
+    fn a_race_that_did_not_show_is_explained_with_the_overlap() {
+        let s = summary(20, &[20, 20], 0.03);
+        let notes = unsafe_notes(&s, false);
         assert_eq!(notes.len(), 1);
         assert!(
             notes[0].starts_with("no trial lost an update"),
@@ -263,14 +268,7 @@ mod tests {
         t.add(20, 1, 0.02);
         t.add(20, 1, 0.04);
         t.add(11, 1, 0.96);
-        let notes = notes(
-            StrategyKind::Unsafe,
-            &spec(2),
-            StartMode::Barrier,
-            2,
-            &t.summary(),
-            false,
-        );
+        let notes = unsafe_notes(&t.summary(), false);
         assert_eq!(notes.len(), 2);
         assert!(notes[1].starts_with("2 of 3 trials lost nothing: in those the threads overlapped 3.0% of the trial on average: this machine ran them mostly one at a time; try --yield"), "{}", notes[1]);
     }
@@ -278,14 +276,7 @@ mod tests {
     #[test]
     fn a_race_that_showed_with_full_overlap_is_only_explained() {
         let s = summary(20, &[15, 12], 0.97);
-        let notes = notes(
-            StrategyKind::Unsafe,
-            &spec(2),
-            StartMode::Barrier,
-            2,
-            &s,
-            false,
-        );
+        let notes = unsafe_notes(&s, false);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].starts_with("what happened: two threads read the same value"));
     }
@@ -293,14 +284,7 @@ mod tests {
     #[test]
     fn batched_trials_are_not_explained_by_a_batch_overlap() {
         let s = summary(2, &[2, 1], 1.0);
-        let notes = notes(
-            StrategyKind::Unsafe,
-            &spec(2),
-            StartMode::Barrier,
-            2,
-            &s,
-            true,
-        );
+        let notes = unsafe_notes(&s, true);
         assert!(
             notes[1].starts_with(
                 "1 of 2 trials lost nothing: these tiny trials ran in lockstep batches"
