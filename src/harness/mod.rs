@@ -9,8 +9,8 @@
 //!   trial is timed exactly; the right way for trials of many increments.
 //! - in lockstep batches (`batch`): for tiny trials on no more threads than CPUs, where spawning
 //!   threads would cost a thousand times the trial. Long-lived workers run a batch of trials
-//!   over separate states, each thread starting trial j only once every other thread has
-//!   finished trial j - 1, so they hit each state at the same moment.
+//!   over separate states in strides of 32, each thread starting a stride only once every
+//!   other thread has finished the one before, so they hit each state at the same moment.
 
 #[cfg(not(shuttle))]
 mod batch;
