@@ -22,6 +22,46 @@ impl CounterSpec {
     pub fn expected(&self) -> u64 {
         self.threads as u64 * self.iterations
     }
+
+    /// The lowest and highest final values the strategy can produce at all, whatever the
+    /// scheduling: `[expected, expected]` for the correct strategies.
+    ///
+    /// For the racy one the lowest is 2 whenever there are two threads with two increments
+    /// each, however many more: A reads 0 and stalls; B makes all but its last increment and
+    /// every other thread all of theirs; A writes 1, undoing them; B reads 1 and stalls; A makes
+    /// its remaining increments; B writes 2, undoing those. With one increment per thread,
+    /// every thread can read 0 and write 1.
+    pub fn possible_finals(&self, racy: bool) -> [u64; 2] {
+        let expected = self.expected();
+        let min = match (racy, self.threads, self.iterations) {
+            (false, _, _) | (true, 1, _) => expected,
+            (true, _, 1) => 1,
+            (true, _, _) => 2,
+        };
+        [min, expected]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(threads: usize, iterations: u64) -> CounterSpec {
+        CounterSpec {
+            threads,
+            iterations,
+            window: WindowSpec::default(),
+        }
+    }
+
+    #[test]
+    fn a_racy_counter_can_end_as_low_as_two() {
+        assert_eq!(spec(8, 1_000_000).possible_finals(true), [2, 8_000_000]);
+        assert_eq!(spec(2, 2).possible_finals(true), [2, 4]);
+        assert_eq!(spec(4, 1).possible_finals(true), [1, 4]);
+        assert_eq!(spec(1, 50).possible_finals(true), [50, 50]);
+        assert_eq!(spec(8, 1_000).possible_finals(false), [8_000, 8_000]);
+    }
 }
 
 /// [`CounterSpec`] run with strategy `S`.

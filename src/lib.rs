@@ -20,6 +20,8 @@ pub mod gate;
 #[cfg(not(loom))]
 pub mod harness;
 #[cfg(not(any(loom, shuttle)))]
+pub mod histogram;
+#[cfg(not(any(loom, shuttle)))]
 pub mod options;
 #[cfg(not(any(loom, shuttle)))]
 pub mod progress;

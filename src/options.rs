@@ -179,12 +179,17 @@ pub struct RunOptions {
     pub output: OutputOptions,
 }
 
+/// The width text output assumes when it cannot ask a terminal (a pipe, a file, CI logs).
+pub const DEFAULT_WIDTH: usize = 80;
+
 /// How results are shown, decided once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputOptions {
     pub format: Format,
     pub color: bool,
     pub progress: bool,
+    /// Columns the text output may fill.
+    pub width: usize,
 }
 
 /// What of the environment the output choices depend on, read once so that tests can vary it.
@@ -195,6 +200,8 @@ pub struct Environment {
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     pub logical_cpus: usize,
+    /// `COLUMNS`, else the terminal's width when stdout is one.
+    pub columns: Option<usize>,
 }
 
 impl Environment {
@@ -206,6 +213,14 @@ impl Environment {
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            columns: std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.trim().parse().ok())
+                .filter(|&c: &usize| c > 0)
+                .or_else(|| {
+                    terminal_size::terminal_size_of(std::io::stdout())
+                        .map(|(w, _)| usize::from(w.0))
+                }),
         }
     }
 }
@@ -294,6 +309,7 @@ impl OutputOptions {
             format: args.format,
             color,
             progress: env.stderr_is_terminal && !args.quiet,
+            width: env.columns.unwrap_or(DEFAULT_WIDTH),
         }
     }
 }

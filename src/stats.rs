@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::harness::Span;
+use crate::histogram;
 
 /// The normal quantile for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
@@ -283,6 +284,11 @@ impl Tally {
 
     pub fn set_wall_ns(&mut self, wall_ns: u64) {
         self.timing.set_wall_ns(wall_ns);
+    }
+
+    /// The final values in at most [`histogram::MAX_BINS`] bars.
+    pub fn histogram(&self) -> Vec<histogram::Bin> {
+        histogram::bins(&self.finals, self.expected)
     }
 
     /// The first `detail_limit` trials, in order.

@@ -35,6 +35,14 @@ fn assert_consistent(report: &Value) {
         let [lo, hi] = [0, 1].map(|i| summary["differed_ci95"][i].as_f64().unwrap());
         let rate = summary["differed_rate"].as_f64().unwrap();
         assert!(lo <= rate && rate <= hi, "{summary}");
+        // The histogram holds every trial, in ascending bins within the observed range.
+        let bins = result["histogram"].as_array().unwrap();
+        assert_eq!(bins.iter().map(|b| u(&b["count"])).sum::<u64>(), ran);
+        let f = &result["finals"];
+        assert!(u(&bins[0]["low"]) <= u(&f["observed_min"]), "{f}");
+        assert!(u(&f["possible_min"]) <= u(&f["observed_min"]), "{f}");
+        assert!(u(&f["observed_max"]) <= u(&f["possible_max"]), "{f}");
+        assert_eq!(u(&f["possible_max"]), expected);
     }
 }
 
@@ -124,6 +132,8 @@ fn json_report_carries_the_documented_fields() {
     for key in ["final", "lost", "elapsed_ns", "overlap"] {
         assert!(r["trials"][0].get(key).is_some(), "trial lacks {key}");
     }
+    // 3 threads x 500 racy increments can end as low as 2.
+    assert_eq!(u(&r["finals"]["possible_min"]), 2);
     assert_consistent(&report);
 }
 

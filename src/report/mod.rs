@@ -17,6 +17,8 @@ use serde::Serialize;
 use crate::cli::Format;
 use crate::expect::Expect;
 use crate::harness::StartMode;
+use crate::histogram::Bin;
+use crate::options::OutputOptions;
 use crate::stats::{Summary, TrialRow};
 use crate::strategy::StrategyKind;
 
@@ -87,6 +89,10 @@ pub struct StrategyResult {
     /// The first trials, one by one (all of them up to a limit).
     pub trials: Vec<TrialRow>,
     pub summary: Summary,
+    /// Final values in at most 12 bars, lowest first; the expected value has a bar of its own.
+    pub histogram: Vec<Bin>,
+    /// The range of final values observed beside the range the strategy can produce at all.
+    pub finals: FinalRange,
     pub expect: Expect,
     pub expect_met: bool,
     /// ns per increment over the unsafe strategy's, when `unsafe` ran in the same comparison.
@@ -94,6 +100,16 @@ pub struct StrategyResult {
     pub vs_unsafe: Option<f64>,
     /// Plain-language notes: why a race did not show, what to try.
     pub notes: Vec<String>,
+}
+
+/// Observed and possible final values: people guess the racy counter's floor is near the
+/// expected value, and it is 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FinalRange {
+    pub observed_min: u64,
+    pub observed_max: u64,
+    pub possible_min: u64,
+    pub possible_max: u64,
 }
 
 impl Report {
@@ -113,10 +129,13 @@ pub trait Exporter {
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// The exporter for a format.
-pub fn exporter(format: Format, color: bool) -> Box<dyn Exporter> {
-    match format {
-        Format::Text => Box::new(text::Text { color }),
+/// The exporter for the chosen format.
+pub fn exporter(output: &OutputOptions) -> Box<dyn Exporter> {
+    match output.format {
+        Format::Text => Box::new(text::Text {
+            color: output.color,
+            width: output.width,
+        }),
         Format::Json => Box::new(json::Json),
     }
 }
@@ -141,6 +160,13 @@ pub(crate) mod fixture {
                     strategy,
                     operation: strategy.operation(),
                     trials: tally.rows().to_vec(),
+                    histogram: tally.histogram(),
+                    finals: FinalRange {
+                        observed_min: 2_000 - summary.lost.max,
+                        observed_max: 2_000 - summary.lost.min,
+                        possible_min: if strategy.is_racy() { 2 } else { 2_000 },
+                        possible_max: 2_000,
+                    },
                     expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
                     summary,
                     expect,

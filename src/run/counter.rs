@@ -10,8 +10,10 @@ use crate::expect::Expect;
 use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
-use crate::report::{self, Machine, Report, SCHEMA, StrategyResult, TrialMode, WorkloadInfo};
-use crate::stats::Tally;
+use crate::report::{
+    self, FinalRange, Machine, Report, SCHEMA, StrategyResult, TrialMode, WorkloadInfo,
+};
+use crate::stats::{Summary, Tally};
 use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
 
 /// Runs every strategy of `options` and writes the report to `out`; returns a message for each
@@ -43,7 +45,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         workload: workload_info(options, &results, batched),
         results,
     };
-    report::exporter(options.output.format, options.output.color)
+    report::exporter(&options.output)
         .counter(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io("writing the report"))?;
@@ -97,6 +99,8 @@ fn result(
         strategy: kind,
         operation: kind.operation(),
         trials: tally.rows().to_vec(),
+        histogram: tally.histogram(),
+        finals: final_range(kind, &options.spec, &summary),
         expect,
         expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
         vs_unsafe: None,
@@ -109,6 +113,18 @@ fn result(
             batched,
         ),
         summary,
+    }
+}
+
+fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> FinalRange {
+    let expected = spec.expected();
+    let [possible_min, possible_max] = spec.possible_finals(kind.is_racy());
+    FinalRange {
+        // Most lost = lowest final value.
+        observed_min: expected.saturating_sub(summary.lost.max),
+        observed_max: expected.saturating_sub(summary.lost.min),
+        possible_min,
+        possible_max,
     }
 }
 

@@ -65,7 +65,7 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
         &mut progress,
     )?;
     progress.finish();
-    report::exporter(options.output.format, options.output.color)
+    report::exporter(&options.output)
         .scenario(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io(WRITING))?;
@@ -104,7 +104,7 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         failed,
         scenarios: rows,
     };
-    report::exporter(options.output.format, options.output.color)
+    report::exporter(&options.output)
         .check(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io(WRITING))?;

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
+mod chart;
 mod scenario;
 
 use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult, TrialMode};
@@ -16,6 +17,8 @@ const MAX_TABLE_ROWS: usize = 20;
 
 pub struct Text {
     pub color: bool,
+    /// The terminal's width in columns (80 when it has none): what the bars scale to.
+    pub width: usize,
 }
 
 impl Exporter for Text {
@@ -33,10 +36,26 @@ impl Exporter for Text {
             writeln!(out)?;
             self.trials(result, report.workload.trials, out)?;
             writeln!(out)?;
+            if result.summary.distinct_finals > 1 {
+                self.finals_histogram(&result.histogram, report.workload.expected, out)?;
+                writeln!(out)?;
+            }
             self.summary(result, report.workload.trial_mode, out)?;
         } else {
             writeln!(out)?;
             self.comparison(report, out)?;
+            for r in report
+                .results
+                .iter()
+                .filter(|r| r.summary.distinct_finals > 1)
+            {
+                writeln!(
+                    out,
+                    "\n{}",
+                    self.paint(&format!("{}:", r.strategy.name()), Paint::Bold)
+                )?;
+                self.finals_histogram(&r.histogram, report.workload.expected, out)?;
+            }
         }
         for result in &report.results {
             for note in &result.notes {
@@ -188,6 +207,20 @@ impl Text {
                 percent(s.lost.mean_fraction),
             )?;
         }
+        let f = &result.finals;
+        if f.possible_min < f.possible_max {
+            writeln!(
+                out,
+                "final values: observed {}; possible {}{}",
+                range(f.observed_min, f.observed_max),
+                range(f.possible_min, f.possible_max),
+                if f.possible_min == 2 {
+                    " (stale writes can undo all but 2 increments)"
+                } else {
+                    ""
+                },
+            )?;
+        }
         writeln!(
             out,
             "distinct final values: {} · {} per increment · threads overlapped {} of each trial (min {})",
@@ -323,6 +356,15 @@ fn speed_line(
     )
 }
 
+/// "3,000–4,000", or "4,000" when both ends are one value.
+fn range(low: u64, high: u64) -> String {
+    if low == high {
+        thousands(low)
+    } else {
+        format!("{}–{}", thousands(low), thousands(high))
+    }
+}
+
 /// A rate per second, scaled: "3.46 M", "12.3 k", "52.0".
 fn per_second(rate: f64) -> String {
     if rate >= 1e6 {
@@ -373,7 +415,12 @@ mod tests {
 
     fn render(report: &Report) -> String {
         let mut out = Vec::new();
-        Text { color: false }.counter(report, &mut out).unwrap();
+        Text {
+            color: false,
+            width: 80,
+        }
+        .counter(report, &mut out)
+        .unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -394,8 +441,14 @@ trial            final             lost     elapsed  overlap
     2            2,000                0      1.2 ms      90%
     3            1,200              800      1.5 ms      90%
 
+final value  trials   share
+1,200             1     33%  █████████████████████████████████████████
+1,500             1     33%  █████████████████████████████████████████
+2,000             1     33%  █████████████████████████████████████████  expected
+
 differed from expected in 2 of 3 trials (67%; 95% CI 21%–94%)
 lost updates: min 0, median 500, max 800; mean 22% of expected
+final values: observed 1,200–2,000; possible 2–2,000 (stale writes can undo all but 2 increments)
 distinct final values: 3 · 625 ns per increment · threads overlapped 90% of each trial (min 90%)
 0.0 trials/s, 0.0 differing/s
 ";

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::chart::Row;
 use super::{Paint, Text, nanos, rate_line, speed_line, thousands};
 use crate::diagnosis::percent;
 use crate::report::{CheckReport, ScenarioReport};
@@ -12,12 +13,7 @@ const MAX_OUTCOME_ROWS: usize = 20;
 
 impl Text {
     fn grade(&self, grade: Grade, text: &str) -> String {
-        let paint = match grade {
-            Grade::Acceptable => Paint::Good,
-            Grade::Interesting => Paint::Warn,
-            Grade::Forbidden => Paint::Bad,
-        };
-        self.paint(text, paint)
+        self.paint(text, grade_paint(grade))
     }
 
     pub(super) fn scenario_report(
@@ -63,33 +59,22 @@ impl Text {
         }
         writeln!(out)?;
 
-        let width = r
+        let rows: Vec<Row> = r
             .outcomes
             .iter()
             .take(MAX_OUTCOME_ROWS)
-            .map(|o| o.outcome.chars().count())
-            .max()
-            .unwrap_or(7)
-            .max(7);
-        writeln!(
-            out,
-            "{:<width$}  {:>10}  {:>6}  grade",
-            "outcome", "count", "share"
-        )?;
-        for row in r.outcomes.iter().take(MAX_OUTCOME_ROWS) {
-            let means = row
-                .means
-                .as_deref()
-                .map_or(String::new(), |m| format!("  {m}"));
-            writeln!(
-                out,
-                "{:<width$}  {:>10}  {:>6}  {}{means}",
-                row.outcome,
-                thousands(row.count),
-                percent(row.share),
-                self.grade(row.grade, row.grade.name()),
-            )?;
-        }
+            .map(|o| Row {
+                label: o.outcome.clone(),
+                count: o.count,
+                paint: grade_paint(o.grade),
+                after: o.grade.name().to_string(),
+                note: o
+                    .means
+                    .as_deref()
+                    .map_or(String::new(), |m| format!("  {m}")),
+            })
+            .collect();
+        self.histogram(["outcome", "count"], &rows, out)?;
         if r.outcomes.len() > MAX_OUTCOME_ROWS {
             let rest: u64 = r.outcomes[MAX_OUTCOME_ROWS..].iter().map(|o| o.count).sum();
             writeln!(
@@ -154,6 +139,14 @@ impl Text {
         let line = format!("{} passed, {} failed", r.passed, r.failed);
         writeln!(out, "{}", self.by_count(r.failed, &line))?;
         self.interrupted(r.interrupted, out)
+    }
+}
+
+fn grade_paint(grade: Grade) -> Paint {
+    match grade {
+        Grade::Acceptable => Paint::Good,
+        Grade::Interesting => Paint::Warn,
+        Grade::Forbidden => Paint::Bad,
     }
 }
 

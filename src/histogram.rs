@@ -1,0 +1,166 @@
+//! Histograms of final values: a few readable bins however many distinct values there are.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Most bars a histogram has: enough to show the shape, few enough to read at a glance.
+pub const MAX_BINS: usize = 12;
+
+/// The trials whose final value was in `low..=high`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bin {
+    pub low: u64,
+    pub high: u64,
+    pub count: u64,
+}
+
+/// Bins the counts of final values (`value -> trials`) into at most [`MAX_BINS`] bars.
+///
+/// Up to that many distinct values each get a bar of their own. Beyond it, `expected` (the
+/// correct value) keeps a bar of its own, so "right" is never lumped in with "nearly right",
+/// and the other values share bins of equal, round width (1, 2 or 5 times a power of ten),
+/// empty bins included, so the gaps show.
+pub fn bins(finals: &BTreeMap<u64, u64>, expected: u64) -> Vec<Bin> {
+    if finals.len() <= MAX_BINS {
+        return finals
+            .iter()
+            .map(|(&v, &count)| Bin {
+                low: v,
+                high: v,
+                count,
+            })
+            .collect();
+    }
+    let exact = finals.get(&expected).copied();
+    let others = || finals.iter().filter(|&(&v, _)| v != expected);
+    let (Some((&min, _)), Some((&max, _))) = (others().next(), others().next_back()) else {
+        return Vec::new();
+    };
+    let slots = (MAX_BINS - usize::from(exact.is_some())) as u64;
+    let width = round_width((max - min) / slots + 1);
+    // Aligned to the width, so labels read 1,000–1,099 rather than 1,013–1,112; alignment can
+    // need one bin more than `slots`, so widen until it fits.
+    let (width, first) = {
+        let mut width = width;
+        loop {
+            let first = min / width * width;
+            if (max - first) / width < slots {
+                break (width, first);
+            }
+            width = round_width(width + 1);
+        }
+    };
+    let n = (max - first) / width + 1;
+    let mut out: Vec<Bin> = Vec::new();
+    for i in 0..n {
+        let (low, high) = (first + i * width, first + (i + 1) * width - 1);
+        if exact.is_some() && (low..=high).contains(&expected) {
+            // The expected value falls inside a bin of others: split that bin around it.
+            let below = (low < expected).then(|| (low, expected - 1));
+            let above = (expected < high).then(|| (expected + 1, high));
+            let parts = [below, Some((expected, expected)), above];
+            out.extend(parts.into_iter().flatten().map(|(low, high)| Bin {
+                low,
+                high,
+                count: 0,
+            }));
+        } else {
+            out.push(Bin {
+                low,
+                high,
+                count: 0,
+            });
+        }
+    }
+    if exact.is_some() && !out.iter().any(|b| b.low == expected && b.high == expected) {
+        let at = out.partition_point(|b| b.high < expected);
+        out.insert(
+            at,
+            Bin {
+                low: expected,
+                high: expected,
+                count: 0,
+            },
+        );
+    }
+    for (&v, &count) in finals {
+        let at = out.partition_point(|b| b.high < v);
+        out[at].count += count;
+    }
+    out
+}
+
+/// The smallest of 1, 2, 5, 10, 20, 50, ... that is at least `w`.
+fn round_width(w: u64) -> u64 {
+    let mut step = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            if let Some(x) = step.checked_mul(m).filter(|&x| x >= w) {
+                return x;
+            }
+        }
+        match step.checked_mul(10) {
+            Some(next) => step = next,
+            None => return u64::MAX,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finals(pairs: &[(u64, u64)]) -> BTreeMap<u64, u64> {
+        pairs.iter().copied().collect()
+    }
+
+    fn bin(low: u64, high: u64, count: u64) -> Bin {
+        Bin { low, high, count }
+    }
+
+    #[test]
+    fn few_distinct_values_get_a_bar_each() {
+        assert_eq!(
+            bins(&finals(&[(1, 5), (2, 3), (4, 10)]), 4),
+            vec![bin(1, 1, 5), bin(2, 2, 3), bin(4, 4, 10)]
+        );
+    }
+
+    #[test]
+    fn many_values_share_round_bins_and_the_expected_value_keeps_its_own() {
+        // 3,013 .. 3,987 spread over 40 values, plus 4,000 (expected) twice.
+        let mut f: BTreeMap<u64, u64> = (0..40).map(|i| (3_013 + 25 * i, 1)).collect();
+        f.insert(4_000, 2);
+        let b = bins(&f, 4_000);
+        assert_eq!(b.len(), 11, "{b:?}");
+        assert_eq!(b[0], bin(3_000, 3_099, 4));
+        assert_eq!(b[9], bin(3_900, 3_999, 4));
+        assert_eq!(b[10], bin(4_000, 4_000, 2));
+        assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), 42);
+    }
+
+    #[test]
+    fn counts_always_add_up_and_bins_stay_few() {
+        for spread in [13u64, 50, 999, 123_457] {
+            let f: BTreeMap<u64, u64> =
+                (0..200).map(|i| (10 + i * spread / 7, i % 3 + 1)).collect();
+            let total: u64 = f.values().sum();
+            for expected in [0, 10, 500, 10 + 199 * spread / 7, u64::MAX] {
+                let b = bins(&f, expected);
+                assert!(b.len() <= MAX_BINS + 2, "{spread} {expected}: {}", b.len());
+                assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), total);
+                assert!(b.windows(2).all(|w| w[0].high < w[1].low), "{b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn widths_are_round() {
+        assert_eq!(round_width(1), 1);
+        assert_eq!(round_width(3), 5);
+        assert_eq!(round_width(88), 100);
+        assert_eq!(round_width(101), 200);
+        assert_eq!(round_width(u64::MAX), u64::MAX);
+    }
+}
