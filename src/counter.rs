@@ -42,28 +42,6 @@ impl CounterSpec {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(threads: usize, iterations: u64) -> CounterSpec {
-        CounterSpec {
-            threads,
-            iterations,
-            window: WindowSpec::default(),
-        }
-    }
-
-    #[test]
-    fn a_racy_counter_can_end_as_low_as_two() {
-        assert_eq!(spec(8, 1_000_000).possible_finals(true), [2, 8_000_000]);
-        assert_eq!(spec(2, 2).possible_finals(true), [2, 4]);
-        assert_eq!(spec(4, 1).possible_finals(true), [1, 4]);
-        assert_eq!(spec(1, 50).possible_finals(true), [50, 50]);
-        assert_eq!(spec(8, 1_000).possible_finals(false), [8_000, 8_000]);
-    }
-}
-
 /// [`CounterSpec`] run with strategy `S`.
 pub struct CounterWorkload<S> {
     spec: CounterSpec,
@@ -120,5 +98,27 @@ pub fn increment_loop<S: Strategy, W: Window>(
 ) {
     for _ in 0..iterations {
         S::increment(counter, window);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(threads: usize, iterations: u64) -> CounterSpec {
+        CounterSpec {
+            threads,
+            iterations,
+            window: WindowSpec::default(),
+        }
+    }
+
+    #[test]
+    fn a_racy_counter_can_end_as_low_as_two() {
+        assert_eq!(spec(8, 1_000_000).possible_finals(true), [2, 8_000_000]);
+        assert_eq!(spec(2, 2).possible_finals(true), [2, 4]);
+        assert_eq!(spec(4, 1).possible_finals(true), [1, 4]);
+        assert_eq!(spec(1, 50).possible_finals(true), [50, 50]);
+        assert_eq!(spec(8, 1_000).possible_finals(false), [8_000, 8_000]);
     }
 }
