@@ -104,6 +104,10 @@ pub enum ScenarioCommand {
 
         #[command(flatten)]
         output: OutputArgs,
+
+        /// Also write JUnit XML to FILE, one test case per scenario, for CI test reports
+        #[arg(long, value_name = "FILE", help_heading = "Output")]
+        junit: Option<std::path::PathBuf>,
     },
 }
 
@@ -229,6 +233,10 @@ pub enum Format {
     Text,
     /// One JSON document for scripts (schema in the README)
     Json,
+    /// GitHub-flavoured Markdown tables, for CI job summaries
+    Markdown,
+    /// Comma-separated values with a header row, for spreadsheets
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 //! once, and turns into a one-line [`Error::Input`] that names the flag.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{
@@ -48,6 +49,8 @@ pub struct ScenarioOptions {
 pub struct CheckOptions {
     pub scenarios: Vec<(Scenario, Program, Plan)>,
     pub output: OutputOptions,
+    /// Where to write JUnit XML as well, when asked.
+    pub junit: Option<PathBuf>,
 }
 
 impl Options {
@@ -81,7 +84,11 @@ impl Options {
                 paths,
                 args,
                 output,
+                junit,
             } => {
+                if let Some(path) = &junit {
+                    writable_file("--junit", path)?;
+                }
                 let sources = if paths.is_empty() {
                     scenario::library::all()?
                 } else {
@@ -99,6 +106,7 @@ impl Options {
                 Options::ScenarioCheck(CheckOptions {
                     scenarios,
                     output: OutputOptions::new(&output, env),
+                    junit,
                 })
             }
         })
@@ -312,6 +320,28 @@ impl OutputOptions {
             width: env.columns.unwrap_or(DEFAULT_WIDTH),
         }
     }
+}
+
+/// A file the run will write at its end: refuse before running, not after, when it cannot be.
+fn writable_file(flag: &str, path: &Path) -> Result<(), Error> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(Error::input(format!(
+            "{flag} {}: is a folder; give a file name",
+            path.display()
+        )));
+    }
+    if !folder.is_dir() {
+        return Err(Error::input(format!(
+            "{flag} {}: the folder {} does not exist",
+            path.display(),
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 fn at_least_one(flag: &str, value: u64) -> Result<u64, Error> {

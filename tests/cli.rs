@@ -431,3 +431,55 @@ fn soak_locked_and_atomic_never_differ_over_100000_trials() {
         );
     }
 }
+
+#[test]
+fn markdown_is_a_table_for_ci_job_summaries() {
+    let out = racedemo("compare --strategies locked,atomic --threads 2 --iterations 1000 --trials 3 --format markdown")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let md = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(
+        lines[0],
+        "### racedemo locked vs atomic: 2 threads × 1,000 increments, 3 trials"
+    );
+    assert!(
+        lines[2].starts_with("| strategy | differed | 95% CI |"),
+        "{md}"
+    );
+    assert!(lines[3].starts_with("|---|---:|"), "{md}");
+    assert!(
+        lines[4].starts_with("| `locked` | 0 of 3 (0%) | 0%–56% | 0 | 2,000 (2,000) |"),
+        "{md}"
+    );
+    assert!(lines[4].ends_with("| correct ✅ |"), "{md}");
+    assert!(lines[5].starts_with("| `atomic` | 0 of 3 (0%) |"), "{md}");
+    assert_eq!(lines.len(), 6, "{md}");
+}
+
+#[test]
+fn csv_has_a_header_and_one_row_per_strategy() {
+    let out = racedemo(
+        "compare --strategies locked,atomic --threads 2 --iterations 1000 --trials 3 --format csv",
+    )
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    let column = |name: &str| rows[0].iter().position(|&c| c == name).unwrap();
+    for (row, strategy) in rows[1..].iter().zip(["locked", "atomic"]) {
+        assert_eq!(row.len(), rows[0].len());
+        assert_eq!(row[column("strategy")], strategy);
+        assert_eq!(row[column("trials")], "3");
+        assert_eq!(row[column("differed")], "0");
+        assert_eq!(row[column("observed_min")], "2000");
+        assert_eq!(row[column("expect_met")], "true");
+    }
+}

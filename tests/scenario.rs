@@ -260,6 +260,73 @@ fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
 }
 
 #[test]
+fn check_writes_junit_xml_with_a_test_case_per_scenario_and_a_failure_for_each_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
+    fs::write(
+        dir.path().join("claims-correct.toml"),
+        text.replace("expect = \"race\"", "expect = \"correct\""),
+    )
+    .unwrap();
+    fs::copy(
+        "scenarios/counter-mutex.toml",
+        dir.path().join("counter-mutex.toml"),
+    )
+    .unwrap();
+    let xml_path = dir.path().join("junit.xml");
+    racedemo(&format!(
+        "scenario check {} --trials 2 --junit {}",
+        dir.path().display(),
+        xml_path.display()
+    ))
+    .assert()
+    .code(1);
+    let xml = fs::read_to_string(&xml_path).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    // The shape CI systems read: <testsuites><testsuite><testcase>[<failure/>]...
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(
+        (root.attribute("tests"), root.attribute("failures")),
+        (Some("2"), Some("1"))
+    );
+    let suites: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+    assert_eq!(suites.len(), 1);
+    assert_eq!(suites[0].tag_name().name(), "testsuite");
+    let cases: Vec<_> = suites[0]
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    let names: Vec<_> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
+    assert_eq!(names, ["claims-correct", "counter-mutex"]);
+    for case in &cases {
+        assert_eq!(case.attribute("classname"), Some("racedemo.scenarios"));
+        let time: f64 = case.attribute("time").unwrap().parse().unwrap();
+        assert!(time >= 0.0);
+    }
+    let failure = cases[0]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the scenario that missed its expectation fails");
+    assert_eq!(
+        failure.attribute("message"),
+        Some("expected correct: forbidden outcome in 2 of 2 trials, 2 of them deadlocks")
+    );
+    assert!(!cases[1].children().any(|n| n.has_tag_name("failure")));
+}
+
+#[test]
+fn junit_into_a_missing_folder_is_refused_before_anything_runs() {
+    racedemo("scenario check --junit no/such/folder/junit.xml")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            "error: --junit no/such/folder/junit.xml: the folder no/such/folder does not exist\n",
+        );
+}
+
+#[test]
 fn overrides_change_the_threads_and_iterations_of_groups_that_do_not_fix_their_own() {
     let report = json_of(
         &mut racedemo("scenario run counter-atomic --threads 3 --iterations 7 --trials 2"),

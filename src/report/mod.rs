@@ -1,7 +1,10 @@
 //! The report: one serde model, which is the JSON schema, rendered by one exporter per format.
 //! Reports know nothing about threads; they only read the model.
 
+mod csv;
 mod json;
+pub mod junit;
+mod markdown;
 mod scenario;
 mod text;
 
@@ -137,6 +140,8 @@ pub fn exporter(output: &OutputOptions) -> Box<dyn Exporter> {
             width: output.width,
         }),
         Format::Json => Box::new(json::Json),
+        Format::Markdown => Box::new(markdown::Markdown),
+        Format::Csv => Box::new(csv::Csv),
     }
 }
 

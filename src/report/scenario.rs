@@ -122,6 +122,8 @@ pub struct CheckRow {
     pub deadlocks: u64,
     pub expect: Expect,
     pub expect_met: bool,
+    /// Wall-clock seconds the scenario's trials took.
+    pub elapsed_s: f64,
     /// One line: what happened, for people.
     pub verdict: String,
 }

@@ -1,7 +1,8 @@
 //! The scenario commands: list, show, run, check.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{self, Write};
+use std::time::Instant;
 
 use crate::diagnosis;
 use crate::error::Error;
@@ -86,9 +87,10 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
     let mut failures = Vec::new();
     for (scenario, program, plan) in &options.scenarios {
         progress.phase(&scenario.name);
+        let started = Instant::now();
         let report = run_one(scenario, program, plan, scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
-        rows.push(check_row(&report));
+        rows.push(check_row(&report, started.elapsed().as_secs_f64()));
         if report.interrupted {
             break;
         }
@@ -108,6 +110,15 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         .check(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io(WRITING))?;
+    if let Some(path) = &options.junit {
+        std::fs::File::create(path)
+            .and_then(|file| {
+                let mut file = io::BufWriter::new(file);
+                report::junit::write(&report, &mut file)?;
+                file.flush()
+            })
+            .map_err(Error::io("writing the --junit file"))?;
+    }
     Ok(failures)
 }
 
@@ -272,7 +283,7 @@ fn pattern_text(program: &Program, pattern: &[Option<i64>]) -> String {
         .join(", ")
 }
 
-fn check_row(r: &ScenarioReport) -> CheckRow {
+fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     let s = &r.summary;
     let mut verdict = if s.forbidden > 0 {
         let deadlocks = if s.deadlocks > 0 {
@@ -305,6 +316,7 @@ fn check_row(r: &ScenarioReport) -> CheckRow {
         trials: s.trials,
         differed: s.rate.differed,
         forbidden: s.forbidden,
+        elapsed_s,
         deadlocks: s.deadlocks,
         expect: r.expect,
         expect_met: r.expect_met,

@@ -1,0 +1,173 @@
+//! `--format csv`: one row per strategy, per outcome or per scenario, for spreadsheets and
+//! scripts that would rather not parse JSON. Columns are named like the JSON fields.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{CheckReport, Exporter, Report, ScenarioReport};
+
+pub struct Csv;
+
+#[derive(Serialize)]
+struct StrategyRow<'a> {
+    strategy: &'a str,
+    threads: usize,
+    iterations: u64,
+    expected: u64,
+    trials: u64,
+    differed: u64,
+    differed_rate: f64,
+    differed_ci95_low: f64,
+    differed_ci95_high: f64,
+    lost_min: u64,
+    lost_median: u64,
+    lost_max: u64,
+    lost_mean_fraction: f64,
+    observed_min: u64,
+    possible_min: u64,
+    distinct_finals: u64,
+    ns_per_op: f64,
+    overlap_mean: f64,
+    trials_per_second: f64,
+    differed_per_second: f64,
+    vs_unsafe: Option<f64>,
+    expect: &'static str,
+    expect_met: bool,
+}
+
+#[derive(Serialize)]
+struct OutcomeRow<'a> {
+    scenario: &'a str,
+    outcome: &'a str,
+    count: u64,
+    share: f64,
+    grade: &'static str,
+    invariant_held: bool,
+    means: &'a str,
+}
+
+#[derive(Serialize)]
+struct CheckRow<'a> {
+    scenario: &'a str,
+    expect: &'static str,
+    expect_met: bool,
+    trials: u64,
+    differed: u64,
+    forbidden: u64,
+    deadlocks: u64,
+    verdict: &'a str,
+}
+
+impl Exporter for Csv {
+    fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let w = &report.workload;
+        rows(
+            report.results.iter().map(|r| {
+                let s = &r.summary;
+                StrategyRow {
+                    strategy: r.strategy.name(),
+                    threads: w.threads,
+                    iterations: w.iterations,
+                    expected: w.expected,
+                    trials: s.trials,
+                    differed: s.rate.differed,
+                    differed_rate: s.rate.differed_rate,
+                    differed_ci95_low: s.rate.differed_ci95[0],
+                    differed_ci95_high: s.rate.differed_ci95[1],
+                    lost_min: s.lost.min,
+                    lost_median: s.lost.median,
+                    lost_max: s.lost.max,
+                    lost_mean_fraction: s.lost.mean_fraction,
+                    observed_min: r.finals.observed_min,
+                    possible_min: r.finals.possible_min,
+                    distinct_finals: s.distinct_finals,
+                    ns_per_op: s.pace.ns_per_op,
+                    overlap_mean: s.pace.overlap.mean,
+                    trials_per_second: s.pace.trials_per_second,
+                    differed_per_second: s.pace.differed_per_second,
+                    vs_unsafe: r.vs_unsafe,
+                    expect: r.expect.name(),
+                    expect_met: r.expect_met,
+                }
+            }),
+            out,
+        )
+    }
+
+    fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
+        rows(
+            report.outcomes.iter().map(|o| OutcomeRow {
+                scenario: &report.scenario.name,
+                outcome: &o.outcome,
+                count: o.count,
+                share: o.share,
+                grade: o.grade.name(),
+                invariant_held: o.invariant_held,
+                means: o.means.as_deref().unwrap_or(""),
+            }),
+            out,
+        )
+    }
+
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        rows(
+            report.scenarios.iter().map(|s| CheckRow {
+                scenario: &s.name,
+                expect: s.expect.name(),
+                expect_met: s.expect_met,
+                trials: s.trials,
+                differed: s.differed,
+                forbidden: s.forbidden,
+                deadlocks: s.deadlocks,
+                verdict: &s.verdict,
+            }),
+            out,
+        )
+    }
+}
+
+/// A header from the row type's field names, then one record per row.
+pub(super) fn rows<R: Serialize>(
+    rows: impl IntoIterator<Item = R>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    for row in rows {
+        writer.serialize(row).map_err(io::Error::other)?;
+    }
+    writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn one_row_per_strategy_under_a_header() {
+        let report = fixture::report(&[
+            (StrategyKind::Unsafe, &[1_500, 2_000, 1_200]),
+            (StrategyKind::Atomic, &[2_000, 2_000, 2_000]),
+        ]);
+        let mut out = Vec::new();
+        Csv.counter(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("strategy,threads,iterations,expected,trials,differed,"));
+        assert!(
+            lines[1].starts_with("unsafe,2,1000,2000,3,2,0.6666666666666666,"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with(",,any,true"), "{}", lines[1]);
+        assert!(
+            lines[2].starts_with("atomic,2,1000,2000,3,0,0.0,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].ends_with(",,correct,true"), "{}", lines[2]);
+    }
+}

@@ -1,0 +1,182 @@
+//! `--format markdown`: GitHub-flavoured tables for CI job summaries
+//! (`racedemo compare --format markdown >> "$GITHUB_STEP_SUMMARY"`).
+
+use std::io::{self, Write};
+
+use super::{CheckReport, Exporter, Report, ScenarioReport};
+use crate::diagnosis::{percent, thousands};
+
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let w = &report.workload;
+        let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();
+        writeln!(
+            out,
+            "### racedemo {}: {} threads × {} increments, {} trials\n",
+            names.join(" vs "),
+            w.threads,
+            thousands(w.iterations),
+            thousands(w.trials)
+        )?;
+        table(
+            out,
+            &[
+                ("strategy", LEFT),
+                ("differed", RIGHT),
+                ("95% CI", RIGHT),
+                ("median lost", RIGHT),
+                ("lowest final (possible)", RIGHT),
+                ("ns per increment", RIGHT),
+                ("vs unsafe", RIGHT),
+                ("expected", LEFT),
+            ],
+            report.results.iter().map(|r| {
+                let s = &r.summary;
+                let [lo, hi] = s.rate.differed_ci95;
+                vec![
+                    format!("`{}`", r.strategy.name()),
+                    format!(
+                        "{} of {} ({})",
+                        thousands(s.rate.differed),
+                        thousands(s.trials),
+                        percent(s.rate.differed_rate)
+                    ),
+                    format!("{}–{}", percent(lo), percent(hi)),
+                    thousands(s.lost.median),
+                    format!(
+                        "{} ({})",
+                        thousands(r.finals.observed_min),
+                        thousands(r.finals.possible_min)
+                    ),
+                    format!("{:.2}", s.pace.ns_per_op),
+                    r.vs_unsafe.map_or("–".to_string(), |x| format!("{x:.1}×")),
+                    verdict(r.expect.name(), r.expect_met),
+                ]
+            }),
+        )
+    }
+
+    fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
+        let info = &report.scenario;
+        writeln!(
+            out,
+            "### racedemo scenario `{}`: {}\n\n{} trials. {}\n",
+            info.name,
+            escape(&info.title),
+            thousands(info.trials),
+            verdict(report.expect.name(), report.expect_met)
+        )?;
+        table(
+            out,
+            &[
+                ("outcome", LEFT),
+                ("count", RIGHT),
+                ("share", RIGHT),
+                ("grade", LEFT),
+                ("means", LEFT),
+            ],
+            report.outcomes.iter().map(|o| {
+                vec![
+                    format!("`{}`", o.outcome),
+                    thousands(o.count),
+                    percent(o.share),
+                    o.grade.name().to_string(),
+                    escape(o.means.as_deref().unwrap_or("")),
+                ]
+            }),
+        )
+    }
+
+    fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "### racedemo scenario check: {} passed, {} failed\n",
+            report.passed, report.failed
+        )?;
+        table(
+            out,
+            &[
+                ("", LEFT),
+                ("scenario", LEFT),
+                ("expect", LEFT),
+                ("trials", RIGHT),
+                ("verdict", LEFT),
+            ],
+            report.scenarios.iter().map(|s| {
+                vec![
+                    if s.expect_met { "✅" } else { "❌" }.to_string(),
+                    format!("`{}`", s.name),
+                    s.expect.name().to_string(),
+                    thousands(s.trials),
+                    escape(&s.verdict),
+                ]
+            }),
+        )
+    }
+}
+
+/// "correct ✅" or "race ❌".
+fn verdict(expect: &str, met: bool) -> String {
+    format!("{expect} {}", if met { "✅" } else { "❌" })
+}
+
+const LEFT: bool = false;
+const RIGHT: bool = true;
+
+/// A header row, the alignment row (numbers to the right) and one row per item.
+pub(super) fn table(
+    out: &mut dyn Write,
+    columns: &[(&str, bool)],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> io::Result<()> {
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    writeln!(out, "| {} |", names.join(" | "))?;
+    let align: Vec<&str> = columns
+        .iter()
+        .map(|&(_, right)| if right { "---:" } else { "---" })
+        .collect();
+    writeln!(out, "|{}|", align.join("|"))?;
+    for row in rows {
+        writeln!(out, "| {} |", row.join(" | "))?;
+    }
+    Ok(())
+}
+
+/// A pipe would end the cell early.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use crate::strategy::StrategyKind;
+
+    #[test]
+    fn counter_report_is_this_table() {
+        let mut report = fixture::report(&[
+            (StrategyKind::Unsafe, &[1_500, 2_000, 1_200]),
+            (StrategyKind::Locked, &[2_000, 2_000, 2_000]),
+        ]);
+        report.results[1].vs_unsafe = Some(7.5);
+        let mut out = Vec::new();
+        Markdown.counter(&report, &mut out).unwrap();
+        let expected = "\
+### racedemo unsafe vs locked: 2 threads × 1,000 increments, 3 trials
+
+| strategy | differed | 95% CI | median lost | lowest final (possible) | ns per increment | vs unsafe | expected |
+|---|---:|---:|---:|---:|---:|---:|---|
+| `unsafe` | 2 of 3 (67%) | 21%–94% | 500 | 1,200 (2) | 625.00 | – | any ✅ |
+| `locked` | 0 of 3 (0%) | 0%–56% | 0 | 2,000 (2,000) | 625.00 | 7.5× | correct ✅ |
+";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn pipes_in_cells_are_escaped() {
+        assert_eq!(escape("a | b"), "a \\| b");
+    }
+}
