@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::Cli;
-use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INTERRUPTED, Error};
+use crate::cli::{Cli, SHORT_USAGE};
+use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, Error};
 use crate::options::{Environment, Options};
 
 /// The whole program: parse, validate, run, report. Errors come back to `main` to print.
@@ -21,12 +21,16 @@ pub fn run() -> Result<ExitCode, Error> {
         {
             err.exit()
         }
-        // clap's message for `racedemo` alone is the help itself, which is fine to show whole.
+        // `racedemo scenario` alone: clap shows that command's help, which is short.
         Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
         Err(err) => return Err(Error::input(one_line(&err.render().to_string()))),
     };
+    let Some(command) = cli.command else {
+        eprintln!("{SHORT_USAGE}");
+        return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+    };
     let env = Environment::current();
-    let options = Options::from_command(cli.command, &env)?;
+    let options = Options::from_command(command, &env)?;
     // The first Ctrl-C lets the trials in flight finish and the report print; a second one
     // leaves at once.
     let _ = ctrlc::set_handler(|| {

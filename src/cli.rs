@@ -28,12 +28,26 @@ Examples:
 /// synchronisation, over many trials; racedemo reports how often and how badly updates were
 /// lost, and what the fix costs.
 #[derive(Debug, Parser)]
-#[command(name = "racedemo", version, arg_required_else_help = true)]
+#[command(name = "racedemo", version)]
 #[command(after_help = EXAMPLES, after_long_help = format!("{EXAMPLES}\n\n{EXIT_STATUS}"))]
 pub struct Cli {
+    /// None: `racedemo` alone, which prints a short usage rather than the whole help.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
+
+/// What `racedemo` with no arguments prints: enough to start, and where to read more.
+pub const SHORT_USAGE: &str = "\
+racedemo: make race conditions visible
+
+Usage: racedemo <COMMAND> [OPTIONS]
+
+Quick start:
+  racedemo unsafe --threads 8     8 threads increment one counter; updates get lost
+  racedemo locked --threads 8     the same under a Mutex: never loses one
+  racedemo compare                unsafe, locked and atomic side by side, with their cost
+
+Try 'racedemo --help' for every command, or see the README's quick start.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -52,7 +66,33 @@ pub enum Command {
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Print a shell completion script to stdout
+    #[command(after_help = COMPLETION_EXAMPLES)]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print racedemo's man page (roff) to stdout, or write a page per command into a folder
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// Write racedemo.1 and one page per command (racedemo-unsafe.1, ...) into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  racedemo man | man -l -                      read it now
+  racedemo man --dir ~/.local/share/man/man1   install every page for `man racedemo-unsafe`";
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  racedemo completions bash > ~/.local/share/bash-completion/completions/racedemo
+  racedemo completions zsh > ~/.zfunc/_racedemo      (with fpath+=~/.zfunc in .zshrc)
+  racedemo completions fish > ~/.config/fish/completions/racedemo.fish
+  racedemo completions powershell >> $PROFILE";
 
 const SCENARIO_EXAMPLES: &str = "\
 Examples:

@@ -31,6 +31,9 @@ pub enum Options {
     ScenarioShow(Box<Scenario>),
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
+    Completions(clap_complete::Shell),
+    /// Pages to stdout, or into a folder.
+    Man(Option<PathBuf>),
 }
 
 /// A validated `scenario run`.
@@ -57,6 +60,16 @@ impl Options {
     pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         let scenario = match command {
             Command::Scenario(scenario) => scenario,
+            Command::Completions { shell } => return Ok(Options::Completions(shell)),
+            Command::Man { dir } => {
+                if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
+                    return Err(Error::input(format!(
+                        "--dir {}: no such folder",
+                        dir.display()
+                    )));
+                }
+                return Ok(Options::Man(dir));
+            }
             counter => return RunOptions::from_command(counter, env).map(Options::Counter),
         };
         Ok(match scenario {
@@ -236,7 +249,9 @@ impl Environment {
 impl RunOptions {
     fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         match command {
-            Command::Scenario(_) => unreachable!("scenario commands are handled by Options"),
+            Command::Scenario(_) | Command::Completions { .. } | Command::Man { .. } => {
+                unreachable!("handled by Options::from_command")
+            }
             Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),
             Command::Locked(args) => Self::new(vec![StrategyKind::Locked], args, env),
             Command::Atomic(args) => Self::new(vec![StrategyKind::Atomic], args, env),
@@ -370,7 +385,7 @@ mod tests {
     fn parse(args: &str, env: &Environment) -> Result<RunOptions, Error> {
         let cli = Cli::try_parse_from(std::iter::once("racedemo").chain(args.split_whitespace()))
             .expect("clap accepts it");
-        match Options::from_command(cli.command, env)? {
+        match Options::from_command(cli.command.expect("a command"), env)? {
             Options::Counter(options) => Ok(options),
             other => panic!("not a counter command: {other:?}"),
         }

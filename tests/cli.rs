@@ -483,3 +483,80 @@ fn csv_has_a_header_and_one_row_per_strategy() {
         assert_eq!(row[column("expect_met")], "true");
     }
 }
+
+#[test]
+fn no_arguments_prints_a_short_usage_pointing_at_the_quick_start() {
+    racedemo("")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "racedemo: make race conditions visible\n",
+        ))
+        .stderr(predicate::str::contains(
+            "Quick start:\n  racedemo unsafe --threads 8 ",
+        ))
+        .stderr(predicate::str::contains("Try 'racedemo --help'"));
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    // What each shell's script must contain to complete our commands and flags.
+    for (shell, marker) in [
+        ("bash", "complete -F _racedemo"),
+        ("zsh", "#compdef racedemo"),
+        ("fish", "complete -c racedemo"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[racedemo]"),
+    ] {
+        let out = racedemo(&format!("completions {shell}"))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let script = String::from_utf8(out).unwrap();
+        assert!(script.contains(marker), "{shell}: no {marker:?}");
+        for word in ["unsafe", "scenario", "threads", "junit"] {
+            assert!(script.contains(word), "{shell}: no {word:?}");
+        }
+    }
+    racedemo("completions tcsh").assert().code(2);
+}
+
+#[test]
+fn the_man_page_is_roff_with_every_command() {
+    let out = racedemo("man")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let page = String::from_utf8(out).unwrap();
+    assert!(page.contains(".TH racedemo 1"), "{page}");
+    for command in [
+        "unsafe",
+        "locked",
+        "atomic",
+        "compare",
+        "scenario",
+        "completions",
+    ] {
+        assert!(
+            page.contains(&format!("racedemo\\-{command}(1)")),
+            "{command}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    racedemo(&format!("man --dir {}", dir.path().display()))
+        .assert()
+        .success();
+    for page in [
+        "racedemo.1",
+        "racedemo-unsafe.1",
+        "racedemo-scenario-check.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.contains(".SH SYNOPSIS"), "{page}");
+    }
+}

@@ -6,6 +6,9 @@ mod scenario;
 
 use std::io::Write;
 
+use clap::CommandFactory;
+
+use crate::cli::Cli;
 use crate::error::Error;
 use crate::options::{Options, OutputOptions};
 
@@ -26,6 +29,17 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
             decide_colour(&o.output);
             scenario::check(&o, out)
         }
+        Options::Completions(shell) => {
+            let mut cli = Cli::command();
+            clap_complete::generate(shell, &mut cli, "racedemo", out);
+            Ok(Vec::new())
+        }
+        Options::Man(dir) => match dir {
+            None => clap_mangen::Man::new(Cli::command()).render(out),
+            Some(dir) => clap_mangen::generate_to(Cli::command(), dir),
+        }
+        .map(|()| Vec::new())
+        .map_err(Error::io("writing the man pages")),
     }
 }
 
