@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::expect::Expect;
 use crate::harness::StartMode;
 use crate::strategy::StrategyKind;
+use crate::sweep::Values;
 
 const EXIT_STATUS: &str = "\
 Exit status:
@@ -63,6 +64,10 @@ pub enum Command {
     /// Run several strategies on the same workload and show them side by side
     #[command(after_long_help = EXIT_STATUS)]
     Compare(CompareArgs),
+    /// Run the counter across a range of one parameter (threads, iterations or window) and
+    /// chart how the differing rate, the share lost and the cost per increment change
+    #[command(after_help = SWEEP_EXAMPLES, after_long_help = format!("{SWEEP_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Sweep(SweepArgs),
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -167,8 +172,63 @@ pub struct ScenarioArgs {
     pub trial: TrialArgs,
 }
 
-/// Flags of `unsafe`, `locked` and `atomic`.
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  racedemo sweep                                   --threads 1..16 (1, 2, 4, 8, 16), all strategies
+  racedemo sweep --threads 1,2,4,8,16,32,64        the thread sweep of docs/PERFORMANCE.md
+  racedemo sweep --iterations 10..1000000:x10      how long a trial must be for the race to show
+  racedemo sweep --window 0..100:+20 --strategies unsafe --svg window.svg
+  racedemo sweep --format csv > sweep.csv          one row per point and strategy";
+
+/// Flags of `sweep`: one workload parameter gets a list of values, the others one value.
 #[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Threads: one value, or the values to sweep: 1,2,4 or 1..64 (doubling) or 2..32:+2
+    /// [default: 1..16 when no other parameter is swept, else 4]
+    #[arg(short, long, value_name = "VALUES", value_parser = crate::sweep::values, help_heading = "Sweep")]
+    pub threads: Option<Values>,
+
+    /// Increments per thread: one value, or the values to sweep (10..1000000:x10)
+    /// [default: 100000]
+    #[arg(short, long, value_name = "VALUES", value_parser = crate::sweep::values, help_heading = "Sweep")]
+    pub iterations: Option<Values>,
+
+    /// Busy work between read and write: one value, or the values to sweep (0..100:+20)
+    /// [default: 0]
+    #[arg(short, long, value_name = "VALUES", value_parser = crate::sweep::values, help_heading = "Sweep")]
+    pub window: Option<Values>,
+
+    /// Strategies to run at every point, separated by commas
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "unsafe,locked,atomic",
+        help_heading = "Sweep"
+    )]
+    pub strategies: Vec<StrategyKind>,
+
+    /// Also draw the chart into FILE as SVG, for slides
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub svg: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub trial: TrialArgs,
+
+    /// Draw the busy work per increment at random from 0..=N (N from --window)
+    #[arg(long, help_heading = "Workload")]
+    pub jitter: bool,
+
+    /// Yield the CPU between each read and write: updates are lost even on one CPU
+    #[arg(long = "yield", help_heading = "Workload")]
+    pub yield_now: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Flags of `unsafe`, `locked` and `atomic`.
+#[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub workload: WorkloadArgs,
@@ -198,7 +258,7 @@ pub struct CompareArgs {
 }
 
 /// The workload: how many threads, how much work, how many trials, how they race.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct WorkloadArgs {
     /// Threads incrementing the counter at once (1 to 1024)
@@ -227,7 +287,7 @@ pub struct WorkloadArgs {
 
 /// How many trials, for how long, how threads start, and the seed: the same for every command
 /// that runs trials.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct TrialArgs {
     /// Trials to run, each on fresh shared state [default: 20, or the scenario file's; with
@@ -250,7 +310,7 @@ pub struct TrialArgs {
 }
 
 /// How results are shown.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// Output format for the results on stdout

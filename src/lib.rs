@@ -34,6 +34,8 @@ pub mod scenario;
 #[cfg(not(any(loom, shuttle)))]
 pub mod stats;
 pub mod strategy;
+#[cfg(not(any(loom, shuttle)))]
+pub mod sweep;
 pub mod sync;
 pub mod window;
 

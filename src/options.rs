@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{
     ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
-    TrialArgs,
+    SweepArgs, TrialArgs, WorkloadArgs,
 };
 use crate::counter::CounterSpec;
 use crate::error::Error;
@@ -15,6 +15,7 @@ use crate::expect::Expect;
 use crate::harness::Plan;
 use crate::scenario::{self, Overrides, Program, Scenario};
 use crate::strategy::StrategyKind;
+use crate::sweep::{Parameter, Values};
 use crate::window::WindowSpec;
 
 pub use crate::harness::MAX_THREADS;
@@ -31,6 +32,7 @@ pub enum Options {
     ScenarioShow(Box<Scenario>),
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
+    Sweep(SweepOptions),
     Completions(clap_complete::Shell),
     /// Pages to stdout, or into a folder.
     Man(Option<PathBuf>),
@@ -60,6 +62,7 @@ impl Options {
     pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         let scenario = match command {
             Command::Scenario(scenario) => scenario,
+            Command::Sweep(args) => return SweepOptions::new(args, env).map(Options::Sweep),
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
                 if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
@@ -189,6 +192,109 @@ fn seed_or_random(seed: Option<u64>) -> u64 {
     seed.unwrap_or_else(|| u64::from(rand::random::<u32>()))
 }
 
+/// A validated `sweep`: one run per value of the swept parameter, each validated as a run of
+/// its own would be.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub parameter: Parameter,
+    /// The swept value and the run at it, in the order given.
+    pub points: Vec<(u64, RunOptions)>,
+    pub svg: Option<PathBuf>,
+    pub output: OutputOptions,
+}
+
+/// Trials per point when --trials is not given: a sweep runs many points.
+pub const SWEEP_TRIALS: u64 = 10;
+/// Increments per thread when --iterations is not given: long enough to race, short enough
+/// for 64 threads under a mutex.
+pub const SWEEP_ITERATIONS: u64 = 100_000;
+
+impl SweepOptions {
+    fn new(args: SweepArgs, env: &Environment) -> Result<Self, Error> {
+        let lists = [
+            (Parameter::Threads, values_of(&args.threads)),
+            (Parameter::Iterations, values_of(&args.iterations)),
+            (Parameter::Window, values_of(&args.window)),
+        ];
+        let swept: Vec<Parameter> = lists
+            .iter()
+            .filter(|(_, values)| values.len() > 1)
+            .map(|&(p, _)| p)
+            .collect();
+        let parameter = match swept.as_slice() {
+            [] if args.threads.is_none() => Parameter::Threads,
+            [] => {
+                return Err(Error::input(
+                    "sweep needs one parameter with several values, e.g. --threads 1,2,4,8 or \
+                     --iterations 10..1000000:x10",
+                ));
+            }
+            [one] => *one,
+            [a, b, ..] => {
+                return Err(Error::input(format!(
+                    "sweep one parameter at a time: --{} and --{} both list several values",
+                    a.name(),
+                    b.name()
+                )));
+            }
+        };
+        if let Some(path) = &args.svg {
+            writable_file("--svg", path)?;
+        }
+        let one = |values: &Option<Values>, default: u64| {
+            values_of(values).first().copied().unwrap_or(default)
+        };
+        let values = match parameter {
+            Parameter::Threads if args.threads.is_none() => vec![1, 2, 4, 8, 16],
+            Parameter::Threads => values_of(&args.threads).to_vec(),
+            Parameter::Iterations => values_of(&args.iterations).to_vec(),
+            Parameter::Window => values_of(&args.window).to_vec(),
+        };
+        let mut trial = args.trial.clone();
+        trial.trials = trial
+            .trials
+            .or(Some(SWEEP_TRIALS).filter(|_| trial.duration.is_none()));
+        // Every point shares the seed, so that only the swept parameter differs between them.
+        trial.seed = Some(seed_or_random(trial.seed));
+        let mut points = Vec::with_capacity(values.len());
+        for value in values {
+            let at = |p: Parameter, list: &Option<Values>, default: u64| {
+                if p == parameter {
+                    value
+                } else {
+                    one(list, default)
+                }
+            };
+            let workload = WorkloadArgs {
+                threads: at(Parameter::Threads, &args.threads, 4),
+                iterations: at(Parameter::Iterations, &args.iterations, SWEEP_ITERATIONS),
+                window: at(Parameter::Window, &args.window, 0),
+                trial: trial.clone(),
+                jitter: args.jitter,
+                yield_now: args.yield_now,
+            };
+            let run = RunArgs {
+                workload,
+                expect: None,
+                output: args.output.clone(),
+            };
+            let options = RunOptions::new(args.strategies.clone(), run, env)
+                .map_err(|e| Error::input(format!("at {} {value}: {e}", parameter.name())))?;
+            points.push((value, options));
+        }
+        Ok(SweepOptions {
+            parameter,
+            points,
+            svg: args.svg,
+            output: OutputOptions::new(&args.output, env),
+        })
+    }
+}
+
+fn values_of(values: &Option<Values>) -> &[u64] {
+    values.as_ref().map_or(&[], |v| v.0.as_slice())
+}
+
 /// A validated run of one or more strategies on one workload.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -249,7 +355,10 @@ impl Environment {
 impl RunOptions {
     fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         match command {
-            Command::Scenario(_) | Command::Completions { .. } | Command::Man { .. } => {
+            Command::Scenario(_)
+            | Command::Sweep(_)
+            | Command::Completions { .. }
+            | Command::Man { .. } => {
                 unreachable!("handled by Options::from_command")
             }
             Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),

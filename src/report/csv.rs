@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport};
+use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
 
 pub struct Csv;
 
@@ -59,7 +59,47 @@ struct CheckRow<'a> {
     verdict: &'a str,
 }
 
+#[derive(Serialize)]
+struct SweepRow {
+    parameter: &'static str,
+    value: u64,
+    strategy: &'static str,
+    threads: usize,
+    iterations: u64,
+    window: u32,
+    trials: u64,
+    differed: u64,
+    differed_rate: f64,
+    lost_mean_fraction: f64,
+    ns_per_op: f64,
+    vs_unsafe: Option<f64>,
+    trials_per_second: f64,
+}
+
 impl Exporter for Csv {
+    fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        rows(
+            report.points.iter().flat_map(|p| {
+                p.results.iter().map(|r| SweepRow {
+                    parameter: report.parameter.name(),
+                    value: p.value,
+                    strategy: r.strategy.name(),
+                    threads: p.workload.threads,
+                    iterations: p.workload.iterations,
+                    window: p.workload.window,
+                    trials: r.summary.trials,
+                    differed: r.summary.rate.differed,
+                    differed_rate: r.summary.rate.differed_rate,
+                    lost_mean_fraction: r.summary.lost.mean_fraction,
+                    ns_per_op: r.summary.pace.ns_per_op,
+                    vs_unsafe: r.vs_unsafe,
+                    trials_per_second: r.summary.pace.trials_per_second,
+                })
+            }),
+            out,
+        )
+    }
+
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
         rows(
@@ -144,6 +184,29 @@ mod tests {
     use super::*;
     use crate::report::fixture;
     use crate::strategy::StrategyKind;
+
+    #[test]
+    fn a_sweep_is_one_row_per_point_and_strategy() {
+        let mut out = Vec::new();
+        Csv.sweep(&crate::report::sweep::fixture::sweep(), &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "parameter,value,strategy,threads,iterations,window,trials,differed,differed_rate,\
+             lost_mean_fraction,ns_per_op,vs_unsafe,trials_per_second"
+        );
+        assert_eq!(lines.len(), 7, "{text}");
+        assert!(
+            lines[3].starts_with("threads,2,unsafe,2,1000,0,3,2,0.6666666666666666,"),
+            "{text}"
+        );
+        assert!(
+            lines[4].starts_with("threads,2,locked,2,1000,0,3,0,0.0,0.0,80.0,26.7,"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn one_row_per_strategy_under_a_header() {

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport};
+use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
 
 pub struct Json;
 
@@ -18,6 +18,10 @@ impl Exporter for Json {
     }
 
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
+    }
+
+    fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
         document(report, out)
     }
 }

@@ -3,12 +3,47 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Exporter, Report, ScenarioReport};
+use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
 use crate::diagnosis::{percent, thousands};
 
 pub struct Markdown;
 
 impl Exporter for Markdown {
+    fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        let name = report.parameter.name();
+        let values: Vec<String> = report.points.iter().map(|p| thousands(p.value)).collect();
+        writeln!(out, "### racedemo sweep {name}: {}\n", values.join(", "))?;
+        table(
+            out,
+            &[
+                (name, RIGHT),
+                ("strategy", LEFT),
+                ("differed", RIGHT),
+                ("mean lost", RIGHT),
+                ("ns per increment", RIGHT),
+                ("vs unsafe", RIGHT),
+            ],
+            report.points.iter().flat_map(|p| {
+                p.results.iter().map(|r| {
+                    let s = &r.summary;
+                    vec![
+                        thousands(p.value),
+                        format!("`{}`", r.strategy.name()),
+                        format!(
+                            "{} of {} ({})",
+                            thousands(s.rate.differed),
+                            thousands(s.trials),
+                            percent(s.rate.differed_rate)
+                        ),
+                        percent(s.lost.mean_fraction),
+                        format!("{:.2}", s.pace.ns_per_op),
+                        r.vs_unsafe.map_or("–".to_string(), |x| format!("{x:.1}×")),
+                    ]
+                })
+            }),
+        )
+    }
+
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
         let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();

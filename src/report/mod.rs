@@ -6,12 +6,15 @@ mod json;
 pub mod junit;
 mod markdown;
 mod scenario;
+pub mod svg;
+mod sweep;
 mod text;
 
 pub use scenario::{
     CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioInfo, ScenarioReport, ScenarioSummary,
     Unobserved,
 };
+pub use sweep::{PointResult, SweepPoint, SweepReport};
 
 use std::io::{self, Write};
 
@@ -130,6 +133,8 @@ pub trait Exporter {
     fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()>;
     /// `scenario check`.
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()>;
+    /// `sweep`.
+    fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The exporter for the chosen format.

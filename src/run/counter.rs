@@ -42,7 +42,12 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         racedemo: env!("CARGO_PKG_VERSION"),
         interrupted: harness::interrupted(),
         machine: Machine::this(options.plan.cpus),
-        workload: workload_info(options, &results, batched),
+        // With --duration, what ran: the fewest trials any strategy completed.
+        workload: workload_info(
+            options,
+            results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
+            batched,
+        ),
         results,
     };
     report::exporter(&options.output)
@@ -59,7 +64,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
 }
 
 /// The one place a strategy name becomes a strategy type.
-fn tally(
+pub(super) fn tally(
     kind: StrategyKind,
     spec: &CounterSpec,
     plan: &Plan,
@@ -130,27 +135,29 @@ fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> Fin
 
 /// The cost of correctness: each strategy's ns per increment over unsafe's, when both ran.
 fn add_slowdowns(results: &mut [StrategyResult]) {
-    if results.len() < 2 {
-        return;
-    }
-    let Some(base) = results
+    let costs: Vec<_> = results
         .iter()
-        .find(|r| r.strategy == StrategyKind::Unsafe)
-        .map(|r| r.summary.pace.ns_per_op)
-        .filter(|&ns| ns > 0.0)
-    else {
-        return;
-    };
-    for r in results {
-        r.vs_unsafe = Some(r.summary.pace.ns_per_op / base);
+        .map(|r| (r.strategy, r.summary.pace.ns_per_op))
+        .collect();
+    for (r, x) in results.iter_mut().zip(slowdowns(&costs)) {
+        r.vs_unsafe = x;
     }
 }
 
-fn workload_info(options: &RunOptions, results: &[StrategyResult], batched: bool) -> WorkloadInfo {
+/// Each (strategy, ns per increment) over unsafe's; none unless unsafe ran beside another.
+pub(super) fn slowdowns(costs: &[(StrategyKind, f64)]) -> Vec<Option<f64>> {
+    let base = costs
+        .iter()
+        .find(|(kind, _)| *kind == StrategyKind::Unsafe)
+        .map(|&(_, ns)| ns)
+        .filter(|&ns| ns > 0.0 && costs.len() > 1);
+    costs.iter().map(|&(_, ns)| base.map(|b| ns / b)).collect()
+}
+
+pub(super) fn workload_info(options: &RunOptions, trials: u64, batched: bool) -> WorkloadInfo {
     let (spec, plan) = (&options.spec, &options.plan);
     WorkloadInfo {
-        // With --duration, what ran: the fewest trials any strategy completed.
-        trials: results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
+        trials,
         duration_s: plan.duration.map(|d| d.as_secs_f64()),
         trial_mode: if batched {
             TrialMode::Batch

@@ -3,6 +3,7 @@
 
 mod counter;
 mod scenario;
+mod sweep;
 
 use std::io::Write;
 
@@ -28,6 +29,10 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
         Options::ScenarioCheck(o) => {
             decide_colour(&o.output);
             scenario::check(&o, out)
+        }
+        Options::Sweep(o) => {
+            decide_colour(&o.output);
+            sweep::run(&o, out)
         }
         Options::Completions(shell) => {
             let mut cli = Cli::command();

@@ -42,7 +42,55 @@ pub struct Row {
     pub note: String,
 }
 
+/// One bar of a chart panel.
+pub struct Bar {
+    /// Left of the bar: the swept value, or a strategy under it.
+    pub label: String,
+    pub value: f64,
+    /// Right of the bar: the value as people read it.
+    pub text: String,
+    pub paint: Paint,
+}
+
 impl Text {
+    /// A titled panel of horizontal bars, scaled so that `full` fills the width (a share scales
+    /// to 1, so that a half-length bar means half, not "half of the largest").
+    pub(super) fn panel(
+        &self,
+        title: &str,
+        bars: &[Bar],
+        full: f64,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        writeln!(out, "{}", self.paint(title, Paint::Bold))?;
+        let label_width = bars
+            .iter()
+            .map(|b| b.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let text_width = bars
+            .iter()
+            .map(|b| b.text.chars().count())
+            .max()
+            .unwrap_or(0);
+        let bar_width = self
+            .width
+            .saturating_sub(label_width + 2 + 2 + text_width)
+            .clamp(MIN_BAR, MAX_BAR);
+        for b in bars {
+            let drawn = bar(b.value, full, bar_width);
+            let pad = " ".repeat(bar_width - drawn.chars().count());
+            writeln!(
+                out,
+                "{:<label_width$}  {}{pad}  {:>text_width$}",
+                b.label,
+                self.paint(&drawn, b.paint),
+                b.text
+            )?;
+        }
+        Ok(())
+    }
+
     /// A histogram table: label, count, share, bar and what follows it, the bars scaled to the
     /// largest count and to the terminal's width.
     pub(super) fn histogram(

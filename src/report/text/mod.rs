@@ -6,8 +6,11 @@ use colored::Colorize;
 
 mod chart;
 mod scenario;
+mod sweep;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport, StrategyResult, TrialMode};
+use super::{
+    CheckReport, Exporter, Report, ScenarioReport, StrategyResult, SweepReport, TrialMode,
+};
 use crate::diagnosis::{percent, thousands};
 use crate::expect::Expect;
 use crate::stats::{Pace, Summary};
@@ -28,6 +31,10 @@ impl Exporter for Text {
 
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         self.check_report(report, out)
+    }
+
+    fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        self.sweep_report(report, out)
     }
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {

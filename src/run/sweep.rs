@@ -1,0 +1,89 @@
+//! `sweep`: the counter workload at every value of one parameter, every strategy at each, into
+//! one report; the SVG chart too when asked.
+
+use std::io::{self, Write};
+
+use super::counter::{slowdowns, tally, workload_info};
+use crate::error::Error;
+use crate::harness;
+use crate::options::SweepOptions;
+use crate::progress::Progress;
+use crate::report::{self, Machine, PointResult, SCHEMA, SweepPoint, SweepReport};
+
+pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    let Some((_, first)) = options.points.first() else {
+        return Ok(Vec::new());
+    };
+    let phases = (options.points.len() * first.strategies.len()) as u64;
+    let mut progress = Progress::new(
+        phases,
+        first.plan.trials,
+        first.plan.duration,
+        options.output.progress,
+    );
+    let mut points = Vec::with_capacity(options.points.len());
+    'points: for (value, run) in &options.points {
+        let mut results = Vec::with_capacity(run.strategies.len());
+        let mut batched = false;
+        for &kind in &run.strategies {
+            progress.phase(&format!(
+                "{} {value} {}",
+                options.parameter.name(),
+                kind.name()
+            ));
+            let (tally, info) = tally(kind, &run.spec, &run.plan, &mut progress)?;
+            batched |= info.batched;
+            results.push(PointResult {
+                strategy: kind,
+                summary: tally.summary(),
+                vs_unsafe: None,
+            });
+            if info.interrupted {
+                points.push(point(*value, run, results, batched));
+                break 'points;
+            }
+        }
+        points.push(point(*value, run, results, batched));
+    }
+    progress.finish();
+    let report = SweepReport {
+        schema: SCHEMA,
+        racedemo: env!("CARGO_PKG_VERSION"),
+        interrupted: harness::interrupted(),
+        machine: Machine::this(first.plan.cpus),
+        parameter: options.parameter,
+        points,
+    };
+    report::exporter(&options.output)
+        .sweep(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the report"))?;
+    if let Some(path) = &options.svg {
+        report::svg::write(&report, path)
+            .map_err(|e| io::Error::other(e.to_string()))
+            .map_err(Error::io("writing the --svg file"))?;
+    }
+    // A sweep shows; it does not check. Expectations belong to the single runs.
+    Ok(Vec::new())
+}
+
+fn point(
+    value: u64,
+    run: &crate::options::RunOptions,
+    mut results: Vec<PointResult>,
+    batched: bool,
+) -> SweepPoint {
+    let costs: Vec<_> = results
+        .iter()
+        .map(|r| (r.strategy, r.summary.pace.ns_per_op))
+        .collect();
+    for (r, x) in results.iter_mut().zip(slowdowns(&costs)) {
+        r.vs_unsafe = x;
+    }
+    let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
+    SweepPoint {
+        value,
+        workload: workload_info(run, trials, batched),
+        results,
+    }
+}
