@@ -238,6 +238,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
     pub expect: Option<Expect>,
 
+    /// After the trials, record one more (the first 100,000 increments) and tell one lost
+    /// update in it step by step: which thread read which value, and what it wrote
+    #[arg(long, help_heading = "Output")]
+    pub explain: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -14,6 +14,8 @@ pub mod diagnosis;
 pub mod error;
 #[cfg(not(loom))]
 pub mod expect;
+#[cfg(not(any(loom, shuttle)))]
+pub mod explain;
 #[cfg(loom)]
 #[path = "harness/gate.rs"]
 pub mod gate;

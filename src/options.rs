@@ -276,6 +276,7 @@ impl SweepOptions {
             let run = RunArgs {
                 workload,
                 expect: None,
+                explain: false,
                 output: args.output.clone(),
             };
             let options = RunOptions::new(args.strategies.clone(), run, env)
@@ -303,6 +304,8 @@ pub struct RunOptions {
     pub plan: Plan,
     /// What every strategy must show; `None` means each strategy's own default.
     pub expect: Option<Expect>,
+    /// Record one more trial per strategy and tell a lost update in it.
+    pub explain: bool,
     pub output: OutputOptions,
 }
 
@@ -420,6 +423,7 @@ impl RunOptions {
             },
             plan,
             expect: args.expect,
+            explain: args.explain,
             output: OutputOptions::new(&args.output, env),
         })
     }

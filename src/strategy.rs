@@ -20,8 +20,9 @@ pub trait Strategy: 'static {
     const KIND: StrategyKind;
 
     /// Adds one to the counter, running `window` between the read and the write where the
-    /// strategy has a separate read and write.
-    fn increment<W: Window>(counter: &Self::Counter, window: &mut W);
+    /// strategy has a separate read and write. Returns the value it read (and so wrote that
+    /// plus one), for `--explain`; the hot loop ignores it, and so does the compiled code.
+    fn increment<W: Window>(counter: &Self::Counter, window: &mut W) -> u64;
 
     /// The counter's value once every thread has joined.
     fn value(counter: &Self::Counter) -> u64;
@@ -84,13 +85,14 @@ impl Strategy for Racy {
     const KIND: StrategyKind = StrategyKind::Unsafe;
 
     #[inline(always)]
-    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) {
+    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) -> u64 {
         let read = counter.load(Ordering::Relaxed);
         window.between();
         // Without the black_box LLVM fuses this load/add/store into one `add [mem], 1`, which
         // still races but in a window a few cycles wide; passing the value through an opaque
         // register keeps the read and the write two instructions, as `x += 1` is in Python.
         counter.store(black_box(read) + 1, Ordering::Relaxed);
+        read
     }
 
     fn value(counter: &AtomicU64) -> u64 {
@@ -106,12 +108,13 @@ impl Strategy for Locked {
     const KIND: StrategyKind = StrategyKind::Locked;
 
     #[inline(always)]
-    fn increment<W: Window>(counter: &Mutex<u64>, window: &mut W) {
+    fn increment<W: Window>(counter: &Mutex<u64>, window: &mut W) -> u64 {
         // A poisoned lock only means another worker panicked; the value is still a count.
         let mut guard = counter.lock().unwrap_or_else(PoisonError::into_inner);
         let read = *guard;
         window.between();
         *guard = read + 1;
+        read
     }
 
     fn value(counter: &Mutex<u64>) -> u64 {
@@ -127,11 +130,11 @@ impl Strategy for Atomic {
     const KIND: StrategyKind = StrategyKind::Atomic;
 
     #[inline(always)]
-    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) {
+    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) -> u64 {
         // fetch_add has no gap to widen; the window's work still runs once per increment so
         // that `compare` charges every strategy the same extra work.
         window.between();
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.fetch_add(1, Ordering::Relaxed)
     }
 
     fn value(counter: &AtomicU64) -> u64 {

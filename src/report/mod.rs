@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::cli::Format;
 use crate::expect::Expect;
+use crate::explain::Explanation;
 use crate::harness::StartMode;
 use crate::histogram::Bin;
 use crate::options::OutputOptions;
@@ -99,6 +100,9 @@ pub struct StrategyResult {
     pub histogram: Vec<Bin>,
     /// The range of final values observed beside the range the strategy can produce at all.
     pub finals: FinalRange,
+    /// With `--explain`: one recorded trial's lost update, step by step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
     pub expect: Expect,
     pub expect_met: bool,
     /// ns per increment over the unsafe strategy's, when `unsafe` ran in the same comparison.
@@ -177,6 +181,7 @@ pub(crate) mod fixture {
                         possible_min: if strategy.is_racy() { 2 } else { 2_000 },
                         possible_max: 2_000,
                     },
+                    explain: None,
                     expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
                     summary,
                     expect,

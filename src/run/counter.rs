@@ -7,6 +7,7 @@ use crate::counter::{CounterSpec, CounterWorkload};
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
+use crate::explain::{self, Explanation};
 use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
@@ -26,10 +27,12 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
     let mut batched = false;
     for &kind in &options.strategies {
         progress.phase(kind.name());
-        let (tally, info) = tally(kind, &options.spec, plan, &mut progress)?;
-        batched |= info.batched;
-        results.push(result(kind, &tally, options, info.batched));
-        if info.interrupted {
+        let ran = tally(kind, &options.spec, plan, options.explain, &mut progress)?;
+        batched |= ran.info.batched;
+        let mut r = result(kind, &ran.tally, options, ran.info.batched);
+        r.explain = ran.explanation;
+        results.push(r);
+        if ran.info.interrupted {
             break;
         }
     }
@@ -63,25 +66,34 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         .collect())
 }
 
+/// What running one strategy gave.
+pub(super) struct Ran {
+    pub tally: Tally,
+    pub info: RunInfo,
+    pub explanation: Option<Explanation>,
+}
+
 /// The one place a strategy name becomes a strategy type.
 pub(super) fn tally(
     kind: StrategyKind,
     spec: &CounterSpec,
     plan: &Plan,
+    explain: bool,
     progress: &mut Progress,
-) -> Result<(Tally, RunInfo), Error> {
+) -> Result<Ran, Error> {
     match kind {
-        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, progress),
-        StrategyKind::Locked => tally_of::<Locked>(spec, plan, progress),
-        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, progress),
+        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, explain, progress),
+        StrategyKind::Locked => tally_of::<Locked>(spec, plan, explain, progress),
+        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, explain, progress),
     }
 }
 
 fn tally_of<S: Strategy>(
     spec: &CounterSpec,
     plan: &Plan,
+    explain: bool,
     progress: &mut Progress,
-) -> Result<(Tally, RunInfo), Error> {
+) -> Result<Ran, Error> {
     let mut tally = Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT);
     let info = harness::run(&CounterWorkload::<S>::new(*spec), plan, |trial| {
         tally.add(trial.outcome, trial.elapsed_ns, trial.overlap);
@@ -89,7 +101,16 @@ fn tally_of<S: Strategy>(
     })
     .map_err(Error::io("starting a worker thread"))?;
     tally.set_wall_ns(info.wall_ns);
-    Ok((tally, info))
+    let explanation = if explain && !info.interrupted {
+        Some(explain::record::<S>(spec, plan).map_err(Error::io("starting a worker thread"))?)
+    } else {
+        None
+    };
+    Ok(Ran {
+        tally,
+        info,
+        explanation,
+    })
 }
 
 fn result(
@@ -106,6 +127,7 @@ fn result(
         trials: tally.rows().to_vec(),
         histogram: tally.histogram(),
         finals: final_range(kind, &options.spec, &summary),
+        explain: None,
         expect,
         expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
         vs_unsafe: None,

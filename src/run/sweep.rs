@@ -31,14 +31,14 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
                 options.parameter.name(),
                 kind.name()
             ));
-            let (tally, info) = tally(kind, &run.spec, &run.plan, &mut progress)?;
-            batched |= info.batched;
+            let ran = tally(kind, &run.spec, &run.plan, false, &mut progress)?;
+            batched |= ran.info.batched;
             results.push(PointResult {
                 strategy: kind,
-                summary: tally.summary(),
+                summary: ran.tally.summary(),
                 vs_unsafe: None,
             });
-            if info.interrupted {
+            if ran.info.interrupted {
                 points.push(point(*value, run, results, batched));
                 break 'points;
             }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 mod chart;
+mod explain;
 mod scenario;
 mod sweep;
 
@@ -62,6 +63,12 @@ impl Exporter for Text {
                     self.paint(&format!("{}:", r.strategy.name()), Paint::Bold)
                 )?;
                 self.finals_histogram(&r.histogram, report.workload.expected, out)?;
+            }
+        }
+        for result in &report.results {
+            if let Some(e) = &result.explain {
+                writeln!(out)?;
+                self.explanation(result.strategy, e, out)?;
             }
         }
         for result in &report.results {
