@@ -132,6 +132,11 @@ pub enum ScenarioCommand {
         #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
         expect: Option<Expect>,
 
+        /// After the trials, find one interleaving of the threads' steps that produces the
+        /// most telling outcome observed, or show that none can (a weak-memory effect)
+        #[arg(long, help_heading = "Output")]
+        explain: bool,
+
         #[command(flatten)]
         output: OutputArgs,
     },

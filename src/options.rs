@@ -46,6 +46,8 @@ pub struct ScenarioOptions {
     pub program: Program,
     pub plan: Plan,
     pub expect: Expect,
+    /// Derive an interleaving that produces the most telling observed outcome.
+    pub explain: bool,
     pub output: OutputOptions,
 }
 
@@ -84,12 +86,14 @@ impl Options {
                 scenario,
                 args,
                 expect,
+                explain,
                 output,
             } => {
                 let scenario = Scenario::load(scenario::library::find(&scenario)?)?;
                 let (program, plan) = scenario_plan(&scenario, &args, env)?;
                 Options::ScenarioRun(Box::new(ScenarioOptions {
                     expect: expect.unwrap_or(scenario.expect()),
+                    explain,
                     scenario,
                     program,
                     plan,

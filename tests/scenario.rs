@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{json_of, racedemo, u};
+use common::{json, json_of, racedemo, u};
 use predicates::prelude::*;
 
 const LIBRARY: [&str; 19] = [
@@ -514,4 +514,43 @@ fn a_missing_or_binary_file_is_bad_input_too() {
             .code(2)
             .stderr(format!("error: {}: {message}\n", path.display()));
     }
+}
+
+#[test]
+fn explain_derives_an_interleaving_that_produces_the_observed_outcome() {
+    // Under the mutex every trial ends at 2, so the outcome to explain is known in advance.
+    let report = json(
+        "scenario run counter-mutex --threads 2 --iterations 1 --trials 3 --explain",
+        0,
+    );
+    let e = &report["explain"];
+    assert_eq!(e["outcome"], "counter=2");
+    assert_eq!(e["found"], "interleaving");
+    assert_eq!(
+        e["steps"],
+        serde_json::json!([
+            "incrementer#1: lock m",
+            "incrementer#1: r = counter (reads 0)",
+            "incrementer#1: counter = r + 1 (writes 1)",
+            "incrementer#1: unlock m",
+            "incrementer#2: lock m",
+            "incrementer#2: r = counter (reads 1)",
+            "incrementer#2: counter = r + 1 (writes 2)",
+            "incrementer#2: unlock m"
+        ])
+    );
+    let out =
+        racedemo("scenario run counter-mutex --threads 2 --iterations 1 --trials 3 --explain")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "explain: counter=2 (acceptable, 3 trials); one order of the threads' steps that produces it:\n  1. incrementer#1: lock m\n"
+        ),
+        "{text}"
+    );
 }

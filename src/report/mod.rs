@@ -11,8 +11,8 @@ mod sweep;
 mod text;
 
 pub use scenario::{
-    CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioInfo, ScenarioReport, ScenarioSummary,
-    Unobserved,
+    CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioExplanation, ScenarioInfo,
+    ScenarioReport, ScenarioSummary, Unobserved,
 };
 pub use sweep::{PointResult, SweepPoint, SweepReport};
 

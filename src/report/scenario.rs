@@ -7,6 +7,7 @@ use super::Machine;
 use crate::expect::Expect;
 use crate::harness::StartMode;
 use crate::scenario::Grade;
+use crate::scenario::interleave::Derivation;
 use crate::stats::{Pace, Rate};
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +26,20 @@ pub struct ScenarioReport {
     pub expect: Expect,
     pub expect_met: bool,
     pub notes: Vec<String>,
+    /// With `--explain`: one observed outcome and how the threads' steps can produce it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<ScenarioExplanation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioExplanation {
+    /// As the outcome table shows it.
+    pub outcome: String,
+    pub grade: Grade,
+    /// Trials that ended this way.
+    pub count: u64,
+    #[serde(flatten)]
+    pub derivation: Derivation,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -11,11 +11,11 @@ use crate::harness::{self, Plan};
 use crate::options::{CheckOptions, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
-    self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioInfo,
-    ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
+    self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioExplanation,
+    ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
 };
 use crate::scenario::program::matches;
-use crate::scenario::{Grade, Outcome, Program, Scenario, library};
+use crate::scenario::{Grade, Outcome, Program, Scenario, interleave, library};
 use crate::stats::{self, Rate, Timing};
 
 const WRITING: &str = "writing the report";
@@ -58,7 +58,7 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
     let plan = &options.plan;
     let mut progress = Progress::new(1, plan.trials, plan.duration, options.output.progress);
     progress.phase(&options.scenario.name);
-    let report = run_one(
+    let mut report = run_one(
         &options.scenario,
         &options.program,
         &options.plan,
@@ -66,6 +66,9 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
         &mut progress,
     )?;
     progress.finish();
+    if options.explain {
+        report.explain = explain(&options.program, &report);
+    }
     report::exporter(&options.output)
         .scenario(&report, out)
         .and_then(|()| out.flush())
@@ -266,6 +269,26 @@ fn run_one(
         expect,
         summary,
         notes,
+        explain: None,
+    })
+}
+
+/// The observed outcome most worth explaining (the worst grade, then the most frequent), and
+/// how the threads' steps can produce it.
+fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplanation> {
+    let row = report.outcomes.iter().max_by_key(|o| (o.grade, o.count))?;
+    let outcome = match &row.values {
+        Some(values) => Outcome::Values {
+            values: values.clone(),
+            invariant_held: row.invariant_held,
+        },
+        None => Outcome::Deadlock,
+    };
+    Some(ScenarioExplanation {
+        outcome: row.outcome.clone(),
+        grade: row.grade,
+        count: row.count,
+        derivation: interleave::derive(program, &outcome),
     })
 }
 

@@ -103,27 +103,12 @@ impl Workload for Program {
         if state.stuck.load(Ordering::SeqCst) {
             return Outcome::Deadlock;
         }
-        let slots: Vec<i64> = self
-            .check_slots
-            .iter()
-            .map(|source| match *source {
-                Source::Shared(v) => state.vars[v as usize].load(Ordering::SeqCst),
-                Source::Register { thread, reg } => state.registers[thread]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)[reg as usize],
-            })
-            .collect();
-        Outcome::Values {
-            values: self
-                .outcome
-                .iter()
-                .map(|&(_, slot)| slots[slot as usize])
-                .collect(),
-            invariant_held: self
-                .invariant
-                .as_ref()
-                .is_none_or(|(_, e)| e.eval(&slots) != 0),
-        }
+        self.outcome_from(|source| match source {
+            Source::Shared(v) => state.vars[v as usize].load(Ordering::SeqCst),
+            Source::Register { thread, reg } => state.registers[thread]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)[reg as usize],
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 mod compile;
 mod exec;
 mod file;
+pub mod interleave;
 pub mod library;
 mod parse;
 pub mod program;

@@ -250,6 +250,22 @@ impl Program {
         }
     }
 
+    /// The outcome of a finished trial, given where each value checks read comes from.
+    pub fn outcome_from(&self, value: impl Fn(Source) -> i64) -> Outcome {
+        let slots: Vec<i64> = self.check_slots.iter().map(|&s| value(s)).collect();
+        Outcome::Values {
+            values: self
+                .outcome
+                .iter()
+                .map(|&(_, slot)| slots[slot as usize])
+                .collect(),
+            invariant_held: self
+                .invariant
+                .as_ref()
+                .is_none_or(|(_, e)| e.eval(&slots) != 0),
+        }
+    }
+
     /// Whether any check reads a thread's registers (`group.reg`).
     pub fn reads_registers(&self) -> bool {
         self.check_slots

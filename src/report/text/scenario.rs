@@ -5,8 +5,12 @@ use std::io::{self, Write};
 use super::chart::Row;
 use super::{Paint, Text, nanos, rate_line, speed_line, thousands};
 use crate::diagnosis::percent;
-use crate::report::{CheckReport, ScenarioReport};
+use crate::report::{CheckReport, ScenarioExplanation, ScenarioReport};
 use crate::scenario::Grade;
+use crate::scenario::interleave::Derivation;
+
+/// Steps of a derived interleaving shown before the middle is elided.
+const MAX_STORY_STEPS: usize = 24;
 
 /// Distinct outcomes listed before the rest are counted in one line.
 const MAX_OUTCOME_ROWS: usize = 20;
@@ -114,10 +118,66 @@ impl Text {
         )?;
         speed_line(&s.pace, "showing the race", info.trial_mode, out)?;
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
+        if let Some(e) = &r.explain {
+            writeln!(out)?;
+            self.scenario_explanation(e, out)?;
+        }
         for note in &r.notes {
             writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
         }
         self.interrupted(r.interrupted, out)
+    }
+
+    fn scenario_explanation(&self, e: &ScenarioExplanation, out: &mut dyn Write) -> io::Result<()> {
+        let head = format!(
+            "{} {} ({}, {} {})",
+            self.paint("explain:", Paint::Bold),
+            e.outcome,
+            self.grade(e.grade, e.grade.name()),
+            thousands(e.count),
+            if e.count == 1 { "trial" } else { "trials" }
+        );
+        match &e.derivation {
+            Derivation::Interleaving { steps } => {
+                writeln!(
+                    out,
+                    "{head}; one order of the threads' steps that produces it:"
+                )?;
+                let width = steps.len().to_string().len();
+                let shown: Vec<usize> = if steps.len() <= MAX_STORY_STEPS {
+                    (0..steps.len()).collect()
+                } else {
+                    let half = MAX_STORY_STEPS / 2;
+                    (0..half).chain(steps.len() - half..steps.len()).collect()
+                };
+                for (k, &i) in shown.iter().enumerate() {
+                    if k > 0 && i != shown[k - 1] + 1 {
+                        writeln!(
+                            out,
+                            "  {:>width$}  ... {} more steps ...",
+                            "",
+                            i - shown[k - 1] - 1
+                        )?;
+                    }
+                    writeln!(out, "  {:>width$}. {}", i + 1, steps[i])?;
+                }
+                Ok(())
+            }
+            Derivation::Impossible { states } => writeln!(
+                out,
+                "{head}: no order of the threads' steps produces it (all {} reachable states \
+                 checked). Each step seeing every earlier one cannot end this way; the hardware \
+                 made a later load overtake an earlier store (a store buffer): a weak-memory \
+                 effect, which these orderings allow.",
+                thousands(*states as u64)
+            ),
+            Derivation::GaveUp { states } => writeln!(
+                out,
+                "{head}: too many interleavings to search ({} states tried); with fewer \
+                 --iterations or --threads the search can finish.",
+                thousands(*states as u64)
+            ),
+        }
     }
 
     pub(super) fn check_report(&self, r: &CheckReport, out: &mut dyn Write) -> io::Result<()> {

@@ -1,0 +1,537 @@
+//! `scenario run --explain`: one interleaving of the threads' steps that produces an outcome,
+//! found by searching every interleaving under sequential consistency (each step sees every
+//! earlier step), or the news that none does.
+//!
+//! An interleaving found here is possible on any hardware, since every memory model allows
+//! the sequentially consistent executions. An outcome no interleaving produces, such as both
+//! threads of store buffering reading 0, needs the hardware to reorder memory operations: the
+//! search says so rather than inventing a story. The ops are the compiled ones, so the steps
+//! are exactly what the interpreter runs: a racy add is its load and its store, two steps; a
+//! compare-and-swap loop is a load then a swap, repeated until the swap succeeds.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::program::{CExpr, MAX_REGISTERS, Op, Outcome, Program, Source};
+
+/// States visited before the search gives up: enough for a few threads of a few ops each.
+pub const MAX_STATES: usize = 200_000;
+
+/// Steps in one interleaving before the search gives up on it: a story longer than this helps
+/// nobody, and the search recurses once per step.
+pub const MAX_STEPS: usize = 1_000;
+
+/// What the search concluded about one outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "found", rename_all = "snake_case")]
+pub enum Derivation {
+    /// These steps, in this order, produce the outcome.
+    Interleaving { steps: Vec<String> },
+    /// Every interleaving was tried and none produces it.
+    Impossible { states: usize },
+    /// The search stopped at [`MAX_STATES`] (or an interleaving of [`MAX_STEPS`]) without an
+    /// answer.
+    GaveUp { states: usize },
+}
+
+/// Searches for an interleaving of `program`'s threads that ends in `target`.
+pub fn derive(program: &Program, target: &Outcome) -> Derivation {
+    let threads: Vec<ThreadSpec> = program
+        .groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, group)| {
+            (0..group.threads).map(move |i| ThreadSpec {
+                group: g,
+                name: if group.threads > 1 {
+                    format!("{}#{}", group.name, i + 1)
+                } else {
+                    group.name.clone()
+                },
+            })
+        })
+        .collect();
+    let start = State {
+        vars: program.shared.iter().map(|(_, v)| *v).collect(),
+        locks: vec![None; program.locks.len()],
+        threads: threads
+            .iter()
+            .map(|t| ThreadState {
+                pc: 0,
+                iteration: 0,
+                mid: None,
+                regs: [0; MAX_REGISTERS],
+                done: program.groups[t.group].iterations == 0,
+            })
+            .collect(),
+    };
+    let mut search = Search {
+        program,
+        threads: &threads,
+        target,
+        seen: HashSet::new(),
+        path: Vec::new(),
+        last: Vec::new(),
+    };
+    let mut start = start;
+    for t in 0..threads.len() {
+        search.settle(&mut start, t);
+    }
+    if *target == Outcome::Deadlock {
+        return search.shortest(start);
+    }
+    match search.visit(start) {
+        Some(true) => Derivation::Interleaving { steps: search.path },
+        Some(false) => Derivation::Impossible {
+            states: search.seen.len(),
+        },
+        None => Derivation::GaveUp {
+            states: search.seen.len(),
+        },
+    }
+}
+
+struct ThreadSpec {
+    group: usize,
+    name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct State {
+    vars: Vec<i64>,
+    /// Which thread holds each lock.
+    locks: Vec<Option<usize>>,
+    threads: Vec<ThreadState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ThreadState {
+    pc: usize,
+    iteration: u64,
+    /// Halfway through a two-step op (a racy add, a compare-and-swap loop): the value loaded.
+    mid: Option<i64>,
+    regs: [i64; MAX_REGISTERS],
+    done: bool,
+}
+
+struct Search<'a> {
+    program: &'a Program,
+    threads: &'a [ThreadSpec],
+    target: &'a Outcome,
+    seen: HashSet<State>,
+    /// The steps taken to the current state, and which thread took each.
+    path: Vec<String>,
+    last: Vec<usize>,
+}
+
+impl Search<'_> {
+    /// Some(true): `state` leads to the target (and `path` says how); Some(false): it cannot;
+    /// None: the budget ran out.
+    fn visit(&mut self, state: State) -> Option<bool> {
+        if self.seen.len() >= MAX_STATES || self.path.len() >= MAX_STEPS {
+            return None;
+        }
+        if !self.seen.insert(state.clone()) {
+            return Some(false);
+        }
+        // The thread that moved last tries first: the first interleaving found then switches
+        // threads only where the outcome needs it, which makes the shortest story to read.
+        let last = self.last.last().copied().unwrap_or(0);
+        let n = self.threads.len();
+        let movable: Vec<usize> = (0..n)
+            .map(|k| (last + k) % n)
+            .filter(|&t| self.can_move(&state, t))
+            .collect();
+        if movable.is_empty() {
+            let outcome = if state.threads.iter().all(|t| t.done) {
+                self.outcome(&state)
+            } else {
+                Outcome::Deadlock
+            };
+            return Some(outcome == *self.target);
+        }
+        let mut exhausted = true;
+        for t in movable {
+            let mut next = state.clone();
+            let said = self.step(&mut next, t);
+            self.settle(&mut next, t);
+            self.path.push(said);
+            self.last.push(t);
+            match self.visit(next) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => exhausted = false,
+            }
+            self.path.pop();
+            self.last.pop();
+        }
+        exhausted.then_some(false)
+    }
+
+    /// Breadth first: the fewest steps to the target. A deadlock can come early in a run, and
+    /// the depth-first story would run whole iterations before it.
+    fn shortest(&mut self, start: State) -> Derivation {
+        // Every state reached, with the index of the one before it and the step between.
+        let mut reached: Vec<(State, usize, String)> = vec![(start.clone(), 0, String::new())];
+        self.seen.insert(start);
+        let mut next = 0;
+        while next < reached.len() {
+            if reached.len() >= MAX_STATES {
+                return Derivation::GaveUp {
+                    states: reached.len(),
+                };
+            }
+            let state = reached[next].0.clone();
+            let movable: Vec<usize> = (0..self.threads.len())
+                .filter(|&t| self.can_move(&state, t))
+                .collect();
+            if movable.is_empty() {
+                let outcome = if state.threads.iter().all(|t| t.done) {
+                    self.outcome(&state)
+                } else {
+                    Outcome::Deadlock
+                };
+                if outcome == *self.target {
+                    let mut steps = Vec::new();
+                    let mut at = next;
+                    while at != 0 {
+                        steps.push(reached[at].2.clone());
+                        at = reached[at].1;
+                    }
+                    steps.reverse();
+                    return Derivation::Interleaving { steps };
+                }
+            }
+            for t in movable {
+                let mut after = state.clone();
+                let said = self.step(&mut after, t);
+                self.settle(&mut after, t);
+                if self.seen.insert(after.clone()) {
+                    reached.push((after, next, said));
+                }
+            }
+            next += 1;
+        }
+        Derivation::Impossible {
+            states: reached.len(),
+        }
+    }
+
+    fn ops(&self, t: usize) -> &[Op] {
+        &self.program.groups[self.threads[t].group].ops
+    }
+
+    fn can_move(&self, state: &State, t: usize) -> bool {
+        let th = &state.threads[t];
+        if th.done {
+            return false;
+        }
+        match self.ops(t).get(th.pc) {
+            Some(Op::Lock(l)) => state.locks[*l as usize].is_none(),
+            _ => true,
+        }
+    }
+
+    /// Runs thread `t`'s ops that touch nothing shared (and so commute with every other
+    /// thread's steps) until its next shared step or its end.
+    fn settle(&self, state: &mut State, t: usize) {
+        let iterations = self.program.groups[self.threads[t].group].iterations;
+        let ops = self.ops(t);
+        let th = &mut state.threads[t];
+        while !th.done {
+            match ops.get(th.pc) {
+                None => {
+                    th.iteration += 1;
+                    th.pc = 0;
+                    th.done = th.iteration >= iterations || ops.is_empty();
+                }
+                Some(Op::Set { reg, value }) => {
+                    th.regs[*reg as usize] = value.value(&th.regs);
+                    th.pc += 1;
+                }
+                Some(Op::JumpUnless { cond, to }) => {
+                    th.pc = if cond.value(&th.regs) == 0 {
+                        *to
+                    } else {
+                        th.pc + 1
+                    };
+                }
+                Some(Op::Spin(_) | Op::Jitter(_) | Op::Yield | Op::Fence(_)) => th.pc += 1,
+                Some(_) => break,
+            }
+        }
+    }
+
+    /// One shared step of thread `t`, described as people read it.
+    fn step(&self, state: &mut State, t: usize) -> String {
+        let name = &self.threads[t].name;
+        let group = &self.program.groups[self.threads[t].group];
+        let reg = |r: u8| group.registers.get(r as usize).cloned().unwrap_or_default();
+        let var = |v: u16| self.program.shared[v as usize].0.clone();
+        let op = &group.ops[state.threads[t].pc];
+        let th = &mut state.threads[t];
+        let vars = &mut state.vars;
+        let set = |regs: &mut [i64; MAX_REGISTERS], r: Option<u8>, v: i64| {
+            if let Some(r) = r {
+                regs[r as usize] = v;
+            }
+        };
+        match op {
+            Op::Load { reg: r, var: v, .. } => {
+                th.regs[*r as usize] = vars[*v as usize];
+                th.pc += 1;
+                format!(
+                    "{name}: {} = {} (reads {})",
+                    reg(*r),
+                    var(*v),
+                    vars[*v as usize]
+                )
+            }
+            Op::RacyAdd {
+                reg: r,
+                var: v,
+                add,
+            } => match th.mid.take() {
+                None => {
+                    let read = vars[*v as usize];
+                    th.mid = Some(read);
+                    th.regs[*r as usize] = read;
+                    format!("{name}: {} = {} (reads {read})", reg(*r), var(*v))
+                }
+                Some(read) => {
+                    let new = read.wrapping_add(*add);
+                    vars[*v as usize] = new;
+                    th.pc += 1;
+                    format!(
+                        "{name}: {} = {} {} (writes {new})",
+                        var(*v),
+                        reg(*r),
+                        signed(*add)
+                    )
+                }
+            },
+            Op::Store { var: v, value, .. } => {
+                let new = value.value(&th.regs);
+                vars[*v as usize] = new;
+                th.pc += 1;
+                format!("{name}: {} = {} (writes {new})", var(*v), expr(value, &reg))
+            }
+            Op::FetchAdd {
+                reg: r,
+                var: v,
+                value,
+                ..
+            } => {
+                let old = vars[*v as usize];
+                let add = value.value(&th.regs);
+                vars[*v as usize] = old.wrapping_add(add);
+                set(&mut th.regs, *r, old);
+                th.pc += 1;
+                format!(
+                    "{name}: fetch_add {} {} ({old} -> {})",
+                    var(*v),
+                    signed(add),
+                    vars[*v as usize]
+                )
+            }
+            Op::Cas {
+                reg: r,
+                var: v,
+                expected,
+                new,
+                ..
+            } => {
+                let (e, n) = (expected.value(&th.regs), new.value(&th.regs));
+                let seen = vars[*v as usize];
+                let ok = seen == e;
+                if ok {
+                    vars[*v as usize] = n;
+                }
+                set(&mut th.regs, *r, i64::from(ok));
+                th.pc += 1;
+                if ok {
+                    format!("{name}: cas {} {e} -> {n} (succeeds)", var(*v))
+                } else {
+                    format!("{name}: cas {} {e} -> {n} (fails: it is {seen})", var(*v))
+                }
+            }
+            Op::CasLoop {
+                reg: r,
+                var: v,
+                current,
+                new,
+                guard,
+                ..
+            } => match th.mid.take() {
+                None => {
+                    let seen = vars[*v as usize];
+                    th.regs[*current as usize] = seen;
+                    if guard.as_ref().is_some_and(|g| g.value(&th.regs) == 0) {
+                        set(&mut th.regs, *r, 0);
+                        th.pc += 1;
+                        format!(
+                            "{name}: {} = {} (reads {seen}; gives up)",
+                            reg(*current),
+                            var(*v)
+                        )
+                    } else {
+                        th.mid = Some(seen);
+                        format!("{name}: {} = {} (reads {seen})", reg(*current), var(*v))
+                    }
+                }
+                Some(seen) => {
+                    let n = new.value(&th.regs);
+                    let now = vars[*v as usize];
+                    if now == seen {
+                        vars[*v as usize] = n;
+                        set(&mut th.regs, *r, 1);
+                        th.pc += 1;
+                        format!("{name}: cas {} {seen} -> {n} (succeeds)", var(*v))
+                    } else {
+                        // Back to the load: the loop tries again.
+                        format!(
+                            "{name}: cas {} {seen} -> {n} (fails: it is {now}; retries)",
+                            var(*v)
+                        )
+                    }
+                }
+            },
+            Op::Lock(l) => {
+                state.locks[*l as usize] = Some(t);
+                th.pc += 1;
+                format!("{name}: lock {}", self.program.locks[*l as usize])
+            }
+            Op::Unlock(l) => {
+                state.locks[*l as usize] = None;
+                th.pc += 1;
+                format!("{name}: unlock {}", self.program.locks[*l as usize])
+            }
+            Op::Set { .. }
+            | Op::JumpUnless { .. }
+            | Op::Spin(_)
+            | Op::Jitter(_)
+            | Op::Yield
+            | Op::Fence(_) => unreachable!("settled before any shared step"),
+        }
+    }
+
+    fn outcome(&self, state: &State) -> Outcome {
+        self.program.outcome_from(|source| match source {
+            Source::Shared(v) => state.vars[v as usize],
+            Source::Register { thread, reg } => state.threads[thread].regs[reg as usize],
+        })
+    }
+}
+
+/// "+ 1", "- 2".
+fn signed(n: i64) -> String {
+    if n < 0 {
+        format!("- {}", n.unsigned_abs())
+    } else {
+        format!("+ {n}")
+    }
+}
+
+/// A stored expression, shortly: a constant, a register, or a register plus a constant.
+fn expr(e: &CExpr, reg: &impl Fn(u8) -> String) -> String {
+    match e {
+        CExpr::Const(n) => n.to_string(),
+        CExpr::Slot(s) => reg(*s as u8),
+        CExpr::SlotPlus(s, n) => format!("{} {}", reg(*s as u8), signed(*n)),
+        _ => "...".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Overrides, Scenario, library};
+
+    fn program(name: &str, threads: u64, iterations: u64) -> Program {
+        Scenario::load(library::find(name).unwrap())
+            .unwrap()
+            .compile(Overrides {
+                threads: Some(threads),
+                iterations: Some(iterations),
+            })
+            .unwrap()
+    }
+
+    fn values(values: &[i64]) -> Outcome {
+        Outcome::Values {
+            values: values.to_vec(),
+            invariant_held: true,
+        }
+    }
+
+    fn broken(values: &[i64]) -> Outcome {
+        Outcome::Values {
+            values: values.to_vec(),
+            invariant_held: false,
+        }
+    }
+
+    fn steps(d: Derivation) -> Vec<String> {
+        match d {
+            Derivation::Interleaving { steps } => steps,
+            other => panic!("no interleaving: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lost_update_is_two_loads_before_two_stores() {
+        let p = program("counter-racy", 2, 1);
+        assert_eq!(
+            steps(derive(&p, &broken(&[1]))),
+            [
+                "incrementer#1: r = counter (reads 0)",
+                "incrementer#2: r = counter (reads 0)",
+                "incrementer#2: counter = r + 1 (writes 1)",
+                "incrementer#1: counter = r + 1 (writes 1)",
+            ]
+        );
+        // And the correct total needs no switch in the middle of an increment.
+        assert_eq!(steps(derive(&p, &values(&[2]))).len(), 4);
+    }
+
+    #[test]
+    fn store_buffering_both_zero_has_no_interleaving() {
+        let p = program("store-buffering-relaxed", 1, 1);
+        assert_eq!(
+            derive(&p, &values(&[0, 0])),
+            Derivation::Impossible { states: 13 }
+        );
+        assert_eq!(
+            steps(derive(&p, &values(&[0, 1]))),
+            [
+                "a: x = 1 (writes 1)",
+                "a: r = y (reads 0)",
+                "b: y = 1 (writes 1)",
+                "b: r = x (reads 1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn opposite_lock_orders_deadlock_in_two_steps() {
+        let p = program("deadlock-racy", 1, 1);
+        assert_eq!(
+            steps(derive(&p, &Outcome::Deadlock)),
+            ["ab: lock a", "ba: lock b"]
+        );
+        assert_eq!(
+            derive(&program("deadlock-ordered", 1, 1), &Outcome::Deadlock),
+            Derivation::Impossible { states: 20 }
+        );
+    }
+
+    #[test]
+    fn too_many_interleavings_give_up_rather_than_guess() {
+        let p = program("counter-racy", 4, 1_000_000);
+        assert!(matches!(
+            derive(&p, &broken(&[3])),
+            Derivation::GaveUp { .. }
+        ));
+    }
+}
