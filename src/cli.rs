@@ -19,17 +19,22 @@ Exit status:
 const EXAMPLES: &str = "\
 Examples:
   racedemo unsafe --threads 8          lost updates, every time
+  racedemo unsafe --explain            one lost update, step by step
   racedemo locked                      the same workload under a Mutex: always correct
-  racedemo atomic                      fetch_add: correct and lock-free
-  racedemo compare --threads 8         all three side by side, with the cost of correctness
-  racedemo unsafe --yield              lose updates even on one CPU
+  racedemo compare --threads 8         unsafe, locked and atomic side by side, with their cost
+  racedemo sweep --threads 1..64       how the race and the cost change with the threads
+  racedemo scenario list               other classic races, as files
   racedemo unsafe --format json | jq   one JSON document for scripts";
 
 /// Make race conditions visible: N threads increment one shared counter, with and without
 /// synchronisation, over many trials; racedemo reports how often and how badly updates were
 /// lost, and what the fix costs.
 #[derive(Debug, Parser)]
-#[command(name = "racedemo", version)]
+#[command(
+    name = "racedemo",
+    version,
+    override_usage = "racedemo <COMMAND> [OPTIONS]"
+)]
 #[command(after_help = EXAMPLES, after_long_help = format!("{EXAMPLES}\n\n{EXIT_STATUS}"))]
 pub struct Cli {
     /// None: `racedemo` alone, which prints a short usage rather than the whole help.
@@ -53,19 +58,22 @@ Try 'racedemo --help' for every command, or see the README's quick start.";
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Increment without synchronisation (load, add 1, store): updates get lost
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = UNSAFE_EXAMPLES, after_long_help = format!("{UNSAFE_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Unsafe(RunArgs),
     /// Increment under a std::sync::Mutex: never loses an update
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = LOCKED_EXAMPLES, after_long_help = format!("{LOCKED_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Locked(RunArgs),
     /// Increment with one atomic fetch_add: never loses an update, takes no lock
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = ATOMIC_EXAMPLES, after_long_help = format!("{ATOMIC_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Atomic(RunArgs),
     /// Run several strategies on the same workload and show them side by side
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = COMPARE_EXAMPLES, after_long_help = format!("{COMPARE_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Compare(CompareArgs),
-    /// Run the counter across a range of one parameter (threads, iterations or window) and
-    /// chart how the differing rate, the share lost and the cost per increment change
+    /// Run the counter over a range of threads, iterations or window, and chart what changes
+    ///
+    /// One parameter takes a list of values; at each, every strategy runs, and the chart and
+    /// table show how the differing rate, the share of increments lost and the cost per
+    /// increment change.
     #[command(after_help = SWEEP_EXAMPLES, after_long_help = format!("{SWEEP_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Sweep(SweepArgs),
     /// Other classic races, as scenario files: list, show, run, check
@@ -99,6 +107,45 @@ Examples:
   racedemo completions fish > ~/.config/fish/completions/racedemo.fish
   racedemo completions powershell >> $PROFILE";
 
+const UNSAFE_EXAMPLES: &str = "\
+Examples:
+  racedemo unsafe --threads 8                  lost updates, every time
+  racedemo unsafe --explain                    and one of them, step by step
+  racedemo unsafe --yield                      lose updates even on one CPU
+  racedemo unsafe -t 2 -i 1 --duration 10s     millions of one-increment trials
+  racedemo unsafe --format json | jq '.results[0].summary'";
+
+const LOCKED_EXAMPLES: &str = "\
+Examples:
+  racedemo locked --threads 8                  the same workload under a Mutex: never loses one
+  racedemo locked --explain                    two increments handing the counter on
+  racedemo locked --format markdown >> \"$GITHUB_STEP_SUMMARY\"   a table in a CI summary";
+
+const ATOMIC_EXAMPLES: &str = "\
+Examples:
+  racedemo atomic --threads 8                  fetch_add: correct and lock-free
+  racedemo atomic --explain                    two increments handing the counter on
+  racedemo atomic --iterations 10_000_000 -n 5 what correctness costs per increment";
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  racedemo compare --threads 8                 all three, with the cost of correctness
+  racedemo compare --strategies unsafe,atomic  just these two
+  racedemo compare --format csv > compare.csv  one row per strategy";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  racedemo scenario run tickets-racy           outcomes with their grades
+  racedemo scenario run store-buffering-relaxed --explain   why both reads can see 0
+  racedemo scenario run ./my-race.toml -n 1000 a path works as well as a name
+  racedemo scenario run bank-racy --format json   one JSON document";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  racedemo scenario check                      every scenario found by name
+  racedemo scenario check scenarios/ --junit junit.xml   and a JUnit report for CI
+  racedemo scenario check --format markdown    a table for a CI job summary";
+
 const SCENARIO_EXAMPLES: &str = "\
 Examples:
   racedemo scenario list                       every scenario racedemo can find by name
@@ -111,15 +158,21 @@ Examples:
 #[command(after_help = SCENARIO_EXAMPLES)]
 pub enum ScenarioCommand {
     /// List the scenarios found by name (./scenarios, then $RACEDEMO_SCENARIOS, then built in)
+    #[command(
+        after_help = "Example:\n  racedemo scenario list                 name, summary and where each comes from"
+    )]
     List,
     /// Print a scenario's explanation and its program
+    #[command(
+        after_help = "Example:\n  racedemo scenario show tickets-racy    its explanation and its program"
+    )]
     Show {
         /// A scenario name, or a path to a .toml file
         #[arg(value_name = "SCENARIO")]
         scenario: String,
     },
     /// Run a scenario: each distinct outcome with its count, share and grade
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = RUN_EXAMPLES, after_long_help = format!("{RUN_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Run {
         /// A scenario name, or a path to a .toml file
         #[arg(value_name = "SCENARIO")]
@@ -143,7 +196,7 @@ pub enum ScenarioCommand {
     /// Run every scenario (or those in the given files and folders) and exit 1 if any does not
     /// show what its file expects: a forbidden outcome where it expects none, or no race where
     /// it expects one
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_help = CHECK_EXAMPLES, after_long_help = format!("{CHECK_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Check {
         /// Scenario files, or folders of them [default: every scenario found by name]
         #[arg(value_name = "PATH")]
@@ -384,6 +437,21 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_shows_examples_in_its_help() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            let help = cmd
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(help.contains("Example"), "{path} --help has no examples");
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "racedemo");
     }
 
     #[test]
