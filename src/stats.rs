@@ -110,6 +110,16 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// "2 of 3 (67%)": the trials that differed, out of all, as the tables show it.
+    pub fn of(&self, trials: u64) -> String {
+        format!(
+            "{} of {} ({})",
+            crate::diagnosis::thousands(self.differed),
+            crate::diagnosis::thousands(trials),
+            crate::diagnosis::percent(self.differed_rate)
+        )
+    }
+
     pub fn new(differed: u64, trials: u64) -> Self {
         Rate {
             differed,

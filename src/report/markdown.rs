@@ -29,12 +29,7 @@ impl Exporter for Markdown {
                     vec![
                         thousands(p.value),
                         format!("`{}`", r.strategy.name()),
-                        format!(
-                            "{} of {} ({})",
-                            thousands(s.rate.differed),
-                            thousands(s.trials),
-                            percent(s.rate.differed_rate)
-                        ),
+                        s.rate.of(s.trials),
                         percent(s.lost.mean_fraction),
                         format!("{:.2}", s.pace.ns_per_op),
                         r.vs_unsafe.map_or("–".to_string(), |x| format!("{x:.1}×")),
@@ -72,12 +67,7 @@ impl Exporter for Markdown {
                 let [lo, hi] = s.rate.differed_ci95;
                 vec![
                     format!("`{}`", r.strategy.name()),
-                    format!(
-                        "{} of {} ({})",
-                        thousands(s.rate.differed),
-                        thousands(s.trials),
-                        percent(s.rate.differed_rate)
-                    ),
+                    s.rate.of(s.trials),
                     format!("{}–{}", percent(lo), percent(hi)),
                     thousands(s.lost.median),
                     format!(

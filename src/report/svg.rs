@@ -4,6 +4,7 @@
 use std::error::Error;
 use std::path::Path;
 
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use super::SweepReport;
@@ -89,13 +90,7 @@ pub fn write(report: &SweepReport, path: &Path) -> Result<(), Box<dyn Error>> {
                 .map(|&p| TriangleMarker::new(p, 5, faded.filled())),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 14))
-        .draw()?;
+    legend(&mut chart)?;
 
     let costs: Vec<f64> = report
         .points
@@ -141,6 +136,18 @@ pub fn write(report: &SweepReport, path: &Path) -> Result<(), Box<dyn Error>> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
     }
+    legend(&mut chart)?;
+    root.present()?;
+    Ok(())
+}
+
+/// The series' names, top left, over a light box.
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), Box<dyn Error>>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -148,7 +155,6 @@ pub fn write(report: &SweepReport, path: &Path) -> Result<(), Box<dyn Error>> {
         .border_style(BLACK.mix(0.3))
         .label_font((FONT, 14))
         .draw()?;
-    root.present()?;
     Ok(())
 }
 

@@ -157,23 +157,30 @@ fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> Fin
 
 /// The cost of correctness: each strategy's ns per increment over unsafe's, when both ran.
 fn add_slowdowns(results: &mut [StrategyResult]) {
-    let costs: Vec<_> = results
-        .iter()
-        .map(|r| (r.strategy, r.summary.pace.ns_per_op))
-        .collect();
-    for (r, x) in results.iter_mut().zip(slowdowns(&costs)) {
-        r.vs_unsafe = x;
-    }
+    set_slowdowns(
+        results,
+        |r| (r.strategy, r.summary.pace.ns_per_op),
+        |r, x| r.vs_unsafe = x,
+    );
 }
 
-/// Each (strategy, ns per increment) over unsafe's; none unless unsafe ran beside another.
-pub(super) fn slowdowns(costs: &[(StrategyKind, f64)]) -> Vec<Option<f64>> {
-    let base = costs
+/// Sets each item's ns per increment over unsafe's (from `cost`) with `set`; none unless unsafe
+/// ran beside another strategy.
+pub(super) fn set_slowdowns<T>(
+    items: &mut [T],
+    cost: impl Fn(&T) -> (StrategyKind, f64),
+    set: impl Fn(&mut T, Option<f64>),
+) {
+    let base = items
         .iter()
+        .map(&cost)
         .find(|(kind, _)| *kind == StrategyKind::Unsafe)
-        .map(|&(_, ns)| ns)
-        .filter(|&ns| ns > 0.0 && costs.len() > 1);
-    costs.iter().map(|&(_, ns)| base.map(|b| ns / b)).collect()
+        .map(|(_, ns)| ns)
+        .filter(|&ns| ns > 0.0 && items.len() > 1);
+    for item in items {
+        let ns = cost(item).1;
+        set(item, base.map(|b| ns / b));
+    }
 }
 
 pub(super) fn workload_info(options: &RunOptions, trials: u64, batched: bool) -> WorkloadInfo {

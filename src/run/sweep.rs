@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::counter::{slowdowns, tally, workload_info};
+use super::counter::{set_slowdowns, tally, workload_info};
 use crate::error::Error;
 use crate::harness;
 use crate::options::SweepOptions;
@@ -73,13 +73,11 @@ fn point(
     mut results: Vec<PointResult>,
     batched: bool,
 ) -> SweepPoint {
-    let costs: Vec<_> = results
-        .iter()
-        .map(|r| (r.strategy, r.summary.pace.ns_per_op))
-        .collect();
-    for (r, x) in results.iter_mut().zip(slowdowns(&costs)) {
-        r.vs_unsafe = x;
-    }
+    set_slowdowns(
+        &mut results,
+        |r| (r.strategy, r.summary.pace.ns_per_op),
+        |r, x| r.vs_unsafe = x,
+    );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
     SweepPoint {
         value,

@@ -144,12 +144,7 @@ impl Search<'_> {
             .filter(|&t| self.can_move(&state, t))
             .collect();
         if movable.is_empty() {
-            let outcome = if state.threads.iter().all(|t| t.done) {
-                self.outcome(&state)
-            } else {
-                Outcome::Deadlock
-            };
-            return Some(outcome == *self.target);
+            return Some(self.ended(&state) == *self.target);
         }
         let mut exhausted = true;
         for t in movable {
@@ -186,22 +181,15 @@ impl Search<'_> {
             let movable: Vec<usize> = (0..self.threads.len())
                 .filter(|&t| self.can_move(&state, t))
                 .collect();
-            if movable.is_empty() {
-                let outcome = if state.threads.iter().all(|t| t.done) {
-                    self.outcome(&state)
-                } else {
-                    Outcome::Deadlock
-                };
-                if outcome == *self.target {
-                    let mut steps = Vec::new();
-                    let mut at = next;
-                    while at != 0 {
-                        steps.push(reached[at].2.clone());
-                        at = reached[at].1;
-                    }
-                    steps.reverse();
-                    return Derivation::Interleaving { steps };
+            if movable.is_empty() && self.ended(&state) == *self.target {
+                let mut steps = Vec::new();
+                let mut at = next;
+                while at != 0 {
+                    steps.push(reached[at].2.clone());
+                    at = reached[at].1;
                 }
+                steps.reverse();
+                return Derivation::Interleaving { steps };
             }
             for t in movable {
                 let mut after = state.clone();
@@ -416,7 +404,11 @@ impl Search<'_> {
         }
     }
 
-    fn outcome(&self, state: &State) -> Outcome {
+    /// How a state where no thread can move ended: every thread done, or stuck on a lock.
+    fn ended(&self, state: &State) -> Outcome {
+        if !state.threads.iter().all(|t| t.done) {
+            return Outcome::Deadlock;
+        }
         self.program.outcome_from(|source| match source {
             Source::Shared(v) => state.vars[v as usize],
             Source::Register { thread, reg } => state.threads[thread].regs[reg as usize],

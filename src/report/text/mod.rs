@@ -255,15 +255,7 @@ impl Text {
         )?;
         for r in &report.results {
             let s = &r.summary;
-            let differed = format!(
-                "{:>22}",
-                format!(
-                    "{} of {} ({})",
-                    thousands(s.rate.differed),
-                    thousands(s.trials),
-                    percent(s.rate.differed_rate)
-                )
-            );
+            let differed = format!("{:>22}", s.rate.of(s.trials));
             writeln!(
                 out,
                 "{:<8}  {}  {:>15}  {:>12}  {:>9}",

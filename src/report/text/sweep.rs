@@ -108,15 +108,7 @@ impl Text {
         for p in &r.points {
             for x in &p.results {
                 let s = &x.summary;
-                let differed = format!(
-                    "{:>20}",
-                    format!(
-                        "{} of {} ({})",
-                        thousands(s.rate.differed),
-                        thousands(s.trials),
-                        percent(s.rate.differed_rate)
-                    )
-                );
+                let differed = format!("{:>20}", s.rate.of(s.trials));
                 writeln!(
                     out,
                     "{:>w$}  {:<8}  {}  {:>9}  {:>10}  {:>9}",
