@@ -227,8 +227,8 @@ fn expect_overrides_the_files_expectation() {
         .stderr("error: expectation failed: tickets-locked was expected to race, but none of 5 trials showed the race\n");
 }
 
-#[test]
-fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
+/// A folder holding `claims-correct.toml`: the deadlocking scenario, claiming to be correct.
+fn claims_correct() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
     fs::write(
@@ -236,6 +236,12 @@ fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
         text.replace("expect = \"race\"", "expect = \"correct\""),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
+    let dir = claims_correct();
     let out = racedemo(&format!(
         "scenario check {} --trials 2",
         dir.path().display()
@@ -261,13 +267,7 @@ fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
 
 #[test]
 fn check_writes_junit_xml_with_a_test_case_per_scenario_and_a_failure_for_each_miss() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
-    fs::write(
-        dir.path().join("claims-correct.toml"),
-        text.replace("expect = \"race\"", "expect = \"correct\""),
-    )
-    .unwrap();
+    let dir = claims_correct();
     fs::copy(
         "scenarios/counter-mutex.toml",
         dir.path().join("counter-mutex.toml"),
