@@ -13,10 +13,10 @@ impl Text {
         e: &Explanation,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let recorded = format!(
-            "the first {} increments of each thread",
-            thousands(e.recorded_per_thread)
-        );
+        let recorded = match e.recorded_per_thread {
+            1 => "the first increment of each thread".to_string(),
+            n => format!("the first {} increments of each thread", thousands(n)),
+        };
         let head = format!("explain ({}):", strategy.name());
         if e.lost_update {
             writeln!(
@@ -28,8 +28,8 @@ impl Text {
         } else if e.steps.is_empty() || strategy.is_racy() {
             return writeln!(
                 out,
-                "{} no lost update among {recorded} in {ATTEMPTS} recorded trials: the threads \
-                 did not overlap there; try --yield or more --threads",
+                "{} no two threads read the same value in {recorded}, in {ATTEMPTS} recorded \
+                 trials; try --yield or more --iterations",
                 self.paint(&head, Paint::Bold)
             );
         } else {
@@ -170,7 +170,7 @@ Each read saw the write before it, so every increment counts. That trial ended a
         };
         assert!(
             render(StrategyKind::Unsafe, &quiet)
-                .starts_with("explain (unsafe): no lost update among the first 1,000 increments")
+                .starts_with("explain (unsafe): no two threads read the same value in the first 1,000 increments of each thread, in 20 recorded trials")
         );
     }
 }
