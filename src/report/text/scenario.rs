@@ -166,8 +166,9 @@ impl Text {
             Derivation::Impossible { states } => writeln!(
                 out,
                 "{head}: no order of the threads' steps produces it (all {} reachable states \
-                 checked). Each step seeing every earlier one cannot end this way; the hardware \
-                 made a later load overtake an earlier store (a store buffer): a weak-memory \
+                 checked), so with each step seeing every earlier one it cannot happen. Seeing \
+                 it means memory operations took effect out of program order (on x86, a store \
+                 still in its core's store buffer while a later load ran): a weak-memory \
                  effect, which these orderings allow.",
                 thousands(*states as u64)
             ),
