@@ -52,17 +52,20 @@ impl Exporter for Text {
         } else {
             writeln!(out)?;
             self.comparison(report, out)?;
+            let mut drawn = false;
             for r in report
                 .results
                 .iter()
                 .filter(|r| r.summary.distinct_finals > 1)
             {
-                writeln!(
-                    out,
-                    "\n{}",
-                    self.paint(&format!("{}:", r.strategy.name()), Paint::Bold)
-                )?;
+                let heading = format!("{}, final values:", r.strategy.name());
+                writeln!(out, "\n{}", self.paint(&heading, Paint::Bold))?;
                 self.finals_histogram(&r.histogram, report.workload.expected, out)?;
+                drawn = true;
+            }
+            // Keep the notes apart from the last bars.
+            if drawn && report.results.iter().any(|r| !r.notes.is_empty()) {
+                writeln!(out)?;
             }
         }
         for result in &report.results {
