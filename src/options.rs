@@ -245,6 +245,7 @@ impl SweepOptions {
         if let Some(path) = &args.svg {
             writable_file("--svg", path)?;
         }
+        distinct(&args.strategies)?;
         let one = |values: &Option<Values>, default: u64| {
             values_of(values).first().copied().unwrap_or(default)
         };
@@ -294,6 +295,19 @@ impl SweepOptions {
             output: OutputOptions::new(&args.output, env),
         })
     }
+}
+
+/// `--strategies` names each strategy once.
+fn distinct(strategies: &[StrategyKind]) -> Result<(), Error> {
+    for (i, s) in strategies.iter().enumerate() {
+        if strategies[..i].contains(s) {
+            return Err(Error::input(format!(
+                "--strategies lists '{}' twice",
+                s.name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn values_of(values: &Option<Values>) -> &[u64] {
@@ -371,21 +385,12 @@ impl RunOptions {
             Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),
             Command::Locked(args) => Self::new(vec![StrategyKind::Locked], args, env),
             Command::Atomic(args) => Self::new(vec![StrategyKind::Atomic], args, env),
-            Command::Compare(CompareArgs { strategies, run }) => {
-                for (i, s) in strategies.iter().enumerate() {
-                    if strategies[..i].contains(s) {
-                        return Err(Error::input(format!(
-                            "--strategies lists '{}' twice",
-                            s.name()
-                        )));
-                    }
-                }
-                Self::new(strategies, run, env)
-            }
+            Command::Compare(CompareArgs { strategies, run }) => Self::new(strategies, run, env),
         }
     }
 
     fn new(strategies: Vec<StrategyKind>, args: RunArgs, env: &Environment) -> Result<Self, Error> {
+        distinct(&strategies)?;
         let w = args.workload;
         let threads = at_least_one("--threads", w.threads)?;
         if threads > MAX_THREADS {
