@@ -22,7 +22,8 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
         options.output.progress,
     );
     let mut points = Vec::with_capacity(options.points.len());
-    'points: for (value, run) in &options.points {
+    let mut interrupted = false;
+    for (value, run) in &options.points {
         let mut results = Vec::with_capacity(run.strategies.len());
         let mut batched = false;
         for &kind in &run.strategies {
@@ -39,11 +40,15 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
                 vs_unsafe: None,
             });
             if ran.info.interrupted {
-                points.push(point(*value, run, results, batched));
-                break 'points;
+                interrupted = true;
+                break;
             }
         }
+        // An interrupted point keeps the strategies that ran; no point after it starts.
         points.push(point(*value, run, results, batched));
+        if interrupted {
+            break;
+        }
     }
     progress.finish();
     let report = SweepReport {
