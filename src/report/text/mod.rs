@@ -266,7 +266,7 @@ impl Text {
                 self.differed(s, &differed),
                 thousands(s.lost.median),
                 nanos(s.pace.ns_per_op),
-                r.vs_unsafe.map_or("-".to_string(), |x| format!("{x:.1}x")),
+                times(r.vs_unsafe),
             )?;
         }
         writeln!(out)?;
@@ -363,6 +363,11 @@ fn speed_line(
         per_second(pace.differed_per_second),
         mode_note(mode),
     )
+}
+
+/// "7.5x" over unsafe, or "-" where unsafe did not run beside it.
+fn times(vs_unsafe: Option<f64>) -> String {
+    vs_unsafe.map_or("-".to_string(), |x| format!("{x:.1}x"))
 }
 
 /// "3,000–4,000", or "4,000" when both ends are one value.

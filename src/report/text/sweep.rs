@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::chart::Bar;
-use super::{Paint, Text, nanos, thousands};
+use super::{Paint, Text, nanos, thousands, times};
 use crate::diagnosis::percent;
 use crate::report::SweepReport;
 
@@ -117,7 +117,7 @@ impl Text {
                     self.differed(s, &differed),
                     percent(s.lost.mean_fraction),
                     nanos(s.pace.ns_per_op),
-                    x.vs_unsafe.map_or("-".to_string(), |v| format!("{v:.1}x")),
+                    times(x.vs_unsafe),
                 )?;
             }
         }
