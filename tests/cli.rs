@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json, racedemo, u};
+use common::{json, racedemo, stdout, u};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -434,13 +434,9 @@ fn soak_locked_and_atomic_never_differ_over_100000_trials() {
 
 #[test]
 fn markdown_is_a_table_for_ci_job_summaries() {
-    let out = racedemo("compare --strategies locked,atomic --threads 2 --iterations 1000 --trials 3 --format markdown")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let md = String::from_utf8(out).unwrap();
+    let md = stdout(
+        "compare --strategies locked,atomic --threads 2 --iterations 1000 --trials 3 --format markdown",
+    );
     let lines: Vec<&str> = md.lines().collect();
     assert_eq!(
         lines[0],
@@ -462,15 +458,9 @@ fn markdown_is_a_table_for_ci_job_summaries() {
 
 #[test]
 fn csv_has_a_header_and_one_row_per_strategy() {
-    let out = racedemo(
+    let text = stdout(
         "compare --strategies locked,atomic --threads 2 --iterations 1000 --trials 3 --format csv",
-    )
-    .assert()
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let text = String::from_utf8(out).unwrap();
+    );
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 3, "{text}");
     let column = |name: &str| rows[0].iter().position(|&c| c == name).unwrap();
@@ -509,13 +499,7 @@ fn completions_are_generated_for_every_shell() {
         ("powershell", "Register-ArgumentCompleter"),
         ("elvish", "edit:completion:arg-completer[racedemo]"),
     ] {
-        let out = racedemo(&format!("completions {shell}"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let script = String::from_utf8(out).unwrap();
+        let script = stdout(&format!("completions {shell}"));
         assert!(script.contains(marker), "{shell}: no {marker:?}");
         for word in ["unsafe", "scenario", "threads", "junit"] {
             assert!(script.contains(word), "{shell}: no {word:?}");
@@ -526,13 +510,7 @@ fn completions_are_generated_for_every_shell() {
 
 #[test]
 fn the_man_page_is_roff_with_every_command() {
-    let out = racedemo("man")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let page = String::from_utf8(out).unwrap();
+    let page = stdout("man");
     assert!(page.contains(".TH racedemo 1"), "{page}");
     for command in [
         "unsafe",
@@ -606,13 +584,7 @@ fn explain_shows_a_correct_strategy_handing_the_counter_from_thread_to_thread() 
         assert_ne!(steps[0]["thread"], steps[2]["thread"], "{strategy}");
         assert!(steps.iter().all(|s| s.get("ns").is_none()));
     }
-    let text = racedemo("locked --threads 2 --iterations 500 --trials 1 --explain")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = stdout("locked --threads 2 --iterations 500 --trials 1 --explain");
     assert!(
         text.contains("explain (locked): no update lost in a recorded trial; two increments in a row:\n  thread "),
         "{text}"

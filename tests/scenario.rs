@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{json, json_of, racedemo, u};
+use common::{json, json_of, racedemo, stdout, stdout_of, u};
 use predicates::prelude::*;
 
 const LIBRARY: [&str; 19] = [
@@ -34,14 +34,7 @@ const LIBRARY: [&str; 19] = [
 #[test]
 fn an_installed_binary_lists_its_built_in_library_from_any_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let out = racedemo("scenario list")
-        .current_dir(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(racedemo("scenario list").current_dir(dir.path()));
     for name in LIBRARY {
         let line = text
             .lines()
@@ -76,15 +69,11 @@ fn local_scenarios_come_before_the_environment_and_the_built_in_ones() {
     )
     .unwrap();
 
-    let listing = racedemo("scenario list")
-        .current_dir(dir.path())
-        .env("RACEDEMO_SCENARIOS", &env)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let listing = String::from_utf8(listing).unwrap();
+    let listing = stdout_of(
+        racedemo("scenario list")
+            .current_dir(dir.path())
+            .env("RACEDEMO_SCENARIOS", &env),
+    );
     assert!(
         listing.lines().any(|l| l.starts_with("counter-atomic")
             && l.contains("LOCAL ")
@@ -539,14 +528,7 @@ fn explain_derives_an_interleaving_that_produces_the_observed_outcome() {
             "incrementer#2: unlock m"
         ])
     );
-    let out =
-        racedemo("scenario run counter-mutex --threads 2 --iterations 1 --trials 3 --explain")
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout("scenario run counter-mutex --threads 2 --iterations 1 --trials 3 --explain");
     assert!(
         text.contains(
             "explain: counter=2 (acceptable, 3 trials); one order of the threads' steps that produces it:\n  1. incrementer#1: lock m\n"

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json, racedemo, u};
+use common::{json, racedemo, stdout, u};
 
 #[test]
 fn sweep_runs_every_strategy_at_every_point_and_the_fixes_never_lose_an_update() {
@@ -90,16 +90,10 @@ fn sweep_input_errors_are_one_line_with_status_2() {
 fn svg_and_csv_carry_the_same_points_as_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("sweep.svg");
-    let out = racedemo(&format!(
+    let csv = stdout(&format!(
         "sweep --window 0,5 --threads 2 --iterations 500 --trials 2 --strategies unsafe,atomic --format csv --svg {}",
         svg.display()
-    ))
-    .assert()
-    .success()
-    .get_output()
-    .stdout
-    .clone();
-    let csv = String::from_utf8(out).unwrap();
+    ));
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 5, "{csv}");
     assert!(rows[1].starts_with("window,0,unsafe,2,500,0,2,"), "{csv}");

@@ -14,6 +14,17 @@ pub fn racedemo(args: &str) -> Command {
     cmd
 }
 
+/// Runs `cmd`, checks it succeeded, returns its stdout as text.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).expect("stdout is UTF-8")
+}
+
+/// `racedemo ARGS`, checked for success: its stdout.
+pub fn stdout(args: &str) -> String {
+    stdout_of(&mut racedemo(args))
+}
+
 /// Runs `cmd` with `--format json`, checks the exit status, returns the parsed document.
 pub fn json_of(cmd: &mut Command, status: i32) -> Value {
     let out = cmd
