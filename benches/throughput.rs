@@ -25,6 +25,7 @@ fn main() {
         duration: None,
         start: StartMode::Barrier,
         seed: 1,
+        first_trial: 0,
         cpus,
     };
     let spec = CounterSpec {

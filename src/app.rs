@@ -6,7 +6,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, SHORT_USAGE};
-use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, Error};
+use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INVALID_INPUT, Error};
 use crate::options::{Environment, Options};
 
 /// The whole program: parse, validate, run, report. Errors come back to `main` to print.
@@ -31,18 +31,14 @@ pub fn run() -> Result<ExitCode, Error> {
     };
     let env = Environment::current();
     let options = Options::from_command(command, &env)?;
-    // The first Ctrl-C lets the trials in flight finish and the report print; a second one
-    // leaves at once.
-    let _ = ctrlc::set_handler(|| {
-        if crate::harness::interrupted() {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-        crate::harness::interrupt();
-    });
+    crate::signals::stop_on_signals();
     let failures = crate::run::run(options, &mut std::io::stdout().lock())?;
-    if crate::harness::interrupted() {
-        eprintln!("racedemo: interrupted; the report covers the trials that completed");
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    if let Some(signal) = crate::signals::received() {
+        eprintln!(
+            "racedemo: interrupted by {}; the report covers the trials that completed",
+            signal.name()
+        );
+        return Ok(ExitCode::from(signal.exit_status()));
     }
     for failure in &failures {
         eprintln!("error: expectation failed: {failure}");

@@ -222,9 +222,16 @@ pub struct ScenarioArgs {
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub threads: Option<u64>,
 
-    /// Repeats of each group's ops, for groups that do not fix their own [default: the file's]
+    /// Repeats of each group's ops, for groups that do not fix their own [default: the
+    /// file's, made up to 64 times longer for a scenario that expects a race when its threads
+    /// did not run at the same time; a value given is kept as given]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
+
+    /// For a scenario that expects a race, when no planned trial showed one: keep running
+    /// trials for up to this long until one does (10s, 500ms, 2m)
+    #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Checks")]
+    pub race_budget: Option<std::time::Duration>,
 
     #[command(flatten)]
     pub trial: TrialArgs,
@@ -296,6 +303,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
     pub expect: Option<Expect>,
 
+    /// With --expect race, when no planned trial raced: keep running trials for up to this
+    /// long until one does (10s, 500ms, 2m)
+    #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Checks")]
+    pub race_budget: Option<std::time::Duration>,
+
     /// After the trials, record one more (the first 100,000 increments) and tell one lost
     /// update in it step by step: which thread read which value, and what it wrote
     #[arg(long, help_heading = "Output")]
@@ -328,9 +340,10 @@ pub struct WorkloadArgs {
     #[arg(short, long, value_name = "N", default_value = "4", value_parser = parse_count, allow_negative_numbers = true)]
     pub threads: u64,
 
-    /// Increments each thread performs per trial
-    #[arg(short, long, value_name = "N", default_value = "1000000", value_parser = parse_count, allow_negative_numbers = true)]
-    pub iterations: u64,
+    /// Increments each thread performs per trial [default: 1,000,000, made up to 64 times
+    /// longer when the threads did not run at the same time; a value given is kept as given]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub iterations: Option<u64>,
 
     #[command(flatten)]
     pub trial: TrialArgs,

@@ -3,6 +3,7 @@
 
 use crate::counter::CounterSpec;
 use crate::expect::Expect;
+use crate::format::{percent, thousands};
 use crate::harness::StartMode;
 use crate::report::ScenarioSummary;
 use crate::scenario::{Grade, Program};
@@ -185,30 +186,6 @@ pub fn scenario_notes(
     notes
 }
 
-/// 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A share as a percentage: whole from 10% up, two significant digits below (3.4%, 0.30%,
-/// 0.015%), so that small rates are never shown as 0.0%.
-pub fn percent(share: f64) -> String {
-    let p = share * 100.0;
-    if p == 0.0 || p >= 10.0 {
-        return format!("{p:.0}%");
-    }
-    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
-    format!("{p:.decimals$}%")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,16 +284,5 @@ mod tests {
             false,
         );
         assert!(notes[0].contains("bug in racedemo"));
-    }
-
-    #[test]
-    fn percentages_keep_a_decimal_only_when_small() {
-        assert_eq!(percent(0.034), "3.4%");
-        assert_eq!(percent(0.0031), "0.31%");
-        assert_eq!(percent(0.00015), "0.015%");
-        assert_eq!(percent(0.099), "9.9%");
-        assert_eq!(percent(0.97), "97%");
-        assert_eq!(percent(0.0), "0%");
-        assert_eq!(percent(1.0), "100%");
     }
 }

@@ -3,8 +3,6 @@
 use std::io;
 use std::process::ExitCode;
 
-/// Exit status: the run finished and every expectation held.
-pub const EXIT_OK: u8 = 0;
 /// Exit status: the run finished but an expectation failed (`--expect`, or a fix that raced).
 pub const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit status: invalid input (a flag value, a scenario file); nothing was run.
@@ -12,8 +10,7 @@ pub const EXIT_INVALID_INPUT: u8 = 2;
 /// Exit status: the run could not be carried out (the OS refused a thread, output failed).
 pub const EXIT_RUNTIME: u8 = 3;
 
-/// Exit status: stopped by Ctrl-C (128 + SIGINT), after printing what completed.
-pub const EXIT_INTERRUPTED: u8 = 130;
+// Stopped by a signal, after printing what completed: 128 + its number (`signals::Signal`).
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

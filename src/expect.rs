@@ -3,6 +3,8 @@
 use clap::ValueEnum;
 use serde::Serialize;
 
+use crate::exposure::Extra;
+use crate::format::{seconds, thousands};
 use crate::strategy::StrategyKind;
 
 /// What a run is expected to show.
@@ -46,14 +48,29 @@ impl Expect {
         }
     }
 
-    /// Why the expectation failed, for the one-line error on stderr.
-    pub fn failure(self, what: &str, trials: u64, broken: u64) -> String {
+    /// Why the expectation failed, for the one-line error on stderr. `extra`: the trials run
+    /// after the planned ones, looking for a race, which are among `trials`.
+    pub fn failure(self, what: &str, trials: u64, broken: u64, extra: Option<&Extra>) -> String {
         match self {
             Expect::Correct => format!(
-                "{what} was expected to be correct, but {broken} of {trials} trials went wrong"
+                "{what} was expected to be correct, but {} of {} trials went wrong",
+                thousands(broken),
+                thousands(trials)
             ),
             Expect::Race => {
-                format!("{what} was expected to race, but none of {trials} trials showed the race")
+                let planned = trials - extra.map_or(0, |e| e.trials);
+                let mut line = format!(
+                    "{what} was expected to race, but none of {} trials showed the race",
+                    thousands(planned)
+                );
+                if let Some(e) = extra {
+                    line.push_str(&format!(
+                        ", nor {} more in the {} race budget (--race-budget)",
+                        thousands(e.trials),
+                        seconds(e.budget_s)
+                    ));
+                }
+                line
             }
             Expect::Any => String::new(),
         }

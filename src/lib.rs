@@ -16,6 +16,10 @@ pub mod error;
 pub mod expect;
 #[cfg(not(any(loom, shuttle)))]
 pub mod explain;
+#[cfg(not(any(loom, shuttle)))]
+pub mod exposure;
+#[cfg(not(any(loom, shuttle)))]
+pub mod format;
 #[cfg(loom)]
 #[path = "harness/gate.rs"]
 pub mod gate;
@@ -33,6 +37,8 @@ pub mod report;
 pub mod run;
 #[cfg(not(loom))]
 pub mod scenario;
+#[cfg(not(any(loom, shuttle)))]
+pub mod signals;
 #[cfg(not(any(loom, shuttle)))]
 pub mod stats;
 pub mod strategy;

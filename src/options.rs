@@ -12,13 +12,16 @@ use crate::cli::{
 use crate::counter::CounterSpec;
 use crate::error::Error;
 use crate::expect::Expect;
+use crate::exposure::DEFAULT_RACE_BUDGET;
 use crate::harness::Plan;
 use crate::scenario::{self, Overrides, Program, Scenario};
 use crate::strategy::StrategyKind;
 use crate::sweep::{Parameter, Values};
 use crate::window::WindowSpec;
 
-pub use crate::harness::MAX_THREADS;
+use crate::harness::{StartMode, over_thread_limit};
+/// Increments per thread when --iterations is not given (and trials need not be lengthened).
+pub const DEFAULT_ITERATIONS: u64 = 1_000_000;
 /// Busy-work units per increment; more would turn one trial into hours.
 pub const MAX_WINDOW: u64 = 1_000_000;
 /// Trials listed one by one in the reports; the rest are counted in the summary only.
@@ -38,13 +41,25 @@ pub enum Options {
     Man(Option<PathBuf>),
 }
 
-/// A validated `scenario run`.
+/// One scenario, ready to run: what `scenario run` runs once and `scenario check` for each.
 #[derive(Debug)]
-pub struct ScenarioOptions {
+pub struct ScenarioJob {
     pub scenario: Scenario,
     /// Compiled with the command line's overrides.
     pub program: Program,
+    /// The overrides it was compiled with, to compile it again with longer trials.
+    pub overrides: Overrides,
     pub plan: Plan,
+    /// Whether its trials may be made longer when they did not overlap (no `--iterations`).
+    pub lengthen: bool,
+    /// When a race is expected and no planned trial showed one: how long to keep trying.
+    pub race_budget: Duration,
+}
+
+/// A validated `scenario run`.
+#[derive(Debug)]
+pub struct ScenarioOptions {
+    pub job: ScenarioJob,
     pub expect: Expect,
     /// Derive an interleaving that produces the most telling observed outcome.
     pub explain: bool,
@@ -54,7 +69,7 @@ pub struct ScenarioOptions {
 /// A validated `scenario check`: every scenario loaded and compiled before any runs.
 #[derive(Debug)]
 pub struct CheckOptions {
-    pub scenarios: Vec<(Scenario, Program, Plan)>,
+    pub scenarios: Vec<ScenarioJob>,
     pub output: OutputOptions,
     /// Where to write JUnit XML as well, when asked.
     pub junit: Option<PathBuf>,
@@ -89,14 +104,15 @@ impl Options {
                 explain,
                 output,
             } => {
-                let scenario = Scenario::load(scenario::library::find(&scenario)?)?;
-                let (program, plan) = scenario_plan(&scenario, &args, env)?;
+                let job = ScenarioJob::new(
+                    Scenario::load(scenario::library::find(&scenario)?)?,
+                    &args,
+                    env,
+                )?;
                 Options::ScenarioRun(Box::new(ScenarioOptions {
-                    expect: expect.unwrap_or(scenario.expect()),
+                    expect: expect.unwrap_or(job.scenario.expect()),
                     explain,
-                    scenario,
-                    program,
-                    plan,
+                    job,
                     output: OutputOptions::new(&output, env),
                 }))
             }
@@ -117,12 +133,10 @@ impl Options {
                 if sources.is_empty() {
                     return Err(Error::input("no scenario files found to check"));
                 }
-                let mut scenarios = Vec::new();
-                for source in sources {
-                    let scenario = Scenario::load(source)?;
-                    let (program, plan) = scenario_plan(&scenario, &args, env)?;
-                    scenarios.push((scenario, program, plan));
-                }
+                let scenarios = sources
+                    .into_iter()
+                    .map(|source| ScenarioJob::new(Scenario::load(source)?, &args, env))
+                    .collect::<Result<Vec<_>, Error>>()?;
                 Options::ScenarioCheck(CheckOptions {
                     scenarios,
                     output: OutputOptions::new(&output, env),
@@ -133,31 +147,36 @@ impl Options {
     }
 }
 
-/// A scenario compiled with the command line's overrides, and how to run its trials.
-fn scenario_plan(
-    scenario: &Scenario,
-    args: &ScenarioArgs,
-    env: &Environment,
-) -> Result<(Program, Plan), Error> {
-    let threads = args
-        .threads
-        .map(|t| at_least_one("--threads", t))
-        .transpose()?;
-    if let Some(t) = threads.filter(|&t| t > MAX_THREADS) {
-        return Err(Error::input(format!(
-            "--threads {t} is above the limit of {MAX_THREADS}"
-        )));
+impl ScenarioJob {
+    /// A scenario compiled with the command line's overrides, and how to run its trials.
+    fn new(scenario: Scenario, args: &ScenarioArgs, env: &Environment) -> Result<Self, Error> {
+        let threads = args
+            .threads
+            .map(|t| at_least_one("--threads", t))
+            .transpose()?;
+        if let Some(message) = threads.and_then(|t| over_thread_limit(&format!("--threads {t}"), t))
+        {
+            return Err(Error::input(message));
+        }
+        let iterations = args
+            .iterations
+            .map(|i| at_least_one("--iterations", i))
+            .transpose()?;
+        let plan = plan(&args.trial, scenario.default_trials(), env)?;
+        let overrides = Overrides {
+            threads,
+            iterations,
+        };
+        let program = scenario.compile(overrides)?;
+        Ok(ScenarioJob {
+            scenario,
+            program,
+            overrides,
+            lengthen: iterations.is_none() && plan.start == StartMode::Barrier,
+            race_budget: args.race_budget.unwrap_or(DEFAULT_RACE_BUDGET),
+            plan,
+        })
     }
-    let iterations = args
-        .iterations
-        .map(|i| at_least_one("--iterations", i))
-        .transpose()?;
-    let plan = plan(&args.trial, scenario.default_trials(), env)?;
-    let program = scenario.compile(Overrides {
-        threads,
-        iterations,
-    })?;
-    Ok((program, plan))
 }
 
 /// Trials when neither --trials nor --duration is given.
@@ -187,6 +206,7 @@ fn plan(args: &TrialArgs, default_trials: u64, env: &Environment) -> Result<Plan
         duration,
         start: args.start,
         seed: seed_or_random(args.seed),
+        first_trial: 0,
         cpus: env.logical_cpus,
     })
 }
@@ -272,7 +292,12 @@ impl SweepOptions {
             };
             let workload = WorkloadArgs {
                 threads: at(Parameter::Threads, &args.threads, 4),
-                iterations: at(Parameter::Iterations, &args.iterations, SWEEP_ITERATIONS),
+                // A sweep compares its points: every one runs the size it names.
+                iterations: Some(at(
+                    Parameter::Iterations,
+                    &args.iterations,
+                    SWEEP_ITERATIONS,
+                )),
                 window: at(Parameter::Window, &args.window, 0),
                 trial: trial.clone(),
                 jitter: args.jitter,
@@ -281,6 +306,7 @@ impl SweepOptions {
             let run = RunArgs {
                 workload,
                 expect: None,
+                race_budget: None,
                 explain: false,
                 output: args.output.clone(),
             };
@@ -320,8 +346,13 @@ pub struct RunOptions {
     pub strategies: Vec<StrategyKind>,
     pub spec: CounterSpec,
     pub plan: Plan,
+    /// Whether trials may be made longer than `spec` says when the threads did not overlap
+    /// (`--iterations` not given, threads started together).
+    pub lengthen: bool,
     /// What every strategy must show; `None` means each strategy's own default.
     pub expect: Option<Expect>,
+    /// With `--expect race`: how long to keep running trials when no planned one raced.
+    pub race_budget: Duration,
     /// Record one more trial per strategy and tell a lost update in it.
     pub explain: bool,
     pub output: OutputOptions,
@@ -393,14 +424,11 @@ impl RunOptions {
         distinct(&strategies)?;
         let w = args.workload;
         let threads = at_least_one("--threads", w.threads)?;
-        if threads > MAX_THREADS {
-            return Err(Error::input(format!(
-                "--threads {threads} is above the limit of {MAX_THREADS}: racedemo starts one OS \
-                 thread per counting thread; a few times the {} logical CPUs is plenty to race",
-                env.logical_cpus
-            )));
+        if let Some(message) = over_thread_limit(&format!("--threads {threads}"), threads) {
+            return Err(Error::input(message));
         }
-        let iterations = at_least_one("--iterations", w.iterations)?;
+        let lengthen = w.iterations.is_none() && w.trial.start == StartMode::Barrier;
+        let iterations = at_least_one("--iterations", w.iterations.unwrap_or(DEFAULT_ITERATIONS))?;
         let plan = plan(&w.trial, DEFAULT_TRIALS, env)?;
         if threads.checked_mul(iterations).is_none() {
             return Err(Error::input(format!(
@@ -431,7 +459,9 @@ impl RunOptions {
                 },
             },
             plan,
+            lengthen,
             expect: args.expect,
+            race_budget: args.race_budget.unwrap_or(DEFAULT_RACE_BUDGET),
             explain: args.explain,
             output: OutputOptions::new(&args.output, env),
         })

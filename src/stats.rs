@@ -114,9 +114,9 @@ impl Rate {
     pub fn of(&self, trials: u64) -> String {
         format!(
             "{} of {} ({})",
-            crate::diagnosis::thousands(self.differed),
-            crate::diagnosis::thousands(trials),
-            crate::diagnosis::percent(self.differed_rate)
+            crate::format::thousands(self.differed),
+            crate::format::thousands(trials),
+            crate::format::percent(self.differed_rate)
         )
     }
 
@@ -296,6 +296,16 @@ impl Tally {
         self.timing.set_wall_ns(wall_ns);
     }
 
+    /// Trials added so far.
+    pub fn trials(&self) -> u64 {
+        self.timing.trials()
+    }
+
+    /// Trials whose final value differed from the expected one.
+    pub fn differed(&self) -> u64 {
+        self.trials() - self.finals.get(&self.expected).copied().unwrap_or(0)
+    }
+
     /// The final values in at most [`histogram::MAX_BINS`] bars.
     pub fn histogram(&self) -> Vec<histogram::Bin> {
         histogram::bins(&self.finals, self.expected)
@@ -313,8 +323,7 @@ impl Tally {
     }
 
     pub fn summary(&self) -> Summary {
-        let n = self.timing.trials();
-        let differed = n - self.finals.get(&self.expected).copied().unwrap_or(0);
+        let (n, differed) = (self.trials(), self.differed());
         let lost_total: u128 = self
             .finals
             .iter()

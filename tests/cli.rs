@@ -39,6 +39,10 @@ fn assert_consistent(report: &Value) {
         let bins = result["histogram"].as_array().unwrap();
         assert_eq!(bins.iter().map(|b| u(&b["count"])).sum::<u64>(), ran);
         let f = &result["finals"];
+        if ran == 0 {
+            assert!(bins.is_empty());
+            continue;
+        }
         assert!(u(&bins[0]["low"]) <= u(&f["observed_min"]), "{f}");
         assert!(u(&f["possible_min"]) <= u(&f["observed_min"]), "{f}");
         assert!(u(&f["observed_max"]) <= u(&f["possible_max"]), "{f}");
@@ -210,13 +214,29 @@ fn a_race_that_did_not_show_is_never_reported_silently() {
 
 #[test]
 fn expect_race_fails_with_status_1_when_no_trial_differed() {
-    racedemo("locked --threads 2 --iterations 100 --trials 3 --expect race")
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("locked: expected race, and it was NOT"))
-        .stderr(
-            "error: expectation failed: locked was expected to race, but none of 3 trials showed the race\n",
-        );
+    let out = racedemo(
+        "locked --threads 2 --iterations 100 --trials 3 --expect race --race-budget 200ms \
+         --format json",
+    )
+    .assert()
+    .code(1)
+    .stderr(
+        predicate::str::is_match(
+            "^error: expectation failed: locked was expected to race, but none of 3 trials showed \
+         the race, nor [0-9,]+ more in the 0.2 s race budget \\(--race-budget\\)\n$",
+        )
+        .unwrap(),
+    )
+    .get_output()
+    .stdout
+    .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let result = &report["results"][0];
+    let extra = result["extra"]["trials"].as_u64().unwrap();
+    assert!(extra >= 1, "{result}");
+    assert_eq!(result["summary"]["trials"].as_u64(), Some(3 + extra));
+    assert_eq!(result["extra"]["raced"], false);
+    assert_eq!(result["expect_met"], false);
 }
 
 #[test]
@@ -371,33 +391,75 @@ fn duration_runs_trials_until_the_time_is_spent() {
     assert_eq!(u(&report["results"][0]["summary"]["trials"]), 7);
 }
 
-#[test]
-fn ctrl_c_prints_the_completed_trials_as_valid_json_and_exits_130() {
+/// Starts a long unsafe run, waits until its trials are running and its signal thread is up
+/// (on Linux, by its threads' names; elsewhere, for a while), sends `signal` with kill(1), and
+/// checks the partial report and the exit status.
+fn stopped_by(signal: &str, status: i32) {
     use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
     let child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args(["unsafe", "--trials", "1000000", "--format", "json"])
+        // --iterations given: no probe trials, so a worker thread means a counted trial.
+        .args(["unsafe", "--iterations", "100000", "--trials", "1000000"])
+        .args(["--format", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tasks = format!("/proc/{}/task", child.id());
+    let names = || -> Vec<String> {
+        std::fs::read_dir(&tasks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+            .collect()
+    };
+    let started = Instant::now();
+    if std::path::Path::new("/proc/self/task").exists() {
+        while !(names().iter().any(|n| n.starts_with("racedemo-sign"))
+            && names().iter().any(|n| n.starts_with("racedemo-0")))
+        {
+            assert!(started.elapsed() < Duration::from_secs(30), "never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    } else {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(out.status.code(), Some(status), "{out:?}");
     let report: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON document");
     assert_eq!(report["interrupted"], true);
     let ran = u(&report["results"][0]["summary"]["trials"]);
-    assert!(ran < 1_000_000, "{ran}");
+    assert!(ran > 0 && ran < 1_000_000, "{ran}");
     assert_eq!(u(&report["workload"]["trials"]), ran);
+    assert_consistent(&report);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         stderr,
-        "racedemo: interrupted; the report covers the trials that completed\n"
+        format!(
+            "racedemo: interrupted by SIG{signal}; the report covers the trials that completed\n"
+        )
     );
+}
+
+#[test]
+fn ctrl_c_prints_the_completed_trials_as_valid_json_and_exits_130() {
+    stopped_by("INT", 130);
+}
+
+#[test]
+fn sigterm_from_a_ci_runner_or_timeout_stops_the_run_like_ctrl_c_and_exits_143() {
+    stopped_by("TERM", 143);
+}
+
+#[test]
+fn sighup_from_a_closed_terminal_stops_the_run_like_ctrl_c_and_exits_129() {
+    stopped_by("HUP", 129);
 }
 
 #[test]

@@ -210,10 +210,16 @@ fn the_deadlocking_scenario_never_hangs_and_counts_deadlocks() {
 
 #[test]
 fn expect_overrides_the_files_expectation() {
-    racedemo("scenario run tickets-locked --trials 5 --expect race")
+    racedemo("scenario run tickets-locked --trials 5 --expect race --race-budget 100ms")
         .assert()
         .code(1)
-        .stderr("error: expectation failed: tickets-locked was expected to race, but none of 5 trials showed the race\n");
+        .stderr(
+            predicate::str::is_match(
+                "^error: expectation failed: tickets-locked was expected to race, but none of 5 \
+                 trials showed the race, nor [0-9,]+ more in the 0.1 s race budget \\(--race-budget\\)\n$",
+            )
+            .unwrap(),
+        );
 }
 
 /// A folder holding `claims-correct.toml`: the deadlocking scenario, claiming to be correct.

@@ -92,7 +92,9 @@ pub fn run<W: Workload>(
             for p in &shared.progress {
                 p.store(0, Ordering::Relaxed);
             }
-            shared.first_trial.store(done, Ordering::Relaxed);
+            shared
+                .first_trial
+                .store(plan.first_trial + done, Ordering::Relaxed);
             // The rendezvous publishes the states and the reset progress to the workers.
             shared.start.wait();
             shared.end.wait();

@@ -28,6 +28,17 @@ pub use runner::run;
 /// One OS thread per counted thread: beyond this a run measures the scheduler, not the race.
 pub const MAX_THREADS: u64 = 1024;
 
+/// Why `threads` are too many, naming them as `subject` ("--threads 2000"), or `None` within
+/// [`MAX_THREADS`]: the one message for every place that counts threads.
+pub fn over_thread_limit(subject: &str, threads: u64) -> Option<String> {
+    (threads > MAX_THREADS).then(|| {
+        format!(
+            "{subject} is above the limit of {MAX_THREADS} threads: racedemo starts one OS \
+             thread for each, and beyond that a run measures the scheduler, not the race"
+        )
+    })
+}
+
 /// What a thread is told about itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ThreadCtx {
@@ -68,6 +79,9 @@ pub struct Plan {
     pub duration: Option<Duration>,
     pub start: StartMode,
     pub seed: u64,
+    /// The index of the plan's first trial, so that trials run in several calls (a run that
+    /// goes on until a race shows) each get seeds of their own.
+    pub first_trial: u64,
     /// Logical CPUs of the machine; more threads than this makes the start gate yield.
     pub cpus: usize,
 }
@@ -164,6 +178,7 @@ mod tests {
             duration: None,
             start,
             seed: 1,
+            first_trial: 0,
             cpus,
         }
     }

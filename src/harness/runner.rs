@@ -52,7 +52,7 @@ fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Tri
         for index in 0..threads {
             let ctx = ThreadCtx {
                 index,
-                seed: thread_seed(plan.seed, trial, index),
+                seed: thread_seed(plan.seed, plan.first_trial + trial, index),
             };
             let (gate, state) = (&gate, &state);
             let spawned = thread::Builder::new()

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
-use crate::diagnosis::{percent, thousands};
+use crate::format::{percent, thousands};
 
 pub struct Markdown;
 

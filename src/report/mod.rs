@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::cli::Format;
 use crate::expect::Expect;
 use crate::explain::Explanation;
+use crate::exposure::{Extra, Lengthened};
 use crate::harness::StartMode;
 use crate::histogram::Bin;
 use crate::options::OutputOptions;
@@ -76,6 +77,9 @@ pub struct WorkloadInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     pub trial_mode: TrialMode,
+    /// Trials made longer than the default because the threads did not overlap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lengthened: Option<Lengthened>,
 }
 
 /// How the harness ran the trials.
@@ -103,6 +107,9 @@ pub struct StrategyResult {
     /// With `--explain`: one recorded trial's lost update, step by step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explanation>,
+    /// With `--expect race`: the trials run after the planned ones until one raced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Extra>,
     pub expect: Expect,
     pub expect_met: bool,
     /// ns per increment over the unsafe strategy's, when `unsafe` ran in the same comparison.
@@ -182,6 +189,7 @@ pub(crate) mod fixture {
                         possible_max: 2_000,
                     },
                     explain: None,
+                    extra: None,
                     expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
                     summary,
                     expect,
@@ -211,6 +219,7 @@ pub(crate) mod fixture {
                 seed: 42,
                 duration_s: None,
                 trial_mode: TrialMode::Single,
+                lengthened: None,
             },
             results,
         }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::Machine;
 use crate::expect::Expect;
+use crate::exposure::{Extra, Lengthened};
 use crate::harness::StartMode;
 use crate::scenario::Grade;
 use crate::scenario::interleave::Derivation;
@@ -29,6 +30,9 @@ pub struct ScenarioReport {
     /// With `--explain`: one observed outcome and how the threads' steps can produce it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<ScenarioExplanation>,
+    /// When a race was expected: the trials run after the planned ones until one showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Extra>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +67,9 @@ pub struct ScenarioInfo {
     pub outcome: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invariant: Option<String>,
+    /// Trials made longer than the file's because the threads did not overlap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lengthened: Option<Lengthened>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,7 +8,7 @@ use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use super::SweepReport;
-use crate::diagnosis::thousands;
+use crate::format::thousands;
 use crate::strategy::StrategyKind;
 
 const SIZE: (u32, u32) = (1200, 520);

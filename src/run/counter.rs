@@ -2,12 +2,14 @@
 //! tallies into one report.
 
 use std::io::Write;
+use std::time::Duration;
 
 use crate::counter::{CounterSpec, CounterWorkload};
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::explain::{self, Explanation};
+use crate::exposure::{self, Extra, Lengthened};
 use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
@@ -23,14 +25,24 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
     let plan = &options.plan;
     let phases = options.strategies.len() as u64;
     let mut progress = Progress::new(phases, plan.trials, plan.duration, options.output.progress);
+    let (spec, lengthened) = exposed_spec(options, &mut progress)?;
     let mut results = Vec::with_capacity(options.strategies.len());
     let mut batched = false;
     for &kind in &options.strategies {
         progress.phase(kind.name());
-        let ran = tally(kind, &options.spec, plan, options.explain, &mut progress)?;
+        let expect = options.expect.unwrap_or(Expect::default_for(kind));
+        let budget = (expect == Expect::Race).then_some(options.race_budget);
+        let ran = tally(kind, &spec, plan, budget, options.explain, &mut progress)?;
         batched |= ran.info.batched;
-        let mut r = result(kind, &ran.tally, options, ran.info.batched);
+        let mut r = result(kind, &ran.tally, &spec, options, ran.info.batched);
         r.explain = ran.explanation;
+        if kind.is_racy() {
+            r.notes.extend(lengthened.map(|l| l.describe("increments")));
+        }
+        if let Some(extra) = ran.extra {
+            r.notes.push(extra.describe());
+            r.extra = Some(extra);
+        }
         results.push(r);
         if ran.info.interrupted {
             break;
@@ -46,11 +58,15 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         interrupted: harness::interrupted(),
         machine: Machine::this(options.plan.cpus),
         // With --duration, what ran: the fewest trials any strategy completed.
-        workload: workload_info(
-            options,
-            results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
-            batched,
-        ),
+        workload: WorkloadInfo {
+            lengthened,
+            ..workload_info(
+                options,
+                &spec,
+                results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
+                batched,
+            )
+        },
         results,
     };
     report::exporter(&options.output)
@@ -60,10 +76,42 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
     Ok(report
         .failures()
         .map(|r| {
-            r.expect
-                .failure(r.strategy.name(), r.summary.trials, r.summary.rate.differed)
+            r.expect.failure(
+                r.strategy.name(),
+                r.summary.trials,
+                r.summary.rate.differed,
+                r.extra.as_ref(),
+            )
         })
         .collect())
+}
+
+/// The workload to count: as given, or with longer trials when the size was not pinned, a
+/// racy strategy runs, and probe trials at the given size did not overlap. Every strategy of
+/// the run gets the same size, so that their costs compare.
+fn exposed_spec(
+    options: &RunOptions,
+    progress: &mut Progress,
+) -> Result<(CounterSpec, Option<Lengthened>), Error> {
+    let spec = options.spec;
+    let racy = options.strategies.iter().any(|k| k.is_racy());
+    if !options.lengthen || !racy || spec.threads < 2 {
+        return Ok((spec, None));
+    }
+    progress.phase("probing");
+    let expected = spec.expected();
+    let (iterations, lengthened) = exposure::calibrate(
+        spec.iterations,
+        &options.plan,
+        |iterations| {
+            (spec.threads as u64)
+                .checked_mul(iterations)
+                .map(|_| CounterWorkload::<Racy>::new(CounterSpec { iterations, ..spec }))
+        },
+        |&final_value| final_value != expected,
+    )
+    .map_err(Error::io("starting a worker thread"))?;
+    Ok((CounterSpec { iterations, ..spec }, lengthened))
 }
 
 /// What running one strategy gave.
@@ -71,35 +119,61 @@ pub(super) struct Ran {
     pub tally: Tally,
     pub info: RunInfo,
     pub explanation: Option<Explanation>,
+    /// Trials run after the planned ones, until a race showed.
+    pub extra: Option<Extra>,
 }
 
-/// The one place a strategy name becomes a strategy type.
+/// The one place a strategy name becomes a strategy type. With `race_budget`, trials go on
+/// after the planned ones until one races or the budget is spent.
 pub(super) fn tally(
     kind: StrategyKind,
     spec: &CounterSpec,
     plan: &Plan,
+    race_budget: Option<Duration>,
     explain: bool,
     progress: &mut Progress,
 ) -> Result<Ran, Error> {
     match kind {
-        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, explain, progress),
-        StrategyKind::Locked => tally_of::<Locked>(spec, plan, explain, progress),
-        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, explain, progress),
+        StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, race_budget, explain, progress),
+        StrategyKind::Locked => tally_of::<Locked>(spec, plan, race_budget, explain, progress),
+        StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, race_budget, explain, progress),
     }
 }
 
 fn tally_of<S: Strategy>(
     spec: &CounterSpec,
     plan: &Plan,
+    race_budget: Option<Duration>,
     explain: bool,
     progress: &mut Progress,
 ) -> Result<Ran, Error> {
     let mut tally = Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT);
-    let info = harness::run(&CounterWorkload::<S>::new(*spec), plan, |trial| {
+    let workload = CounterWorkload::<S>::new(*spec);
+    let mut info = harness::run(&workload, plan, |trial| {
         tally.add(trial.outcome, trial.elapsed_ns, trial.overlap);
         progress.trial_done();
     })
     .map_err(Error::io("starting a worker thread"))?;
+    let mut extra = None;
+    if let Some(budget) = race_budget.filter(|_| tally.differed() == 0 && !info.interrupted) {
+        let expected = spec.expected();
+        let started = std::time::Instant::now();
+        let more = exposure::until_race(
+            &workload,
+            plan,
+            tally.trials(),
+            budget,
+            |&v| v != expected,
+            |trial| {
+                tally.add(trial.outcome, trial.elapsed_ns, trial.overlap);
+                progress.trial_done();
+            },
+        )
+        .map_err(Error::io("starting a worker thread"))?;
+        info.wall_ns += started.elapsed().as_nanos() as u64;
+        info.interrupted = harness::interrupted();
+        extra = Some(more);
+    }
     tally.set_wall_ns(info.wall_ns);
     let explanation = if explain && !info.interrupted {
         Some(explain::record::<S>(spec, plan).map_err(Error::io("starting a worker thread"))?)
@@ -110,12 +184,14 @@ fn tally_of<S: Strategy>(
         tally,
         info,
         explanation,
+        extra,
     })
 }
 
 fn result(
     kind: StrategyKind,
     tally: &Tally,
+    spec: &CounterSpec,
     options: &RunOptions,
     batched: bool,
 ) -> StrategyResult {
@@ -126,14 +202,15 @@ fn result(
         operation: kind.operation(),
         trials: tally.rows().to_vec(),
         histogram: tally.histogram(),
-        finals: final_range(kind, &options.spec, &summary),
+        finals: final_range(kind, spec, &summary),
         explain: None,
+        extra: None,
         expect,
         expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
         vs_unsafe: None,
         notes: diagnosis::notes(
             kind,
-            &options.spec,
+            spec,
             options.plan.start,
             options.plan.cpus,
             &summary,
@@ -183,8 +260,13 @@ pub(super) fn set_slowdowns<T>(
     }
 }
 
-pub(super) fn workload_info(options: &RunOptions, trials: u64, batched: bool) -> WorkloadInfo {
-    let (spec, plan) = (&options.spec, &options.plan);
+pub(super) fn workload_info(
+    options: &RunOptions,
+    spec: &CounterSpec,
+    trials: u64,
+    batched: bool,
+) -> WorkloadInfo {
+    let plan = &options.plan;
     WorkloadInfo {
         trials,
         duration_s: plan.duration.map(|d| d.as_secs_f64()),
@@ -201,5 +283,6 @@ pub(super) fn workload_info(options: &RunOptions, trials: u64, batched: bool) ->
         jitter: spec.window.jitter,
         yield_now: spec.window.yield_now,
         seed: plan.seed,
+        lengthened: None,
     }
 }

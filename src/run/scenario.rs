@@ -7,15 +7,16 @@ use std::time::Instant;
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
-use crate::harness::{self, Plan};
-use crate::options::{CheckOptions, ScenarioOptions};
+use crate::exposure::{self, Lengthened};
+use crate::harness::{self, Workload};
+use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
     self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioExplanation,
     ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
 };
 use crate::scenario::program::matches;
-use crate::scenario::{Grade, Outcome, Program, Scenario, interleave, library};
+use crate::scenario::{Grade, Outcome, Overrides, Program, Scenario, interleave, library};
 use crate::stats::{self, Rate, Timing};
 
 const WRITING: &str = "writing the report";
@@ -55,19 +56,14 @@ pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
 }
 
 pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let plan = &options.plan;
+    let job = &options.job;
+    let plan = &job.plan;
     let mut progress = Progress::new(1, plan.trials, plan.duration, options.output.progress);
-    progress.phase(&options.scenario.name);
-    let mut report = run_one(
-        &options.scenario,
-        &options.program,
-        &options.plan,
-        options.expect,
-        &mut progress,
-    )?;
+    progress.phase(&job.scenario.name);
+    let (program, mut report) = run_one(job, options.expect, &mut progress)?;
     progress.finish();
     if options.explain {
-        report.explain = explain(&options.program, &report);
+        report.explain = explain(&program, &report);
     }
     report::exporter(&options.output)
         .scenario(&report, out)
@@ -80,18 +76,18 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
     let total = options
         .scenarios
         .iter()
-        .map(|(_, _, plan)| plan.trials)
+        .map(|job| job.plan.trials)
         .fold(0u64, u64::saturating_add);
     let phases = options.scenarios.len() as u64;
     let trials = total.checked_div(phases).unwrap_or(0);
-    let duration = options.scenarios.first().and_then(|s| s.2.duration);
+    let duration = options.scenarios.first().and_then(|s| s.plan.duration);
     let mut progress = Progress::new(phases, trials, duration, options.output.progress);
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    for (scenario, program, plan) in &options.scenarios {
-        progress.phase(&scenario.name);
+    for job in &options.scenarios {
+        progress.phase(&job.scenario.name);
         let started = Instant::now();
-        let report = run_one(scenario, program, plan, scenario.expect(), &mut progress)?;
+        let (_, report) = run_one(job, job.scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
         rows.push(check_row(&report, started.elapsed().as_secs_f64()));
         if report.interrupted {
@@ -104,7 +100,7 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
         interrupted: harness::interrupted(),
-        machine: Machine::this(options.scenarios.first().map_or(1, |s| s.2.cpus)),
+        machine: Machine::this(options.scenarios.first().map_or(1, |s| s.plan.cpus)),
         passed: rows.len() as u64 - failed,
         failed,
         scenarios: rows,
@@ -128,29 +124,94 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
 fn failure(report: &ScenarioReport) -> Option<String> {
     let s = &report.summary;
     (!report.expect_met).then(|| {
-        report
-            .expect
-            .failure(&report.scenario.name, s.trials, s.forbidden)
+        report.expect.failure(
+            &report.scenario.name,
+            s.trials,
+            s.forbidden,
+            report.extra.as_ref(),
+        )
     })
 }
 
-/// Runs one scenario's trials and builds its report.
-fn run_one(
-    scenario: &Scenario,
-    program: &Program,
-    plan: &Plan,
+/// The program to run: the job's, or one with longer trials when the scenario expects a race,
+/// its size was not pinned and probe trials at the file's size did not overlap or race.
+fn exposed_program(
+    job: &ScenarioJob,
     expect: Expect,
     progress: &mut Progress,
-) -> Result<ScenarioReport, Error> {
+) -> Result<(Program, Option<Lengthened>), Error> {
+    let program = &job.program;
+    if !job.lengthen
+        || expect != Expect::Race
+        || program.threads < 2
+        || program.iterations < 2
+        || program.is_tiny()
+    {
+        return Ok((program.clone(), None));
+    }
+    progress.phase(&format!("{} (probing)", job.scenario.name));
+    let (iterations, lengthened) = exposure::calibrate(
+        program.iterations,
+        &job.plan,
+        |iterations| {
+            job.scenario
+                .compile(Overrides {
+                    iterations: Some(iterations),
+                    ..job.overrides
+                })
+                .ok()
+        },
+        |outcome| program.grade(outcome) != Grade::Acceptable,
+    )
+    .map_err(Error::io("starting a worker thread"))?;
+    progress.phase(&job.scenario.name);
+    let program = match lengthened {
+        Some(_) => job.scenario.compile(Overrides {
+            iterations: Some(iterations),
+            ..job.overrides
+        })?,
+        None => program.clone(),
+    };
+    Ok((program, lengthened))
+}
+
+/// Runs one scenario's trials and builds its report; also gives back the program it ran.
+fn run_one(
+    job: &ScenarioJob,
+    expect: Expect,
+    progress: &mut Progress,
+) -> Result<(Program, ScenarioReport), Error> {
+    let (scenario, plan) = (&job.scenario, &job.plan);
+    let (program, lengthened) = exposed_program(job, expect, progress)?;
+    let program = &program;
     let mut counts: BTreeMap<Outcome, u64> = BTreeMap::new();
     let mut timing = Timing::default();
-    let info = harness::run(program, plan, |trial| {
+    let add = |counts: &mut BTreeMap<Outcome, u64>,
+               timing: &mut Timing,
+               progress: &mut Progress,
+               trial: harness::Trial<Outcome>| {
         let quiet = program.grade(&trial.outcome) == Grade::Acceptable;
         timing.add(trial.elapsed_ns, trial.overlap, quiet);
         *counts.entry(trial.outcome).or_insert(0) += 1;
         progress.trial_done();
+    };
+    let mut info = harness::run(program, plan, |t| {
+        add(&mut counts, &mut timing, progress, t)
     })
     .map_err(Error::io("starting a worker thread"))?;
+    let raced = |o: &Outcome| program.grade(o) != Grade::Acceptable;
+    let mut extra = None;
+    if expect == Expect::Race && !info.interrupted && !counts.keys().any(raced) {
+        let done = counts.values().sum();
+        let started = Instant::now();
+        let more = exposure::until_race(program, plan, done, job.race_budget, raced, |t| {
+            add(&mut counts, &mut timing, progress, t)
+        })
+        .map_err(Error::io("starting a worker thread"))?;
+        info.wall_ns += started.elapsed().as_nanos() as u64;
+        info.interrupted = harness::interrupted();
+        extra = Some(more);
+    }
     timing.set_wall_ns(info.wall_ns);
 
     let trials = timing.trials();
@@ -222,7 +283,7 @@ fn run_one(
         })
         .collect();
     let hardware_explains = unobserved.iter().any(|u| u.grade == Grade::Interesting);
-    let notes = diagnosis::scenario_notes(
+    let mut notes = diagnosis::scenario_notes(
         program,
         plan.start,
         expect,
@@ -230,7 +291,9 @@ fn run_one(
         hardware_explains,
         info.batched,
     );
-    Ok(ScenarioReport {
+    notes.extend(lengthened.map(|l| l.describe("iterations")));
+    notes.extend(extra.map(|e| e.describe()));
+    let report = ScenarioReport {
         schema: SCHEMA,
         racedemo: env!("CARGO_PKG_VERSION"),
         interrupted: harness::interrupted(),
@@ -262,6 +325,7 @@ fn run_one(
                 .collect(),
             outcome: program.outcome.iter().map(|o| o.0.clone()).collect(),
             invariant: program.invariant.as_ref().map(|i| i.0.clone()),
+            lengthened,
         },
         outcomes,
         unobserved,
@@ -270,7 +334,9 @@ fn run_one(
         summary,
         notes,
         explain: None,
-    })
+        extra,
+    };
+    Ok((program.clone(), report))
 }
 
 /// The observed outcome most worth explaining (the worst grade, then the most frequent), and

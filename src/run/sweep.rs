@@ -32,7 +32,7 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
                 options.parameter.name(),
                 kind.name()
             ));
-            let ran = tally(kind, &run.spec, &run.plan, false, &mut progress)?;
+            let ran = tally(kind, &run.spec, &run.plan, None, false, &mut progress)?;
             batched |= ran.info.batched;
             results.push(PointResult {
                 strategy: kind,
@@ -86,7 +86,7 @@ fn point(
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
     SweepPoint {
         value,
-        workload: workload_info(run, trials, batched),
+        workload: workload_info(run, &run.spec, trials, batched),
         results,
     }
 }

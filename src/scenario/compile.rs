@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::file::{self, File};
 use super::parse::{self, BinOp, Expr, Name, OpSyntax, Order};
 use super::program::{CExpr, Grade, GroupProgram, MAX_REGISTERS, Op, Program, Rule, Source};
-use crate::harness::MAX_THREADS;
+use crate::harness::over_thread_limit;
 use crate::sync::Ordering;
 
 /// Most ops in one group: a scenario is a small program, not a workload generator.
@@ -124,12 +124,10 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         .iter()
         .map(|s| s.0)
         .fold(0u64, |a, b| a.saturating_add(b));
-    if total > MAX_THREADS {
+    if let Some(message) = over_thread_limit(&format!("the groups' {total} threads in all"), total)
+    {
         let largest = sizes.iter().max_by_key(|s| s.0).map_or(0, |s| s.2);
-        return problem(
-            largest,
-            format!("the groups run {total} threads in all, above the limit of {MAX_THREADS}"),
-        );
+        return problem(largest, message);
     }
     let consts = Consts {
         threads: total as i64,

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{Paint, Text, thousands};
-use crate::diagnosis::percent;
+use crate::format::percent;
 use crate::histogram::Bin;
 
 /// Partial cells, in eighths: a bar's length is exact to an eighth of a character.

@@ -12,8 +12,8 @@ mod sweep;
 use super::{
     CheckReport, Exporter, Report, ScenarioReport, StrategyResult, SweepReport, TrialMode,
 };
-use crate::diagnosis::{percent, thousands};
 use crate::expect::Expect;
+use crate::format::{duration, nanos, per_second, percent, thousands};
 use crate::stats::{Pace, Summary};
 
 /// Above this many trials the per-trial table gives way to the summary.
@@ -151,6 +151,15 @@ impl Text {
             crate::harness::StartMode::Naive => "naive (each thread runs as soon as spawned)",
         };
         let m = &report.machine;
+        let lengthened = w.lengthened.map(|l| {
+            format!(
+                "from {}: at that size the threads overlapped {} and {} of {} probe trials raced",
+                thousands(l.from),
+                percent(l.overlap),
+                l.raced,
+                l.probes
+            )
+        });
         let rows = [
             (
                 "expected",
@@ -164,6 +173,10 @@ impl Text {
                 format!("{} logical CPUs, {} {}", m.logical_cpus, m.os, m.arch),
             ),
         ];
+        let rows = rows
+            .into_iter()
+            .chain(lengthened.map(|l| ("longer", l)))
+            .collect::<Vec<_>>();
         for (label, value) in rows {
             writeln!(out, "  {label:<9} {value}")?;
         }
@@ -379,45 +392,11 @@ fn range(low: u64, high: u64) -> String {
     }
 }
 
-/// A rate per second, scaled: "3.46 M", "12.3 k", "52.0".
-fn per_second(rate: f64) -> String {
-    if rate >= 1e6 {
-        format!("{:.2} M", rate / 1e6)
-    } else if rate >= 1e3 {
-        format!("{:.1} k", rate / 1e3)
-    } else {
-        format!("{rate:.1}")
-    }
-}
-
 /// How the trials ran, when it is not the plain way.
 fn mode_note(mode: TrialMode) -> &'static str {
     match mode {
         TrialMode::Single => "",
         TrialMode::Batch => " (tiny trials, run in lockstep batches on long-lived threads)",
-    }
-}
-
-/// A duration in the unit that keeps three significant figures readable.
-pub fn duration(ns: u64) -> String {
-    let ns = ns as f64;
-    if ns < 1e3 {
-        format!("{ns:.0} ns")
-    } else if ns < 1e6 {
-        format!("{:.1} µs", ns / 1e3)
-    } else if ns < 1e9 {
-        format!("{:.1} ms", ns / 1e6)
-    } else {
-        format!("{:.2} s", ns / 1e9)
-    }
-}
-
-/// Nanoseconds per operation, with two decimals while they are few.
-fn nanos(ns: f64) -> String {
-    if ns < 100.0 {
-        format!("{ns:.2} ns")
-    } else {
-        duration(ns.round() as u64)
     }
 }
 
@@ -520,18 +499,5 @@ distinct final values: 3 · 625 ns per increment · threads overlapped 90% of ea
     fn no_colour_codes_when_colour_is_off() {
         let report = fixture::report(&[(StrategyKind::Unsafe, &[1_500])]);
         assert!(!render(&report).contains('\u{1b}'));
-    }
-
-    #[test]
-    fn numbers_are_grouped_and_durations_scaled() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(12_345_678), "12,345,678");
-        assert_eq!(duration(999), "999 ns");
-        assert_eq!(duration(12_340), "12.3 µs");
-        assert_eq!(duration(9_800_000), "9.8 ms");
-        assert_eq!(duration(2_500_000_000), "2.50 s");
-        assert_eq!(nanos(2.345), "2.35 ns");
     }
 }

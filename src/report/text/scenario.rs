@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::chart::Row;
 use super::{Paint, Text, nanos, rate_line, speed_line, thousands};
-use crate::diagnosis::percent;
+use crate::format::percent;
 use crate::report::{CheckReport, ScenarioExplanation, ScenarioReport};
 use crate::scenario::Grade;
 use crate::scenario::interleave::Derivation;

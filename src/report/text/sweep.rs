@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::chart::Bar;
 use super::{Paint, Text, nanos, thousands, times};
-use crate::diagnosis::percent;
+use crate::format::percent;
 use crate::report::SweepReport;
 
 impl Text {

@@ -1,0 +1,108 @@
+//! How numbers read in every report: grouped thousands, percentages that never round a small
+//! rate to 0, durations in a readable unit. Below everything that prints, importing nothing.
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share as a percentage: whole from 10% up, two significant digits below (3.4%, 0.30%,
+/// 0.015%), so that small rates are never shown as 0.0%.
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p == 0.0 || p >= 10.0 {
+        return format!("{p:.0}%");
+    }
+    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
+    format!("{p:.decimals$}%")
+}
+
+/// A rate per second, scaled: "3.46 M", "12.3 k", "52.0".
+pub fn per_second(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.2} M", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1} k", rate / 1e3)
+    } else {
+        format!("{rate:.1}")
+    }
+}
+
+/// A duration in the unit that keeps three significant figures readable.
+pub fn duration(ns: u64) -> String {
+    let ns = ns as f64;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// Nanoseconds per operation, with two decimals while they are few.
+pub fn nanos(ns: f64) -> String {
+    if ns < 100.0 {
+        format!("{ns:.2} ns")
+    } else {
+        duration(ns.round() as u64)
+    }
+}
+
+/// Seconds as a person says them: "0.4 s", "12 s", "2m 5s".
+pub fn seconds(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else if s < 120.0 {
+        format!("{s:.0} s")
+    } else {
+        let whole = s.round() as u64;
+        format!("{}m {}s", whole / 60, whole % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_and_durations_scaled() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(12_345_678), "12,345,678");
+        assert_eq!(duration(999), "999 ns");
+        assert_eq!(duration(12_340), "12.3 µs");
+        assert_eq!(duration(9_800_000), "9.8 ms");
+        assert_eq!(duration(2_500_000_000), "2.50 s");
+        assert_eq!(nanos(2.345), "2.35 ns");
+    }
+
+    #[test]
+    fn percentages_keep_a_decimal_only_when_small() {
+        assert_eq!(percent(0.034), "3.4%");
+        assert_eq!(percent(0.0031), "0.31%");
+        assert_eq!(percent(0.00015), "0.015%");
+        assert_eq!(percent(0.099), "9.9%");
+        assert_eq!(percent(0.97), "97%");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(1.0), "100%");
+    }
+
+    #[test]
+    fn seconds_read_as_said() {
+        assert_eq!(seconds(0.42), "0.4 s");
+        assert_eq!(seconds(12.4), "12 s");
+        assert_eq!(seconds(125.0), "2m 5s");
+    }
+}
