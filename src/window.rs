@@ -57,13 +57,22 @@ pub struct Widened {
     yield_now: bool,
 }
 
+impl Widened {
+    /// The units of busy work for the next increment: the spec's, or a draw from this
+    /// thread's stream with `jitter`. The draws are what the run's seed decides.
+    #[inline]
+    pub fn next_units(&mut self) -> u32 {
+        match &mut self.jitter {
+            Some(rng) => rng.random_range(0..=self.spin),
+            None => self.spin,
+        }
+    }
+}
+
 impl Window for Widened {
     #[inline]
     fn between(&mut self) {
-        let units = match &mut self.jitter {
-            Some(rng) => rng.random_range(0..=self.spin),
-            None => self.spin,
-        };
+        let units = self.next_units();
         busy_work(units);
         if self.yield_now {
             yield_now();

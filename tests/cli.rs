@@ -340,11 +340,37 @@ fn help_documents_the_exit_statuses() {
 }
 
 #[test]
-fn the_same_seed_gives_the_same_reported_workload() {
-    let a = json("unsafe --threads 2 --iterations 10 --trials 1 --seed 77", 0);
-    let b = json("unsafe --threads 2 --iterations 10 --trials 1 --seed 77", 0);
-    assert_eq!(a["workload"], b["workload"]);
-    assert_eq!(u(&a["workload"]["seed"]), 77);
+fn the_same_seed_gives_the_same_jitter_draws_and_another_seed_other_ones() {
+    use racedemo::harness::thread_seed;
+    use racedemo::window::WindowSpec;
+    // What the seed drives: each thread's busy-work draws, trial by trial, as the counter
+    // workload opens its window from the harness's per-thread seed.
+    let spec = WindowSpec {
+        spin: 1000,
+        jitter: true,
+        yield_now: false,
+    };
+    let draws = |seed: u64| -> Vec<Vec<u32>> {
+        (0..3u64)
+            .flat_map(|trial| (0..2).map(move |thread| (trial, thread)))
+            .map(|(trial, thread)| {
+                let mut window = spec.open(thread_seed(seed, trial, thread));
+                (0..50).map(|_| window.next_units()).collect()
+            })
+            .collect()
+    };
+    assert_eq!(draws(77), draws(77));
+    assert_ne!(draws(77), draws(78));
+    // Threads and trials of one run draw differently from each other.
+    let run = draws(77);
+    assert!(
+        run.iter()
+            .enumerate()
+            .all(|(i, a)| run[i + 1..].iter().all(|b| a != b))
+    );
+    // The command line hands the seed to that machinery and echoes it.
+    let args = "unsafe --threads 2 --iterations 10 --trials 1 --window 50 --jitter --seed 77";
+    assert_eq!(u(&json(args, 0)["workload"]["seed"]), 77);
 }
 
 #[test]

@@ -194,18 +194,44 @@ fn message_passing_relaxed_reports_its_weak_outcome_honestly_without_failing() {
     assert_eq!(report["expect_met"], true);
 }
 
+/// The library's deadlock scenario made certain: one iteration, and between the two lock takes
+/// a spin of tens of milliseconds, far longer than the threads' start-up gap, so each thread
+/// holds its first lock before either asks for its second. Saved as NAME.toml, expecting
+/// `expect`.
+fn certain_deadlock(name: &str, expect: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
+    let certain = text
+        .replace("\"yield\",", "\"spin 3000000\",")
+        .replace("iterations = 50", "iterations = 1")
+        .replace("expect = \"race\"", &format!("expect = \"{expect}\""));
+    assert_ne!(certain, text);
+    fs::write(dir.path().join(format!("{name}.toml")), certain).unwrap();
+    dir
+}
+
 #[test]
 fn the_deadlocking_scenario_never_hangs_and_counts_deadlocks() {
-    // Two threads, opposite lock orders, a yield between: the watchdog ends every wait.
-    let report = json_of(&mut racedemo("scenario run deadlock-racy --trials 3"), 0);
+    let dir = certain_deadlock("deadlock", "race");
+    let started = std::time::Instant::now();
+    let report = json_of(
+        &mut racedemo(&format!(
+            "scenario run {} --trials 3",
+            dir.path().join("deadlock.toml").display()
+        )),
+        0,
+    );
     let s = &report["summary"];
-    assert_eq!(u(&s["trials"]), 3);
-    assert_eq!(u(&s["deadlocks"]) + u(&s["acceptable"]), 3, "{s}");
-    for o in report["outcomes"].as_array().unwrap() {
-        if o["outcome"] == "deadlock" {
-            assert_eq!(o["grade"], "forbidden");
-        }
-    }
+    assert_eq!((u(&s["trials"]), u(&s["deadlocks"])), (3, 3), "{s}");
+    let outcomes = report["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0]["outcome"], "deadlock");
+    assert_eq!(outcomes[0]["grade"], "forbidden");
+    // Each trial ends at the watchdog (100 ms after the spin), not never: 3 trials of about
+    // 150 ms, with room for a slow machine.
+    let per_trial = u(&s["elapsed_ns"]) / 3;
+    assert!(per_trial < 2_000_000_000, "{per_trial} ns per trial");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
 #[test]
@@ -222,16 +248,9 @@ fn expect_overrides_the_files_expectation() {
         );
 }
 
-/// A folder holding `claims-correct.toml`: the deadlocking scenario, claiming to be correct.
+/// A folder holding `claims-correct.toml`: a certain deadlock, claiming to be correct.
 fn claims_correct() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let text = fs::read_to_string("scenarios/deadlock-racy.toml").unwrap();
-    fs::write(
-        dir.path().join("claims-correct.toml"),
-        text.replace("expect = \"race\"", "expect = \"correct\""),
-    )
-    .unwrap();
-    dir
+    certain_deadlock("claims-correct", "correct")
 }
 
 #[test]
@@ -248,7 +267,8 @@ fn check_fails_when_a_file_that_expects_correct_shows_a_forbidden_outcome() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.starts_with(
-            "FAIL  claims-correct  expect correct  forbidden outcome in 2 of 2 trials"
+            "FAIL  claims-correct  expect correct  forbidden outcome in 2 of 2 trials, 2 of them \
+             deadlocks"
         ),
         "{stdout}"
     );

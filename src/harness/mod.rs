@@ -131,7 +131,9 @@ pub fn interrupted() -> bool {
 }
 
 /// SplitMix64 of the run seed, trial and thread: every thread of every trial gets its own
-/// well-mixed stream, and the whole run repeats from the one seed the report prints.
+/// well-mixed stream. What the seed decides repeats from the one seed the report prints: the
+/// random busy work of `--jitter` and `jitter` ops, draw for draw. The scheduling does not, so
+/// neither do the outcomes: the same seed gives the same race windows, not the same race.
 pub fn thread_seed(seed: u64, trial: u64, thread: usize) -> u64 {
     let mut z = seed
         ^ trial.wrapping_mul(0x9E37_79B9_7F4A_7C15)
