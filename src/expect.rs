@@ -3,9 +3,15 @@
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::exposure::Extra;
 use crate::format::{seconds, thousands};
 use crate::strategy::StrategyKind;
+
+/// Trials run after the planned ones in search of a race, and the time allowed for them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Searched {
+    pub trials: u64,
+    pub budget_s: f64,
+}
 
 /// What a run is expected to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
@@ -50,7 +56,7 @@ impl Expect {
 
     /// Why the expectation failed, for the one-line error on stderr. `extra`: the trials run
     /// after the planned ones, looking for a race, which are among `trials`.
-    pub fn failure(self, what: &str, trials: u64, broken: u64, extra: Option<&Extra>) -> String {
+    pub fn failure(self, what: &str, trials: u64, broken: u64, extra: Option<Searched>) -> String {
         match self {
             Expect::Correct => format!(
                 "{what} was expected to be correct, but {} of {} trials went wrong",

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::expect::Searched;
 use crate::harness::{self, Plan, Workload};
 use crate::stats;
 
@@ -161,6 +162,14 @@ pub struct Extra {
 }
 
 impl Extra {
+    /// What the expectation's failure message needs of it.
+    pub fn searched(&self) -> Searched {
+        Searched {
+            trials: self.trials,
+            budget_s: self.budget_s,
+        }
+    }
+
     /// "no planned trial raced, so racedemo ran 7 more: the 7th raced, after 1.2 s"
     pub fn describe(&self) -> String {
         let ran = format!(

@@ -18,7 +18,7 @@ pub mod expect;
 pub mod explain;
 #[cfg(not(any(loom, shuttle)))]
 pub mod exposure;
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(not(loom))]
 pub mod format;
 #[cfg(loom)]
 #[path = "harness/gate.rs"]

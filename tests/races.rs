@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, u};
+use common::{json, library, u};
 
 #[test]
 fn races_show_when_threads_run_at_once() {
@@ -16,10 +16,10 @@ fn races_show_when_threads_run_at_once() {
     // Every racy library scenario shows its race; every fixed one stays correct.
     let check = json("scenario check scenarios", 0);
     assert_eq!(u(&check["failed"]), 0, "{check}");
-    assert_eq!(u(&check["passed"]), 19);
+    assert_eq!(u(&check["passed"]), library().len() as u64);
     for row in check["scenarios"].as_array().unwrap() {
         let name = row["name"].as_str().unwrap();
-        if name.ends_with("-racy") || name == "lock-too-small" {
+        if row["expect"] == "race" {
             assert!(
                 u(&row["forbidden"]) > 0,
                 "{name} did not show its race: {row}"

@@ -80,7 +80,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
                 r.strategy.name(),
                 r.summary.trials,
                 r.summary.rate.differed,
-                r.extra.as_ref(),
+                r.extra.map(|e| e.searched()),
             )
         })
         .collect())

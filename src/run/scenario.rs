@@ -128,7 +128,7 @@ fn failure(report: &ScenarioReport) -> Option<String> {
             &report.scenario.name,
             s.trials,
             s.forbidden,
-            report.extra.as_ref(),
+            report.extra.map(|e| e.searched()),
         )
     })
 }

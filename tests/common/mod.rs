@@ -46,3 +46,19 @@ pub fn u(v: &Value) -> u64 {
     v.as_u64()
         .unwrap_or_else(|| panic!("not a whole number: {v}"))
 }
+
+/// The scenario library, from its files: each scenario's name, what its file expects
+/// ("correct", "race" or "any") and its default trials. Tests walk this list, so a new file
+/// in scenarios/ cannot be left out of them.
+pub fn library() -> Vec<(String, &'static str, u64)> {
+    use racedemo::scenario::{Scenario, library};
+    library::under(&[std::path::PathBuf::from("scenarios")])
+        .expect("scenarios/ is readable")
+        .into_iter()
+        .map(|source| {
+            let scenario = Scenario::load(source).expect("every library scenario loads");
+            let expect = scenario.expect().name();
+            (scenario.name.clone(), expect, scenario.default_trials())
+        })
+        .collect()
+}
