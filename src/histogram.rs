@@ -37,7 +37,9 @@ pub fn bins(finals: &BTreeMap<u64, u64>, expected: u64) -> Vec<Bin> {
     let (Some((&min, _)), Some((&max, _))) = (others().next(), others().next_back()) else {
         return Vec::new();
     };
-    let slots = (MAX_BINS - usize::from(exact.is_some())) as u64;
+    // The expected value's own bar can split a bin of others in three (below, it, above):
+    // keep two bars for that, so the promise of MAX_BINS holds.
+    let slots = (MAX_BINS - if exact.is_some() { 2 } else { 0 }) as u64;
     let width = round_width((max - min) / slots + 1);
     // Aligned to the width, so labels read 1,000–1,099 rather than 1,013–1,112; alignment can
     // need one bin more than `slots`, so widen until it fits.
@@ -141,16 +143,86 @@ mod tests {
     }
 
     #[test]
-    fn counts_always_add_up_and_bins_stay_few() {
-        for spread in [13u64, 50, 999, 123_457] {
-            let f: BTreeMap<u64, u64> =
-                (0..200).map(|i| (10 + i * spread / 7, i % 3 + 1)).collect();
-            let total: u64 = f.values().sum();
-            for expected in [0, 10, 500, 10 + 199 * spread / 7, u64::MAX] {
-                let b = bins(&f, expected);
-                assert!(b.len() <= MAX_BINS + 2, "{spread} {expected}: {}", b.len());
-                assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), total);
-                assert!(b.windows(2).all(|w| w[0].high < w[1].low), "{b:?}");
+    fn an_expected_value_inside_a_bin_splits_it_in_three() {
+        // Others 0..=99 in bins of 10; the expected 55 splits 50..=59.
+        let mut f: BTreeMap<u64, u64> = (0..100).filter(|&v| v != 55).map(|v| (v, 1)).collect();
+        f.insert(55, 7);
+        let b = bins(&f, 55);
+        assert_eq!(b.len(), MAX_BINS, "{b:?}");
+        assert_eq!(&b[5..8], [bin(50, 54, 5), bin(55, 55, 7), bin(56, 59, 4)]);
+    }
+
+    /// Whether `w` is 1, 2 or 5 times a power of ten.
+    fn is_round(w: u64) -> bool {
+        let mut w = w;
+        while w >= 10 && w % 10 == 0 {
+            w /= 10;
+        }
+        matches!(w, 1 | 2 | 5)
+    }
+
+    /// The widths a bin of others can have, the expected value's split parts aside.
+    fn full_width(b: &[Bin], expected: Option<u64>) -> Option<u64> {
+        let near = |x: &Bin| expected.is_some_and(|e| x.low == e + 1 || x.high + 1 == e);
+        b.iter()
+            .filter(|x| Some(x.low) != expected && !near(x))
+            .map(|x| x.high - x.low + 1)
+            .max()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bins_hold_every_final_once_in_order_and_never_more_than_promised(
+            values in proptest::collection::btree_map(0u64..5_000, 1u64..5, 1..120),
+            pick in 0usize..200,
+            outside in 0u64..6_000,
+        ) {
+            // The expected value: one of the finals (a correct trial), or any value.
+            let expected = values.keys().nth(pick).copied().unwrap_or(outside);
+            let b = bins(&values, expected);
+            proptest::prop_assert!(b.len() <= MAX_BINS, "{} bins", b.len());
+            // Ordered and non-overlapping; every final in exactly one bin, counted there.
+            proptest::prop_assert!(b.iter().all(|x| x.low <= x.high));
+            proptest::prop_assert!(b.windows(2).all(|w| w[0].high < w[1].low));
+            for x in &b {
+                let inside: u64 = values.range(x.low..=x.high).map(|(_, c)| c).sum();
+                proptest::prop_assert_eq!(x.count, inside, "{:?}", x);
+            }
+            for v in values.keys() {
+                let holding = b.iter().filter(|x| (x.low..=x.high).contains(v)).count();
+                proptest::prop_assert_eq!(holding, 1, "{} in {:?}", v, b);
+            }
+            let exact = values.contains_key(&expected);
+            if values.len() <= MAX_BINS {
+                // A bar per value.
+                let each: Vec<(u64, u64, u64)> = values.iter().map(|(&v, &c)| (v, v, c)).collect();
+                let shown: Vec<(u64, u64, u64)> = b.iter().map(|x| (x.low, x.high, x.count)).collect();
+                proptest::prop_assert_eq!(shown, each);
+                proptest::prop_assert_eq!(b.len(), values.len());
+                return Ok(());
+            }
+            // Contiguous from the first bin to the last.
+            proptest::prop_assert!(b.windows(2).all(|w| w[0].high + 1 == w[1].low
+                || (exact && (w[1].low == expected || w[0].high == expected))));
+            // The expected value alone in its bar, when a trial ended there.
+            proptest::prop_assert_eq!(
+                b.iter().any(|x| x.low == expected && x.high == expected),
+                exact
+            );
+            // Bins of others share one round width, aligned to it, and no narrower round
+            // width would fit them in the bars left.
+            let e = exact.then_some(expected);
+            let w = full_width(&b, e).unwrap();
+            proptest::prop_assert!(is_round(w), "width {}", w);
+            let first = b.iter().find(|x| Some(x.low) != e).unwrap();
+            proptest::prop_assert_eq!(first.low % w, 0, "{:?} width {}", first, w);
+            let others: Vec<u64> = values.keys().copied().filter(|&v| Some(v) != e).collect();
+            let (min, max) = (others[0], *others.last().unwrap());
+            let slots = (MAX_BINS - if exact { 2 } else { 0 }) as u64;
+            proptest::prop_assert!((max - first.low) / w < slots);
+            let narrower = (1..w).rev().find(|&x| is_round(x));
+            if let Some(n) = narrower {
+                proptest::prop_assert!((max - min / n * n) / n >= slots, "{} would fit", n);
             }
         }
     }

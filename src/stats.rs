@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::harness::Span;
 use crate::histogram;
 
 /// The normal quantile for a two-sided 95% interval.
@@ -44,36 +43,6 @@ pub fn upper95_when_none(n: u64) -> f64 {
         return 1.0;
     }
     1.0 - 0.05f64.powf(1.0 / n as f64)
-}
-
-/// The share of a trial's time, from the first thread's start to the last thread's end, during
-/// which at least two threads were inside their loops. Threads race only in that time.
-pub fn overlap(spans: &[Span]) -> f64 {
-    let (Some(first), Some(last)) = (
-        spans.iter().map(|s| s.start_ns).min(),
-        spans.iter().map(|s| s.end_ns).max(),
-    ) else {
-        return 0.0;
-    };
-    if last <= first {
-        return 0.0;
-    }
-    // Sweep the starts (+1) and ends (-1) in time order; an end sorts before a start at the
-    // same instant, so loops that merely touch do not count as overlapping.
-    let mut events: Vec<(u64, i32)> = spans
-        .iter()
-        .flat_map(|s| [(s.start_ns, 1), (s.end_ns, -1)])
-        .collect();
-    events.sort_unstable();
-    let (mut inside, mut since, mut together) = (0i32, first, 0u64);
-    for (at, step) in events {
-        if inside >= 2 {
-            together += at - since;
-        }
-        inside += step;
-        since = at;
-    }
-    together as f64 / (last - first) as f64
 }
 
 /// Lost updates over the trials of one run.
@@ -393,21 +362,6 @@ mod tests {
         let b = upper95_when_none(20);
         assert!(close(b, 0.1391), "{b}");
         assert!(close(upper95_when_none(1), 0.95));
-    }
-
-    fn span(start_ns: u64, end_ns: u64) -> Span {
-        Span { start_ns, end_ns }
-    }
-
-    #[test]
-    fn overlap_counts_time_with_two_or_more_threads_inside() {
-        assert_eq!(overlap(&[span(0, 100), span(0, 100)]), 1.0);
-        assert_eq!(overlap(&[span(0, 50), span(50, 100)]), 0.0);
-        assert_eq!(overlap(&[span(0, 100), span(25, 75)]), 0.5);
-        // Three threads: two together from 10 to 30 and from 60 to 70, of 0..100.
-        assert_eq!(overlap(&[span(0, 30), span(10, 70), span(60, 100)]), 0.3);
-        assert_eq!(overlap(&[span(0, 100)]), 0.0);
-        assert_eq!(overlap(&[]), 0.0);
     }
 
     #[test]

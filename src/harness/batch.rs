@@ -11,9 +11,8 @@ use std::io;
 use std::thread;
 use std::time::Instant;
 
-use super::runner::{should_stop, spans_from};
-use super::{Plan, ThreadCtx, Trial, Workload, thread_seed};
-use crate::stats;
+use super::span::{overlap, spans_from};
+use super::{Plan, ThreadCtx, Trial, Workload, should_stop, thread_seed};
 use crate::sync::{
     AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, PoisonError, RwLock,
 };
@@ -105,7 +104,7 @@ pub fn run<W: Workload>(
                 .collect();
             let spans = spans_from(&times);
             let elapsed = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
-            let overlap = stats::overlap(&spans);
+            let overlap = overlap(&spans);
             let mut states = shared
                 .states
                 .write()

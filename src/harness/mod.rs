@@ -18,12 +18,15 @@ mod batch;
 mod gate;
 #[cfg(not(shuttle))]
 mod runner;
+#[cfg_attr(shuttle, allow(dead_code))]
+mod span;
 
 use std::time::Duration;
 
 pub use gate::StartMode;
 #[cfg(not(shuttle))]
 pub use runner::run;
+pub use span::{Span, overlap};
 
 /// One OS thread per counted thread: beyond this a run measures the scheduler, not the race.
 pub const MAX_THREADS: u64 = 1024;
@@ -86,13 +89,6 @@ pub struct Plan {
     pub cpus: usize,
 }
 
-/// When one thread was inside its part, in nanoseconds from the trial's first start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start_ns: u64,
-    pub end_ns: u64,
-}
-
 /// One finished trial.
 #[derive(Debug)]
 pub struct Trial<O> {
@@ -128,6 +124,12 @@ pub fn interrupt() {
 /// Whether [`interrupt`] was called.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// No new trial starts once the time is spent or the user interrupted.
+#[cfg(not(shuttle))]
+fn should_stop(plan: &Plan, started: std::time::Instant) -> bool {
+    interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d)
 }
 
 /// SplitMix64 of the run seed, trial and thread: every thread of every trial gets its own

@@ -2,13 +2,14 @@
 
 use std::io;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::gate::StartGate;
+use super::span::{nanos, overlap, spans_from};
 use super::{
-    Plan, RunInfo, Span, StartMode, ThreadCtx, Trial, Workload, batch, interrupted, thread_seed,
+    Plan, RunInfo, StartMode, ThreadCtx, Trial, Workload, batch, interrupted, should_stop,
+    thread_seed,
 };
-use crate::stats;
 
 /// Runs the plan's trials of `workload`, handing each to `on_trial` as soon as it ends, so the
 /// caller's memory, not the harness's, decides what is kept.
@@ -36,11 +37,6 @@ pub fn run<W: Workload>(
         batched,
         interrupted: interrupted(),
     })
-}
-
-/// No new trial starts once the time is spent or the user interrupted.
-pub(super) fn should_stop(plan: &Plan, started: Instant) -> bool {
-    interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d)
 }
 
 fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Trial<W::Outcome>> {
@@ -84,24 +80,6 @@ fn run_one<W: Workload>(workload: &W, plan: &Plan, trial: u64) -> io::Result<Tri
     Ok(Trial {
         outcome: workload.outcome(state),
         elapsed_ns: spans.iter().map(|s| s.end_ns).max().unwrap_or(0),
-        overlap: stats::overlap(&spans),
+        overlap: overlap(&spans),
     })
-}
-
-/// Each thread's (start, end) as spans from the earliest start.
-pub(super) fn spans_from(times: &[(Instant, Instant)]) -> Vec<Span> {
-    let Some(origin) = times.iter().map(|t| t.0).min() else {
-        return Vec::new();
-    };
-    times
-        .iter()
-        .map(|&(s, e)| Span {
-            start_ns: nanos(s.duration_since(origin)),
-            end_ns: nanos(e.duration_since(origin)),
-        })
-        .collect()
-}
-
-fn nanos(d: Duration) -> u64 {
-    d.as_nanos().min(u128::from(u64::MAX)) as u64
 }
