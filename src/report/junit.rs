@@ -44,7 +44,7 @@ pub fn write(check: &CheckReport, out: impl Write) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::expect::Expect;
-    use crate::report::{CheckRow, Machine, SCHEMA};
+    use crate::report::{CheckBody, CheckRow, Envelope, Machine, SCHEMA};
 
     fn row(name: &str, met: bool) -> CheckRow {
         CheckRow {
@@ -68,14 +68,16 @@ mod tests {
 
     #[test]
     fn one_test_case_per_scenario_and_a_failure_for_each_unmet_expectation() {
-        let check = CheckReport {
+        let check = Envelope {
             schema: SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
             machine: Machine::this(2),
-            scenarios: vec![row("counter-racy", true), row("tickets <racy> & co", false)],
-            passed: 1,
-            failed: 1,
+            body: CheckBody {
+                scenarios: vec![row("counter-racy", true), row("tickets <racy> & co", false)],
+                passed: 1,
+                failed: 1,
+            },
         };
         let mut out = Vec::new();
         write(&check, &mut out).unwrap();

@@ -11,10 +11,10 @@ mod sweep;
 mod text;
 
 pub use scenario::{
-    CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioExplanation, ScenarioInfo,
-    ScenarioReport, ScenarioSummary, Unobserved,
+    CheckBody, CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioBody, ScenarioExplanation,
+    ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
 };
-pub use sweep::{PointResult, SweepPoint, SweepReport};
+pub use sweep::{PointResult, SweepBody, SweepPoint, SweepReport};
 
 use std::io::{self, Write};
 
@@ -33,16 +33,57 @@ use crate::strategy::StrategyKind;
 /// Bumped only when a field is renamed or removed; new fields may appear in any version.
 pub const SCHEMA: u32 = 1;
 
+/// What every report starts with, whatever the command: the schema, the version, whether the
+/// run was stopped, the machine; then the command's own fields (`body`), flattened after them
+/// in the JSON.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct Envelope<B> {
     pub schema: u32,
     pub racedemo: &'static str,
-    /// The run was stopped (Ctrl-C): results cover the trials that completed.
+    /// The run was stopped (a signal): the body covers what completed, the last part maybe
+    /// in part.
     pub interrupted: bool,
     pub machine: Machine,
+    #[serde(flatten)]
+    pub body: B,
+}
+
+impl<B> Envelope<B> {
+    /// This build's envelope around `body`.
+    pub fn new(interrupted: bool, machine: Machine, body: B) -> Self {
+        Envelope {
+            schema: SCHEMA,
+            racedemo: env!("CARGO_PKG_VERSION"),
+            interrupted,
+            machine,
+            body,
+        }
+    }
+}
+
+// Readers see a report's own fields as the report's: `report.workload`, not
+// `report.body.workload`.
+impl<B> std::ops::Deref for Envelope<B> {
+    type Target = B;
+    fn deref(&self) -> &B {
+        &self.body
+    }
+}
+
+impl<B> std::ops::DerefMut for Envelope<B> {
+    fn deref_mut(&mut self) -> &mut B {
+        &mut self.body
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CounterBody {
     pub workload: WorkloadInfo,
     pub results: Vec<StrategyResult>,
 }
+
+/// `unsafe`, `locked`, `atomic`, `compare`.
+pub type Report = Envelope<CounterBody>;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Machine {
@@ -198,7 +239,7 @@ pub(crate) mod fixture {
                 }
             })
             .collect();
-        Report {
+        Envelope {
             schema: SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
@@ -207,21 +248,23 @@ pub(crate) mod fixture {
                 os: "linux",
                 arch: "x86_64",
             },
-            workload: WorkloadInfo {
-                threads: 2,
-                iterations: 1_000,
-                trials: 3,
-                expected: 2_000,
-                start: StartMode::Barrier,
-                window: 0,
-                jitter: false,
-                yield_now: false,
-                seed: 42,
-                duration_s: None,
-                trial_mode: TrialMode::Single,
-                lengthened: None,
+            body: CounterBody {
+                workload: WorkloadInfo {
+                    threads: 2,
+                    iterations: 1_000,
+                    trials: 3,
+                    expected: 2_000,
+                    start: StartMode::Barrier,
+                    window: 0,
+                    jitter: false,
+                    yield_now: false,
+                    seed: 42,
+                    duration_s: None,
+                    trial_mode: TrialMode::Single,
+                    lengthened: None,
+                },
+                results,
             },
-            results,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Machine;
+use super::Envelope;
 use crate::expect::Expect;
 use crate::exposure::{Extra, Lengthened};
 use crate::harness::StartMode;
@@ -12,12 +12,7 @@ use crate::scenario::interleave::Derivation;
 use crate::stats::{Pace, Rate};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ScenarioReport {
-    pub schema: u32,
-    pub racedemo: &'static str,
-    /// The run was stopped (Ctrl-C): results cover the trials that completed.
-    pub interrupted: bool,
-    pub machine: Machine,
+pub struct ScenarioBody {
     pub scenario: ScenarioInfo,
     /// Each distinct outcome observed, most frequent first.
     pub outcomes: Vec<OutcomeRow>,
@@ -34,6 +29,9 @@ pub struct ScenarioReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
 }
+
+/// `scenario run`.
+pub type ScenarioReport = Envelope<ScenarioBody>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioExplanation {
@@ -123,16 +121,14 @@ pub struct ScenarioSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
-    pub schema: u32,
-    pub racedemo: &'static str,
-    /// The run was stopped (Ctrl-C): only the scenarios listed ran, the last maybe in part.
-    pub interrupted: bool,
-    pub machine: Machine,
+pub struct CheckBody {
     pub scenarios: Vec<CheckRow>,
     pub passed: u64,
     pub failed: u64,
 }
+
+/// `scenario check`.
+pub type CheckReport = Envelope<CheckBody>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckRow {

@@ -3,22 +3,20 @@
 
 use serde::Serialize;
 
-use super::{Machine, WorkloadInfo};
+use super::{Envelope, WorkloadInfo};
 use crate::stats::Summary;
 use crate::strategy::StrategyKind;
 use crate::sweep::Parameter;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SweepReport {
-    pub schema: u32,
-    pub racedemo: &'static str,
-    /// The run was stopped (Ctrl-C): only the points listed ran, the last maybe in part.
-    pub interrupted: bool,
-    pub machine: Machine,
+pub struct SweepBody {
     /// What varies from point to point.
     pub parameter: Parameter,
     pub points: Vec<SweepPoint>,
 }
+
+/// `sweep`.
+pub type SweepReport = Envelope<SweepBody>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepPoint {
@@ -51,6 +49,7 @@ impl SweepReport {
 pub(crate) mod fixture {
     //! A fixed sweep for the exporters' exact-output tests.
     use super::*;
+    use crate::report::Machine;
     use crate::report::fixture::report;
 
     /// Threads 1, 2, 4 with unsafe and locked; unsafe loses more as threads grow.
@@ -72,6 +71,7 @@ pub(crate) mod fixture {
                 value: threads,
                 workload,
                 results: r
+                    .body
                     .results
                     .into_iter()
                     .enumerate()
@@ -88,7 +88,7 @@ pub(crate) mod fixture {
             }
         })
         .collect();
-        SweepReport {
+        Envelope {
             schema: crate::report::SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
@@ -97,8 +97,10 @@ pub(crate) mod fixture {
                 os: "linux",
                 arch: "x86_64",
             },
-            parameter: Parameter::Threads,
-            points,
+            body: SweepBody {
+                parameter: Parameter::Threads,
+                points,
+            },
         }
     }
 }

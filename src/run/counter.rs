@@ -14,7 +14,7 @@ use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
-    self, FinalRange, Machine, Report, SCHEMA, StrategyResult, TrialMode, WorkloadInfo,
+    self, CounterBody, Envelope, FinalRange, Machine, StrategyResult, TrialMode, WorkloadInfo,
 };
 use crate::stats::{Summary, Tally};
 use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
@@ -52,23 +52,23 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
     progress.finish();
     add_slowdowns(&mut results);
 
-    let report = Report {
-        schema: SCHEMA,
-        racedemo: env!("CARGO_PKG_VERSION"),
-        interrupted: harness::interrupted(),
-        machine: Machine::this(options.plan.cpus),
-        // With --duration, what ran: the fewest trials any strategy completed.
-        workload: WorkloadInfo {
-            lengthened,
-            ..workload_info(
-                options,
-                &spec,
-                results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
-                batched,
-            )
+    let report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(options.plan.cpus),
+        CounterBody {
+            // With --duration, what ran: the fewest trials any strategy completed.
+            workload: WorkloadInfo {
+                lengthened,
+                ..workload_info(
+                    options,
+                    &spec,
+                    results.iter().map(|r| r.summary.trials).min().unwrap_or(0),
+                    batched,
+                )
+            },
+            results,
         },
-        results,
-    };
+    );
     report::exporter(&options.output)
         .counter(&report, out)
         .and_then(|()| out.flush())

@@ -12,8 +12,8 @@ use crate::harness::{self, Workload};
 use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
-    self, CheckReport, CheckRow, GroupInfo, Machine, OutcomeRow, SCHEMA, ScenarioExplanation,
-    ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
+    self, CheckBody, CheckRow, Envelope, GroupInfo, Machine, OutcomeRow, ScenarioBody,
+    ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
 };
 use crate::scenario::program::matches;
 use crate::scenario::{Grade, Outcome, Overrides, Program, Scenario, interleave, library};
@@ -63,7 +63,7 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
     let (program, mut report) = run_one(job, options.expect, &mut progress)?;
     progress.finish();
     if options.explain {
-        report.explain = explain(&program, &report);
+        report.body.explain = explain(&program, &report);
     }
     report::exporter(&options.output)
         .scenario(&report, out)
@@ -96,15 +96,15 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
     }
     progress.finish();
     let failed = rows.iter().filter(|r| !r.expect_met).count() as u64;
-    let report = CheckReport {
-        schema: SCHEMA,
-        racedemo: env!("CARGO_PKG_VERSION"),
-        interrupted: harness::interrupted(),
-        machine: Machine::this(options.scenarios.first().map_or(1, |s| s.plan.cpus)),
-        passed: rows.len() as u64 - failed,
-        failed,
-        scenarios: rows,
-    };
+    let report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(options.scenarios.first().map_or(1, |s| s.plan.cpus)),
+        CheckBody {
+            passed: rows.len() as u64 - failed,
+            failed,
+            scenarios: rows,
+        },
+    );
     report::exporter(&options.output)
         .check(&report, out)
         .and_then(|()| out.flush())
@@ -293,49 +293,49 @@ fn run_one(
     );
     notes.extend(lengthened.map(|l| l.describe("iterations")));
     notes.extend(extra.map(|e| e.describe()));
-    let report = ScenarioReport {
-        schema: SCHEMA,
-        racedemo: env!("CARGO_PKG_VERSION"),
-        interrupted: harness::interrupted(),
-        machine: Machine::this(plan.cpus),
-        scenario: ScenarioInfo {
-            name: scenario.name.clone(),
-            title: scenario.title().to_string(),
-            summary: scenario.summary().to_string(),
-            origin: scenario.origin.to_string(),
-            threads: program.threads,
-            iterations: program.iterations,
-            trials,
-            duration_s: plan.duration.map(|d| d.as_secs_f64()),
-            trial_mode: if info.batched {
-                TrialMode::Batch
-            } else {
-                TrialMode::Single
+    let report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(plan.cpus),
+        ScenarioBody {
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                title: scenario.title().to_string(),
+                summary: scenario.summary().to_string(),
+                origin: scenario.origin.to_string(),
+                threads: program.threads,
+                iterations: program.iterations,
+                trials,
+                duration_s: plan.duration.map(|d| d.as_secs_f64()),
+                trial_mode: if info.batched {
+                    TrialMode::Batch
+                } else {
+                    TrialMode::Single
+                },
+                start: plan.start,
+                seed: plan.seed,
+                groups: program
+                    .groups
+                    .iter()
+                    .map(|g| GroupInfo {
+                        name: g.name.clone(),
+                        threads: g.threads,
+                        iterations: g.iterations,
+                    })
+                    .collect(),
+                outcome: program.outcome.iter().map(|o| o.0.clone()).collect(),
+                invariant: program.invariant.as_ref().map(|i| i.0.clone()),
+                lengthened,
             },
-            start: plan.start,
-            seed: plan.seed,
-            groups: program
-                .groups
-                .iter()
-                .map(|g| GroupInfo {
-                    name: g.name.clone(),
-                    threads: g.threads,
-                    iterations: g.iterations,
-                })
-                .collect(),
-            outcome: program.outcome.iter().map(|o| o.0.clone()).collect(),
-            invariant: program.invariant.as_ref().map(|i| i.0.clone()),
-            lengthened,
+            outcomes,
+            unobserved,
+            expect_met: expect.is_met(differed, forbidden),
+            expect,
+            summary,
+            notes,
+            explain: None,
+            extra,
         },
-        outcomes,
-        unobserved,
-        expect_met: expect.is_met(differed, forbidden),
-        expect,
-        summary,
-        notes,
-        explain: None,
-        extra,
-    };
+    );
     Ok((program.clone(), report))
 }
 

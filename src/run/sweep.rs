@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::harness;
 use crate::options::SweepOptions;
 use crate::progress::Progress;
-use crate::report::{self, Machine, PointResult, SCHEMA, SweepPoint, SweepReport};
+use crate::report::{self, Envelope, Machine, PointResult, SweepBody, SweepPoint};
 
 pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
     let Some((_, first)) = options.points.first() else {
@@ -51,14 +51,14 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
         }
     }
     progress.finish();
-    let report = SweepReport {
-        schema: SCHEMA,
-        racedemo: env!("CARGO_PKG_VERSION"),
-        interrupted: harness::interrupted(),
-        machine: Machine::this(first.plan.cpus),
-        parameter: options.parameter,
-        points,
-    };
+    let report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(first.plan.cpus),
+        SweepBody {
+            parameter: options.parameter,
+            points,
+        },
+    );
     report::exporter(&options.output)
         .sweep(&report, out)
         .and_then(|()| out.flush())
