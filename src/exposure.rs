@@ -50,6 +50,18 @@ pub struct Lengthened {
 }
 
 impl Lengthened {
+    /// For a report's header: "from 1,000,000: at that size the threads overlapped 3% and 1
+    /// of 5 probe trials raced"
+    pub fn header(&self) -> String {
+        format!(
+            "from {}: at that size the threads overlapped {} and {} of {} probe trials raced",
+            crate::format::thousands(self.from),
+            crate::format::percent(self.overlap),
+            self.raced,
+            self.probes
+        )
+    }
+
     /// "trials lengthened to 16,000,000 increments: at 1,000,000 the threads overlapped 3% and
     /// 1 of 5 probe trials raced"
     pub fn describe(&self, unit: &str) -> String {

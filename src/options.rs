@@ -77,8 +77,8 @@ pub struct CheckOptions {
 
 impl Options {
     pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
-        let scenario = match command {
-            Command::Scenario(scenario) => scenario,
+        let (strategies, args) = match command {
+            Command::Scenario(scenario) => return Self::scenario(scenario, env),
             Command::Sweep(args) => return SweepOptions::new(args, env).map(Options::Sweep),
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
@@ -90,9 +90,16 @@ impl Options {
                 }
                 return Ok(Options::Man(dir));
             }
-            counter => return RunOptions::from_command(counter, env).map(Options::Counter),
+            Command::Unsafe(args) => (vec![StrategyKind::Unsafe], args),
+            Command::Locked(args) => (vec![StrategyKind::Locked], args),
+            Command::Atomic(args) => (vec![StrategyKind::Atomic], args),
+            Command::Compare(CompareArgs { strategies, run }) => (strategies, run),
         };
-        Ok(match scenario {
+        RunOptions::new(strategies, args, env).map(Options::Counter)
+    }
+
+    fn scenario(command: ScenarioCommand, env: &Environment) -> Result<Self, Error> {
+        Ok(match command {
             ScenarioCommand::List => Options::ScenarioList,
             ScenarioCommand::Show { scenario } => Options::ScenarioShow(Box::new(Scenario::load(
                 scenario::library::find(&scenario)?,
@@ -405,21 +412,6 @@ impl Environment {
 }
 
 impl RunOptions {
-    fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
-        match command {
-            Command::Scenario(_)
-            | Command::Sweep(_)
-            | Command::Completions { .. }
-            | Command::Man { .. } => {
-                unreachable!("handled by Options::from_command")
-            }
-            Command::Unsafe(args) => Self::new(vec![StrategyKind::Unsafe], args, env),
-            Command::Locked(args) => Self::new(vec![StrategyKind::Locked], args, env),
-            Command::Atomic(args) => Self::new(vec![StrategyKind::Atomic], args, env),
-            Command::Compare(CompareArgs { strategies, run }) => Self::new(strategies, run, env),
-        }
-    }
-
     fn new(strategies: Vec<StrategyKind>, args: RunArgs, env: &Environment) -> Result<Self, Error> {
         distinct(&strategies)?;
         let w = args.workload;

@@ -17,6 +17,24 @@ pub enum StartMode {
 /// that is busy with other work a thread we wait for may not be running at all.
 const SPINS_BEFORE_YIELD: u32 = 1 << 14;
 
+impl StartMode {
+    /// As the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StartMode::Barrier => "barrier",
+            StartMode::Naive => "naive",
+        }
+    }
+
+    /// What it means, in the reports' words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            StartMode::Barrier => "threads released together",
+            StartMode::Naive => "each thread runs as soon as spawned",
+        }
+    }
+}
+
 pub struct StartGate {
     mode: StartMode,
     parties: usize,

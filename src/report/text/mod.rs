@@ -146,26 +146,15 @@ impl Text {
                 format!("{window}, then yield the CPU")
             };
         }
-        let start = match w.start {
-            crate::harness::StartMode::Barrier => "barrier (threads released together)",
-            crate::harness::StartMode::Naive => "naive (each thread runs as soon as spawned)",
-        };
+        let start = format!("{} ({})", w.start.name(), w.start.meaning());
         let m = &report.machine;
-        let lengthened = w.lengthened.map(|l| {
-            format!(
-                "from {}: at that size the threads overlapped {} and {} of {} probe trials raced",
-                thousands(l.from),
-                percent(l.overlap),
-                l.raced,
-                l.probes
-            )
-        });
+        let lengthened = w.lengthened.map(|l| l.header());
         let rows = [
             (
                 "expected",
                 format!("{} (threads x increments)", thousands(w.expected)),
             ),
-            ("start", start.to_string()),
+            ("start", start),
             ("window", window),
             ("seed", w.seed.to_string()),
             (

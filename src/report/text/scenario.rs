@@ -52,12 +52,15 @@ impl Text {
             "  {:<9} {} · start {} · seed {} · {} logical CPUs, {} {}",
             "trials",
             thousands(info.trials),
-            serde_plain(&info.start),
+            info.start.name(),
             info.seed,
             m.logical_cpus,
             m.os,
             m.arch
         )?;
+        if let Some(l) = &info.lengthened {
+            writeln!(out, "  {:<9} {}", "longer", l.header())?;
+        }
         if let Some(inv) = &info.invariant {
             writeln!(out, "  {:<9} {inv}", "invariant")?;
         }
@@ -209,12 +212,4 @@ fn grade_paint(grade: Grade) -> Paint {
         Grade::Interesting => Paint::Warn,
         Grade::Forbidden => Paint::Bad,
     }
-}
-
-/// An enum's serde name (`barrier`), so the text says what the JSON says.
-fn serde_plain(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
