@@ -24,12 +24,12 @@ use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
 pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
     let plan = &options.plan;
     let phases = options.strategies.len() as u64;
-    let mut progress = Progress::new(phases, plan.trials, plan.duration, options.output.progress);
+    let mut progress = Progress::new(phases, plan.duration, options.output.progress);
     let (spec, lengthened) = exposed_spec(options, &mut progress)?;
     let mut results = Vec::with_capacity(options.strategies.len());
     let mut batched = false;
     for &kind in &options.strategies {
-        progress.phase(kind.name());
+        progress.phase(kind.name(), plan.trials);
         let expect = options.expect.unwrap_or(Expect::default_for(kind));
         let budget = (expect == Expect::Race).then_some(options.race_budget);
         let ran = tally(kind, &spec, plan, budget, options.explain, &mut progress)?;
@@ -98,7 +98,7 @@ fn exposed_spec(
     if !options.lengthen || !racy || spec.threads < 2 {
         return Ok((spec, None));
     }
-    progress.phase("probing");
+    progress.rename("probing");
     let expected = spec.expected();
     let (iterations, lengthened) = exposure::calibrate(
         spec.iterations,

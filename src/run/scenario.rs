@@ -58,8 +58,8 @@ pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
 pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
     let job = &options.job;
     let plan = &job.plan;
-    let mut progress = Progress::new(1, plan.trials, plan.duration, options.output.progress);
-    progress.phase(&job.scenario.name);
+    let mut progress = Progress::new(1, plan.duration, options.output.progress);
+    progress.phase(&job.scenario.name, plan.trials);
     let (program, mut report) = run_one(job, options.expect, &mut progress)?;
     progress.finish();
     if options.explain {
@@ -73,19 +73,13 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
 }
 
 pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let total = options
-        .scenarios
-        .iter()
-        .map(|job| job.plan.trials)
-        .fold(0u64, u64::saturating_add);
     let phases = options.scenarios.len() as u64;
-    let trials = total.checked_div(phases).unwrap_or(0);
     let duration = options.scenarios.first().and_then(|s| s.plan.duration);
-    let mut progress = Progress::new(phases, trials, duration, options.output.progress);
+    let mut progress = Progress::new(phases, duration, options.output.progress);
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     for job in &options.scenarios {
-        progress.phase(&job.scenario.name);
+        progress.phase(&job.scenario.name, job.plan.trials);
         let started = Instant::now();
         let (_, report) = run_one(job, job.scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
@@ -149,7 +143,7 @@ fn exposed_program(
     {
         return Ok((program.clone(), None));
     }
-    progress.phase(&format!("{} (probing)", job.scenario.name));
+    progress.rename(&format!("{} (probing)", job.scenario.name));
     let (iterations, lengthened) = exposure::calibrate(
         program.iterations,
         &job.plan,
@@ -164,7 +158,7 @@ fn exposed_program(
         |outcome| program.grade(outcome) != Grade::Acceptable,
     )
     .map_err(Error::io("starting a worker thread"))?;
-    progress.phase(&job.scenario.name);
+    progress.rename(&job.scenario.name);
     let program = match lengthened {
         Some(_) => job.scenario.compile(Overrides {
             iterations: Some(iterations),

@@ -15,23 +15,17 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
         return Ok(Vec::new());
     };
     let phases = (options.points.len() * first.strategies.len()) as u64;
-    let mut progress = Progress::new(
-        phases,
-        first.plan.trials,
-        first.plan.duration,
-        options.output.progress,
-    );
+    let mut progress = Progress::new(phases, first.plan.duration, options.output.progress);
     let mut points = Vec::with_capacity(options.points.len());
     let mut interrupted = false;
     for (value, run) in &options.points {
         let mut results = Vec::with_capacity(run.strategies.len());
         let mut batched = false;
         for &kind in &run.strategies {
-            progress.phase(&format!(
-                "{} {value} {}",
-                options.parameter.name(),
-                kind.name()
-            ));
+            progress.phase(
+                &format!("{} {value} {}", options.parameter.name(), kind.name()),
+                run.plan.trials,
+            );
             let ran = tally(kind, &run.spec, &run.plan, None, false, &mut progress)?;
             batched |= ran.info.batched;
             results.push(PointResult {
