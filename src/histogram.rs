@@ -40,19 +40,13 @@ pub fn bins(finals: &BTreeMap<u64, u64>, expected: u64) -> Vec<Bin> {
     // The expected value's own bar can split a bin of others in three (below, it, above):
     // keep two bars for that, so the promise of MAX_BINS holds.
     let slots = (MAX_BINS - if exact.is_some() { 2 } else { 0 }) as u64;
-    let width = round_width((max - min) / slots + 1);
-    // Aligned to the width, so labels read 1,000–1,099 rather than 1,013–1,112; alignment can
-    // need one bin more than `slots`, so widen until it fits.
-    let (width, first) = {
-        let mut width = width;
-        loop {
-            let first = min / width * width;
-            if (max - first) / width < slots {
-                break (width, first);
-            }
-            width = round_width(width + 1);
-        }
-    };
+    // The narrowest round width whose bins, aligned to it so that labels read 1,000–1,099
+    // rather than 1,013–1,112, fit in the slots.
+    let mut width = 1;
+    while (max - min / width * width) / width >= slots {
+        width = round_width(width + 1);
+    }
+    let first = min / width * width;
     let n = (max - first) / width + 1;
     let mut out: Vec<Bin> = Vec::new();
     for i in 0..n {
@@ -143,6 +137,16 @@ mod tests {
     }
 
     #[test]
+    fn alignment_that_would_need_a_thirteenth_bin_widens_the_bins() {
+        // 5..=124: bins of 10 aligned to 0 would need 13 (0..=9 to 120..=129); of 20, 7.
+        let f: BTreeMap<u64, u64> = (5..=124).step_by(7).chain([124]).map(|v| (v, 1)).collect();
+        let b = bins(&f, 1_000);
+        assert_eq!(b.len(), 7, "{b:?}");
+        assert_eq!((b[0].low, b[0].high), (0, 19));
+        assert_eq!((b[6].low, b[6].high), (120, 139));
+    }
+
+    #[test]
     fn an_expected_value_inside_a_bin_splits_it_in_three() {
         // Others 0..=99 in bins of 10; the expected 55 splits 50..=59.
         let mut f: BTreeMap<u64, u64> = (0..100).filter(|&v| v != 55).map(|v| (v, 1)).collect();
@@ -171,14 +175,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
         #[test]
         fn bins_hold_every_final_once_in_order_and_never_more_than_promised(
-            values in proptest::collection::btree_map(0u64..5_000, 1u64..5, 1..120),
+            raw in proptest::collection::btree_map(0u64..5_000, 1u64..5, 1..120),
+            scale in 1u64..40,
+            offset in 0u64..1_000_000,
             pick in 0usize..200,
             outside in 0u64..6_000,
         ) {
+            // Spreads from a few dozen to a few hundred thousand, anywhere on the line.
+            let values: BTreeMap<u64, u64> =
+                raw.iter().map(|(&v, &c)| (offset + v * scale, c)).collect();
             // The expected value: one of the finals (a correct trial), or any value.
-            let expected = values.keys().nth(pick).copied().unwrap_or(outside);
+            let expected = values.keys().nth(pick).copied().unwrap_or(offset + outside * scale);
             let b = bins(&values, expected);
             proptest::prop_assert!(b.len() <= MAX_BINS, "{} bins", b.len());
             // Ordered and non-overlapping; every final in exactly one bin, counted there.

@@ -79,6 +79,23 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// How sure the rate is, as every format prints it: the 95% Wilson interval ("22%–61%")
+    /// when some trial differed; when none did, the exact one-sided 95% bound ("< 45%
+    /// (one-sided)"), which answers the question then asked: how common could it be?
+    pub fn uncertainty(&self) -> String {
+        match self.differed_upper95 {
+            Some(bound) => format!("< {} (one-sided)", crate::format::percent(bound)),
+            None => {
+                let [lo, hi] = self.differed_ci95;
+                format!(
+                    "{}–{}",
+                    crate::format::percent(lo),
+                    crate::format::percent(hi)
+                )
+            }
+        }
+    }
+
     /// "2 of 3 (67%)": the trials that differed, out of all, as the tables show it.
     pub fn of(&self, trials: u64) -> String {
         format!(

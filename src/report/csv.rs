@@ -20,6 +20,8 @@ struct StrategyRow<'a> {
     differed_rate: f64,
     differed_ci95_low: f64,
     differed_ci95_high: f64,
+    /// With no trial differing: the exact one-sided bound, as the other formats print.
+    differed_upper95: Option<f64>,
     lost_min: u64,
     lost_median: u64,
     lost_max: u64,
@@ -115,6 +117,7 @@ impl Exporter for Csv {
                     differed_rate: s.rate.differed_rate,
                     differed_ci95_low: s.rate.differed_ci95[0],
                     differed_ci95_high: s.rate.differed_ci95[1],
+                    differed_upper95: s.rate.differed_upper95,
                     lost_min: s.lost.min,
                     lost_median: s.lost.median,
                     lost_max: s.lost.max,

@@ -64,11 +64,10 @@ impl Exporter for Markdown {
             ],
             report.results.iter().map(|r| {
                 let s = &r.summary;
-                let [lo, hi] = s.rate.differed_ci95;
                 vec![
                     format!("`{}`", r.strategy.name()),
                     s.rate.of(s.trials),
-                    format!("{}–{}", percent(lo), percent(hi)),
+                    s.rate.uncertainty(),
                     thousands(s.lost.median),
                     format!(
                         "{} ({})",
@@ -195,7 +194,7 @@ mod tests {
 | strategy | differed | 95% CI | median lost | lowest final (possible) | ns per increment | vs unsafe | expected |
 |---|---:|---:|---:|---:|---:|---:|---|
 | `unsafe` | 2 of 3 (67%) | 21%–94% | 500 | 1,200 (2) | 625.00 | – | any ✅ |
-| `locked` | 0 of 3 (0%) | 0%–56% | 0 | 2,000 (2,000) | 625.00 | 7.5× | correct ✅ |
+| `locked` | 0 of 3 (0%) | < 63% (one-sided) | 0 | 2,000 (2,000) | 625.00 | 7.5× | correct ✅ |
 ";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
