@@ -1,5 +1,6 @@
-//! How numbers read in every report: grouped thousands, percentages that never round a small
-//! rate to 0, durations in a readable unit. Below everything that prints, importing nothing.
+//! How numbers and lines read in every report: grouped thousands, percentages that never
+//! round a small rate to 0, durations in a readable unit, lines wrapped at word boundaries to
+//! the terminal. Below everything that prints, importing nothing of racedemo's.
 
 /// 1234567 -> "1,234,567".
 pub fn thousands(n: u64) -> String {
@@ -71,6 +72,77 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
+/// Wraps every line of `text` longer than `width` columns at word boundaries, continuing it
+/// under where its text starts: after a `note: `, or after the last gap of two or more spaces
+/// (a label's, a table column's) in the first two thirds of the line. Colour codes take no
+/// width; words are split at spaces only, never at a hyphen in a file name or flag.
+pub fn wrap_lines(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if textwrap::core::display_width(line) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = " ".repeat(hanging_indent(line, width));
+        let options = textwrap::Options::new(width)
+            .subsequent_indent(&indent)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+            .break_words(false)
+            .word_separator(textwrap::WordSeparator::AsciiSpace);
+        out.push_str(&textwrap::fill(line, options));
+    }
+    out
+}
+
+/// The column a wrapped line continues at.
+fn hanging_indent(line: &str, width: usize) -> usize {
+    let plain = strip_colour(line);
+    let half = width * 2 / 3;
+    if let Some(rest) = plain.trim_start().strip_prefix("note: ") {
+        return plain.len() - rest.len();
+    }
+    // The end of the last run of two or more spaces that starts before two thirds of the width.
+    let chars: Vec<char> = plain.chars().collect();
+    let mut indent = 0;
+    let mut i = 0;
+    while i < chars.len().min(half) {
+        if chars[i] == ' ' {
+            let start = i;
+            while i < chars.len() && chars[i] == ' ' {
+                i += 1;
+            }
+            if i - start >= 2 || start == 0 {
+                indent = i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if indent > half { 0 } else { indent }
+}
+
+/// `line` without ANSI colour codes (ESC [ ... m).
+fn strip_colour(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +169,30 @@ mod tests {
         assert_eq!(percent(0.97), "97%");
         assert_eq!(percent(0.0), "0%");
         assert_eq!(percent(1.0), "100%");
+    }
+
+    #[test]
+    fn long_lines_wrap_at_words_under_their_text() {
+        let note = "note: no trial lost an update, and that does not mean the code is safe";
+        assert_eq!(
+            wrap_lines(note, 30),
+            "note: no trial lost an update,\n      and that does not mean\n      the code is safe"
+        );
+        let row = "  unsafe    load the counter, add 1, store it back";
+        assert_eq!(
+            wrap_lines(row, 32),
+            "  unsafe    load the counter,\n            add 1, store it back"
+        );
+        // Short lines and line breaks stay as they are; a word is never split.
+        assert_eq!(wrap_lines("a\n\nb c", 80), "a\n\nb c");
+        assert!(
+            wrap_lines(&"x".repeat(50), 20)
+                .lines()
+                .all(|l| l == "x".repeat(50))
+        );
+        // Colour takes no width.
+        let red = "\u{1b}[31mnote:\u{1b}[0m one two three four";
+        assert_eq!(wrap_lines(red, 20).lines().nth(1), Some("      four"));
     }
 
     #[test]

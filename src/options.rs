@@ -31,8 +31,12 @@ pub const TRIAL_DETAIL_LIMIT: usize = 1000;
 #[derive(Debug)]
 pub enum Options {
     Counter(RunOptions),
-    ScenarioList,
-    ScenarioShow(Box<Scenario>),
+    /// The library, laid out for a terminal this many columns wide.
+    ScenarioList {
+        width: usize,
+    },
+    /// One scenario, wrapped to this many columns.
+    ScenarioShow(Box<Scenario>, usize),
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
@@ -100,10 +104,13 @@ impl Options {
 
     fn scenario(command: ScenarioCommand, env: &Environment) -> Result<Self, Error> {
         Ok(match command {
-            ScenarioCommand::List => Options::ScenarioList,
-            ScenarioCommand::Show { scenario } => Options::ScenarioShow(Box::new(Scenario::load(
-                scenario::library::find(&scenario)?,
-            )?)),
+            ScenarioCommand::List => Options::ScenarioList {
+                width: env.columns.unwrap_or(DEFAULT_WIDTH),
+            },
+            ScenarioCommand::Show { scenario } => Options::ScenarioShow(
+                Box::new(Scenario::load(scenario::library::find(&scenario)?)?),
+                env.columns.unwrap_or(DEFAULT_WIDTH),
+            ),
             ScenarioCommand::Run {
                 scenario,
                 args,

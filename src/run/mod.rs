@@ -20,8 +20,8 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
             decide_colour(&o.output);
             counter::run(&o, out)
         }
-        Options::ScenarioList => scenario::list(out).map(|()| Vec::new()),
-        Options::ScenarioShow(s) => scenario::show(&s, out).map(|()| Vec::new()),
+        Options::ScenarioList { width } => scenario::list(width, out).map(|()| Vec::new()),
+        Options::ScenarioShow(s, width) => scenario::show(&s, width, out).map(|()| Vec::new()),
         Options::ScenarioRun(o) => {
             decide_colour(&o.output);
             scenario::run(&o, out)

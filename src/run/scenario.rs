@@ -21,29 +21,44 @@ use crate::stats::{self, Rate, Timing};
 
 const WRITING: &str = "writing the report";
 
-pub fn list(out: &mut dyn Write) -> Result<(), Error> {
+/// Name and summary of every scenario found, the summary wrapped in its column with where the
+/// scenario comes from after it, so the columns stay aligned at any width.
+pub fn list(width: usize, out: &mut dyn Write) -> Result<(), Error> {
     let sources = library::all()?;
-    let width = sources
+    let name_width = sources
         .iter()
         .map(|s| s.name.len())
         .max()
         .unwrap_or(4)
         .max(4);
-    let mut lines = vec![format!("{:<width$}  {:<64}  FROM", "NAME", "SUMMARY")];
+    let indent = " ".repeat(name_width + 2);
+    let column = width.saturating_sub(name_width + 2).max(20);
+    let mut lines = vec![format!("{:<name_width$}  SUMMARY (FROM)", "NAME")];
     for source in sources {
         let (name, origin) = (source.name.clone(), source.origin.to_string());
         let summary = match Scenario::load(source) {
             Ok(s) => s.summary().to_string(),
             Err(e) => format!("(invalid: {e})"),
         };
-        lines.push(format!("{name:<width$}  {summary:<64}  {origin}"));
+        let text = format!("{summary} ({origin})");
+        let options = textwrap::Options::new(column)
+            .break_words(false)
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        for (i, part) in textwrap::wrap(&text, options).iter().enumerate() {
+            let head = if i == 0 {
+                format!("{name:<name_width$}  ")
+            } else {
+                indent.clone()
+            };
+            lines.push(format!("{head}{part}"));
+        }
     }
     writeln!(out, "{}", lines.join("\n")).map_err(Error::io(WRITING))
 }
 
-pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
-    write!(
-        out,
+pub fn show(scenario: &Scenario, width: usize, out: &mut dyn Write) -> Result<(), Error> {
+    let text = format!(
         "{} — {}\n{}\nfrom {}\n\n{}\n\n{}",
         scenario.name,
         scenario.title(),
@@ -51,8 +66,8 @@ pub fn show(scenario: &Scenario, out: &mut dyn Write) -> Result<(), Error> {
         scenario.origin,
         scenario.explanation(),
         scenario.listing()
-    )
-    .map_err(Error::io(WRITING))
+    );
+    write!(out, "{}", crate::format::wrap_lines(&text, width)).map_err(Error::io(WRITING))
 }
 
 pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {

@@ -42,6 +42,15 @@ pub fn json(args: &str, status: i32) -> Value {
     json_of(&mut racedemo(args), status)
 }
 
+/// A counter command's JSON report (`unsafe`, `locked`, `atomic`, `compare`), checked for
+/// `status` and for figures that agree with each other ([`assert_consistent`]): every counter
+/// report a test reads goes through here.
+pub fn counter_json(args: &str, status: i32) -> Value {
+    let report = json(args, status);
+    assert_consistent(&report);
+    report
+}
+
 pub fn u(v: &Value) -> u64 {
     v.as_u64()
         .unwrap_or_else(|| panic!("not a whole number: {v}"))
@@ -61,4 +70,48 @@ pub fn library() -> Vec<(String, &'static str, u64)> {
             (scenario.name.clone(), expect, scenario.default_trials())
         })
         .collect()
+}
+
+/// Every trial's figures agree with each other and with the summary.
+pub fn assert_consistent(report: &Value) {
+    let expected = u(&report["workload"]["expected"]);
+    assert_eq!(
+        expected,
+        u(&report["workload"]["threads"]) * u(&report["workload"]["iterations"])
+    );
+    for result in report["results"].as_array().unwrap() {
+        let trials = result["trials"].as_array().unwrap();
+        let ran = u(&result["summary"]["trials"]);
+        // The first 1,000 trials are listed one by one; the summary counts them all.
+        assert_eq!(trials.len() as u64, ran.min(1000));
+        let mut differed = 0;
+        for t in trials {
+            assert_eq!(u(&t["final"]) + u(&t["lost"]), expected, "{t}");
+            differed += u64::from(u(&t["lost"]) > 0);
+            let overlap = t["overlap"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&overlap), "{t}");
+        }
+        let summary = &result["summary"];
+        if ran <= 1000 {
+            assert_eq!(u(&summary["differed"]), differed);
+        } else {
+            assert!(u(&summary["differed"]) >= differed);
+        }
+        assert!(u(&summary["differed"]) <= ran);
+        let [lo, hi] = [0, 1].map(|i| summary["differed_ci95"][i].as_f64().unwrap());
+        let rate = summary["differed_rate"].as_f64().unwrap();
+        assert!(lo <= rate && rate <= hi, "{summary}");
+        // The histogram holds every trial, in ascending bins within the observed range.
+        let bins = result["histogram"].as_array().unwrap();
+        assert_eq!(bins.iter().map(|b| u(&b["count"])).sum::<u64>(), ran);
+        let f = &result["finals"];
+        if ran == 0 {
+            assert!(bins.is_empty());
+            continue;
+        }
+        assert!(u(&bins[0]["low"]) <= u(&f["observed_min"]), "{f}");
+        assert!(u(&f["possible_min"]) <= u(&f["observed_min"]), "{f}");
+        assert!(u(&f["observed_max"]) <= u(&f["possible_max"]), "{f}");
+        assert_eq!(u(&f["possible_max"]), expected);
+    }
 }

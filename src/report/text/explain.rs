@@ -18,24 +18,31 @@ impl Text {
             n => format!("the first {} increments of each thread", thousands(n)),
         };
         let head = format!("explain ({}):", strategy.name());
+        // The recorded trials ran after the counted ones and are not among them: a lost update
+        // here can sit under a summary that counted none.
+        let extra = match e.attempt {
+            1 => "one more trial, recorded after the counted ones and not among them".to_string(),
+            n => format!("{n} more trials, recorded after the counted ones and not among them"),
+        };
         if e.lost_update {
+            let which = if e.attempt == 1 { "it" } else { "the last" };
             writeln!(
                 out,
-                "{} how an update was lost, in recorded trial {} ({recorded})",
+                "{} {extra} ({recorded}); {which} lost an update like this:",
                 self.paint(&head, Paint::Bold),
-                e.attempt
             )?;
         } else if e.steps.is_empty() || strategy.is_racy() {
             return writeln!(
                 out,
-                "{} no two threads read the same value in {recorded}, in {ATTEMPTS} recorded \
-                 trials; try --yield or more --iterations",
+                "{} {ATTEMPTS} more trials, recorded after the counted ones and not counted: no \
+                 two threads read the same value in {recorded}; try --yield or more \
+                 --iterations",
                 self.paint(&head, Paint::Bold)
             );
         } else {
             writeln!(
                 out,
-                "{} no update lost in a recorded trial; two increments in a row:",
+                "{} {extra}: no update lost; two increments in a row:",
                 self.paint(&head, Paint::Bold)
             )?;
         }
@@ -128,7 +135,7 @@ mod tests {
         assert_eq!(
             render(StrategyKind::Unsafe, &e),
             "\
-explain (unsafe): how an update was lost, in recorded trial 1 (the first 50,000 increments of each thread)
+explain (unsafe): one more trial, recorded after the counted ones and not among them (the first 50,000 increments of each thread); it lost an update like this:
       +0 ns  thread 3 read  41
      +18 ns  thread 5 read  41
      +35 ns  thread 3 wrote 42
@@ -156,7 +163,7 @@ Two increments ran and the counter went up by one. That trial ended at 61,237 of
         assert_eq!(
             render(StrategyKind::Locked, &handoff),
             "\
-explain (locked): no update lost in a recorded trial; two increments in a row:
+explain (locked): one more trial, recorded after the counted ones and not among them: no update lost; two increments in a row:
   thread 1 read  6
   thread 1 wrote 7
   thread 2 read  7
@@ -170,7 +177,7 @@ Each read saw the write before it, so every increment counts. That trial ended a
         };
         assert!(
             render(StrategyKind::Unsafe, &quiet)
-                .starts_with("explain (unsafe): no two threads read the same value in the first 1,000 increments of each thread, in 20 recorded trials")
+                .starts_with("explain (unsafe): 20 more trials, recorded after the counted ones and not counted: no two threads read the same value in the first 1,000 increments of each thread")
         );
     }
 }

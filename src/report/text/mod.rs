@@ -13,7 +13,7 @@ use super::{
     CheckReport, Exporter, Report, ScenarioReport, StrategyResult, SweepReport, TrialMode,
 };
 use crate::expect::Expect;
-use crate::format::{duration, nanos, per_second, percent, thousands};
+use crate::format::{duration, nanos, per_second, percent, thousands, wrap_lines};
 use crate::stats::{Pace, Summary};
 
 /// Above this many trials the per-trial table gives way to the summary.
@@ -25,20 +25,39 @@ pub struct Text {
     pub width: usize,
 }
 
+// Every report is drawn whole, then its long lines are wrapped at word boundaries to the
+// terminal's width, so that no exporter has to.
 impl Exporter for Text {
     fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
-        self.scenario_report(report, out)
+        self.wrapped(out, |buf| self.scenario_report(report, buf))
     }
 
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
-        self.check_report(report, out)
+        self.wrapped(out, |buf| self.check_report(report, buf))
     }
 
     fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
-        self.sweep_report(report, out)
+        self.wrapped(out, |buf| self.sweep_report(report, buf))
     }
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        self.wrapped(out, |buf| self.counter_report(report, buf))
+    }
+}
+
+impl Text {
+    fn wrapped(
+        &self,
+        out: &mut dyn Write,
+        draw: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut buf = Vec::new();
+        draw(&mut buf)?;
+        let text = String::from_utf8_lossy(&buf);
+        out.write_all(wrap_lines(&text, self.width).as_bytes())
+    }
+
+    fn counter_report(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         self.workload(report, out)?;
         if let [result] = report.results.as_slice() {
             writeln!(out)?;
@@ -395,11 +414,16 @@ mod tests {
     use crate::report::fixture;
     use crate::strategy::StrategyKind;
 
+    /// At 80 columns, as in a pipe or CI log.
     fn render(report: &Report) -> String {
+        render_at(report, 80)
+    }
+
+    fn render_at(report: &Report, width: usize) -> String {
         let mut out = Vec::new();
         Text {
             color: false,
-            width: 80,
+            width,
         }
         .counter(report, &mut out)
         .unwrap();
@@ -416,7 +440,9 @@ racedemo unsafe: 2 threads x 1,000 increments, 3 trials
   window    none
   seed      42
   machine   2 logical CPUs, linux x86_64
-  unsafe    load the counter (Relaxed), add 1, store it back (Relaxed): two separate instructions, like `x += 1`, so an update made between them is overwritten
+  unsafe    load the counter (Relaxed), add 1, store it back (Relaxed): two
+            separate instructions, like `x += 1`, so an update made between them
+            is overwritten
 
 trial            final             lost     elapsed  overlap
     1            1,500              500      1.0 ms      90%
@@ -430,11 +456,14 @@ final value  trials   share
 
 differed from expected in 2 of 3 trials (67%; 95% CI 21%–94%)
 lost updates: min 0, median 500, max 800; mean 22% of expected
-final values: observed 1,200–2,000; possible 2–2,000 (stale writes can undo all but 2 increments)
-distinct final values: 3 · 625 ns per increment · threads overlapped 90% of each trial (min 90%)
+final values: observed 1,200–2,000; possible 2–2,000 (stale writes can undo all
+but 2 increments)
+distinct final values: 3 · 625 ns per increment · threads overlapped 90% of each
+trial (min 90%)
 0.0 trials/s, 0.0 differing/s
 ";
         assert_eq!(render(&report), expected);
+        assert!(expected.lines().all(|l| l.chars().count() <= 80));
     }
 
     #[test]
@@ -444,7 +473,7 @@ distinct final values: 3 · 625 ns per increment · threads overlapped 90% of ea
             (StrategyKind::Locked, &[2_000, 2_000, 2_000]),
         ]);
         report.results[1].vs_unsafe = Some(7.5);
-        let text = render(&report);
+        let text = render_at(&report, 200);
         assert!(
             text.starts_with("racedemo unsafe vs locked: 2 threads"),
             "{text}"
@@ -473,7 +502,7 @@ distinct final values: 3 · 625 ns per increment · threads overlapped 90% of ea
         let finals = [2_000u64; 25];
         let mut report = fixture::report(&[(StrategyKind::Atomic, &finals)]);
         report.workload.trials = 25;
-        let text = render(&report);
+        let text = render_at(&report, 200);
         assert!(
             text.contains("25 trials: summarised below; --format json lists the first 25\n"),
             "{text}"
