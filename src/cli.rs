@@ -10,11 +10,12 @@ use crate::sweep::Values;
 
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  ran, and every expectation held
-  1  an expectation failed (locked/atomic lost an update, or --expect was not met)
-  2  invalid input: a bad flag value; nothing was run
-  3  the run could not be carried out (the OS refused a thread, output failed)
-130  interrupted (Ctrl-C): the report printed covers the trials that completed";
+    0  ran, and every expectation held
+    1  an expectation failed (locked/atomic lost an update, or --expect was not met)
+    2  invalid input: a bad flag value; nothing was run
+    3  the run could not be carried out (the OS refused a thread, output failed)
+  129  stopped by SIGHUP, 130 by SIGINT (Ctrl-C), 143 by SIGTERM: the report printed
+       covers the trials that completed";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -113,6 +114,7 @@ Examples:
   racedemo unsafe --explain                    and one of them, step by step
   racedemo unsafe --yield                      lose updates even on one CPU
   racedemo unsafe -t 2 -i 1 --duration 10s     millions of one-increment trials
+  racedemo unsafe --expect race                in CI: exit 1 unless a race shows (within 10s)
   racedemo unsafe --format json | jq '.results[0].summary'";
 
 const LOCKED_EXAMPLES: &str = "\

@@ -111,7 +111,7 @@ pub struct RunInfo {
     pub interrupted: bool,
 }
 
-/// Set when the user asks the run to stop (Ctrl-C): no new trial starts, and the run returns
+/// Set when the user asks the run to stop (a signal): no new trial starts, and the run returns
 /// what completed.
 // A process-wide flag, never modelled: std's atomic whatever the sync shim says.
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
