@@ -23,7 +23,11 @@ pub fn run() -> Result<ExitCode, Error> {
         }
         // `racedemo scenario` alone: clap shows that command's help, which is short.
         Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
-        Err(err) => return Err(Error::input(one_line(&err.render().to_string()))),
+        Err(err) => {
+            return Err(Error::input(
+                misplaced_flag(&err).unwrap_or_else(|| one_line(&err.render().to_string())),
+            ));
+        }
     };
     let Some(command) = cli.command else {
         eprintln!("{SHORT_USAGE}");
@@ -49,6 +53,43 @@ pub fn run() -> Result<ExitCode, Error> {
         ExitCode::from(EXIT_EXPECTATION_FAILED)
     };
     Ok(status)
+}
+
+/// A flag of the counter commands given to one that does not take it: clap's own tip (pass it
+/// after `--` as a value) would mislead, so say where the flag belongs instead.
+fn misplaced_flag(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split('=').next().unwrap_or(arg);
+    let command: Vec<String> = std::env::args().skip(1).take(2).collect();
+    let where_ = match command.first().map(String::as_str) {
+        Some("scenario") => format!("scenario {}", command.get(1).map_or("", String::as_str)),
+        Some("sweep") => "sweep".to_string(),
+        _ => return None,
+    };
+    let why = match (flag, where_.as_str()) {
+        ("--yield" | "--window" | "-w" | "--jitter", _) if where_.starts_with("scenario") => {
+            "a scenario's race window is in its file (`yield`, `spin` and `jitter` ops); \
+             `racedemo unsafe` takes it as a flag"
+        }
+        ("--expect" | "--explain" | "--race-budget", "sweep") => {
+            "a sweep shows how the race changes and checks nothing; run one point with \
+             `racedemo unsafe` or `compare` to check or explain it"
+        }
+        ("--expect" | "--explain", "scenario check") => {
+            "each file says what it expects (`expect = ...`); `racedemo scenario run NAME \
+             --expect ... --explain` checks or explains one"
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{flag} is not a flag of `racedemo {where_}`: {why}"
+    ))
 }
 
 /// clap's multi-line message as one line: its first line and any tips, without the usage

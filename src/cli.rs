@@ -368,8 +368,8 @@ pub struct WorkloadArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct TrialArgs {
-    /// Trials to run, each on fresh shared state [default: 20, or the scenario file's; with
-    /// --duration, as many as fit]
+    /// Trials to run, each on fresh shared state [default: 20; a scenario file's own; 10 per
+    /// point and strategy in a sweep; with --duration, as many as fit]
     #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub trials: Option<u64>,
 

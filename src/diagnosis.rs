@@ -29,8 +29,8 @@ pub fn notes(
                 "{} lost updates in {} of {} trials: a correct strategy must never do that; \
                  this is a bug in racedemo, please report it",
                 kind.name(),
-                summary.rate.differed,
-                summary.trials
+                thousands(summary.rate.differed),
+                thousands(summary.trials)
             ));
         }
         return notes;
@@ -159,8 +159,8 @@ pub fn scenario_notes(
         notes.push(format!(
             "{} of {} trials deadlocked: a thread waited for a lock longer than the {} ms \
              watchdog, so racedemo gave the trial up and went on",
-            s.deadlocks,
-            s.trials,
+            thousands(s.deadlocks),
+            thousands(s.trials),
             program.watchdog.as_millis()
         ));
     }

@@ -539,3 +539,31 @@ fn explain_derives_an_interleaving_that_produces_the_observed_outcome() {
         "{text}"
     );
 }
+
+#[test]
+fn a_counter_flag_given_to_a_scenario_command_says_where_it_belongs() {
+    for (args, says) in [
+        (
+            "scenario run counter-racy --yield",
+            "error: --yield is not a flag of `racedemo scenario run`: a scenario's race window is in its file",
+        ),
+        (
+            "scenario check --window 3",
+            "error: --window is not a flag of `racedemo scenario check`",
+        ),
+        (
+            "scenario check --expect race",
+            "error: --expect is not a flag of `racedemo scenario check`: each file says what it expects",
+        ),
+        (
+            "sweep --explain",
+            "error: --explain is not a flag of `racedemo sweep`",
+        ),
+    ] {
+        let out = racedemo(args).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with(says), "{args}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args}: {stderr}");
+        assert!(!stderr.contains("-- --"), "{args}: {stderr}");
+    }
+}

@@ -30,7 +30,10 @@ pub fn write(check: &CheckReport, out: impl Write) -> io::Result<()> {
             .set_time(time)
             .set_system_out(format!(
                 "{} ({}): {} trials; {}",
-                row.name, row.origin, row.trials, row.verdict
+                row.name,
+                row.origin,
+                crate::format::thousands(row.trials),
+                row.verdict
             ));
         suite.add_test_case(case);
     }

@@ -8,6 +8,7 @@ use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::exposure::{self, Lengthened};
+use crate::format::thousands;
 use crate::harness::{self, Workload};
 use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
@@ -385,21 +386,23 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     let s = &r.summary;
     let mut verdict = if s.forbidden > 0 {
         let deadlocks = if s.deadlocks > 0 {
-            format!(", {} of them deadlocks", s.deadlocks)
+            format!(", {} of them deadlocks", thousands(s.deadlocks))
         } else {
             String::new()
         };
         format!(
             "forbidden outcome in {} of {} trials{deadlocks}",
-            s.forbidden, s.trials
+            thousands(s.forbidden),
+            thousands(s.trials)
         )
     } else if s.interesting > 0 {
         format!(
             "interesting outcome in {} of {} trials",
-            s.interesting, s.trials
+            thousands(s.interesting),
+            thousands(s.trials)
         )
     } else {
-        format!("all {} trials acceptable", s.trials)
+        format!("all {} trials acceptable", thousands(s.trials))
     };
     for u in r
         .unobserved
