@@ -69,7 +69,9 @@ pub fn bins(finals: &BTreeMap<u64, u64>, expected: u64) -> Vec<Bin> {
             });
         }
     }
-    if exact.is_some() && !out.iter().any(|b| b.low == expected && b.high == expected) {
+    // Outside the bins of others, the expected value's bar goes before or after them.
+    let last = first + n * width - 1;
+    if exact.is_some() && !(first..=last).contains(&expected) {
         let at = out.partition_point(|b| b.high < expected);
         out.insert(
             at,
@@ -154,6 +156,31 @@ mod tests {
         let b = bins(&f, 55);
         assert_eq!(b.len(), MAX_BINS, "{b:?}");
         assert_eq!(&b[5..8], [bin(50, 54, 5), bin(55, 55, 7), bin(56, 59, 4)]);
+    }
+
+    #[test]
+    fn an_expected_value_on_a_bin_edge_leaves_one_part_of_it() {
+        // Others 0..=99 in bins of 10: the expected 50 starts 50..=59, 59 ends it.
+        for (expected, parts) in [
+            (50, [bin(50, 50, 3), bin(51, 59, 9)]),
+            (59, [bin(50, 58, 9), bin(59, 59, 3)]),
+        ] {
+            let mut f: BTreeMap<u64, u64> = (0..100).map(|v| (v, 1)).collect();
+            f.insert(expected, 3);
+            let b = bins(&f, expected);
+            assert_eq!(b.len(), 11, "{b:?}");
+            assert_eq!(&b[5..7], parts, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn an_expected_value_no_trial_reached_gets_no_bar() {
+        let f: BTreeMap<u64, u64> = (0..100).map(|v| (v * 3, 1)).collect();
+        for expected in [1, 151, 1_000] {
+            let b = bins(&f, expected);
+            assert!(b.iter().all(|x| x.low != x.high), "{expected}: {b:?}");
+            assert!(b.windows(2).all(|w| w[0].high + 1 == w[1].low), "{b:?}");
+        }
     }
 
     /// Whether `w` is 1, 2 or 5 times a power of ten.
