@@ -72,15 +72,16 @@ pub fn bins(finals: &BTreeMap<u64, u64>, expected: u64) -> Vec<Bin> {
     // Outside the bins of others, the expected value's bar goes before or after them.
     let last = first + n * width - 1;
     if exact.is_some() && !(first..=last).contains(&expected) {
-        let at = out.partition_point(|b| b.high < expected);
-        out.insert(
-            at,
-            Bin {
-                low: expected,
-                high: expected,
-                count: 0,
-            },
-        );
+        let alone = Bin {
+            low: expected,
+            high: expected,
+            count: 0,
+        };
+        if expected < first {
+            out.insert(0, alone);
+        } else {
+            out.push(alone);
+        }
     }
     for (&v, &count) in finals {
         let at = out.partition_point(|b| b.high < v);
