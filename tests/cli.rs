@@ -511,3 +511,37 @@ fn the_man_page_is_roff_with_every_command() {
         assert!(text.contains(".SH SYNOPSIS"), "{page}");
     }
 }
+
+#[test]
+fn trials_are_lengthened_only_when_the_size_was_not_given_and_then_say_from_what() {
+    // Given --iterations: kept as given, whatever the overlap.
+    for args in [
+        "unsafe --threads 2 --iterations 1000 --trials 2",
+        "unsafe --threads 2 --trials 1 --start naive",
+        "locked --threads 2 --trials 1",
+    ] {
+        let report = json(args, 0);
+        assert!(report["workload"].get("lengthened").is_none(), "{args}");
+    }
+    let report = json("locked --threads 2 --trials 1", 0);
+    assert_eq!(u(&report["workload"]["iterations"]), 1_000_000);
+    // Not given: 1,000,000, or that times a power of four up to 64, and the header says so.
+    let report = json("compare --threads 2 --trials 1", 0);
+    let w = &report["workload"];
+    let iterations = u(&w["iterations"]);
+    assert!(
+        [1, 4, 16, 64].map(|k| k * 1_000_000).contains(&iterations),
+        "{w}"
+    );
+    match w.get("lengthened") {
+        None => assert_eq!(iterations, 1_000_000),
+        Some(l) => {
+            assert_eq!((u(&l["from"]), u(&l["to"])), (1_000_000, iterations), "{l}");
+            assert_eq!(u(&l["probes"]), 5);
+            assert!(u(&l["raced"]) <= 5);
+            let note = format!("trials lengthened to {}", iterations);
+            let notes = report["results"][0]["notes"].to_string().replace(',', "");
+            assert!(notes.contains(&note), "{notes}");
+        }
+    }
+}
