@@ -145,13 +145,21 @@ impl Text {
     fn workload(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
         let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();
+        // Trials run after the planned ones, looking for a race, are said apart.
+        let trials = match report.results.iter().find_map(|r| r.extra) {
+            Some(e) => format!(
+                "{} trials, then {} more looking for a race",
+                thousands(w.trials.saturating_sub(e.trials)),
+                thousands(e.trials)
+            ),
+            None => format!("{} trials", thousands(w.trials)),
+        };
         writeln!(
             out,
-            "{} {} threads x {} increments, {} trials",
+            "{} {} threads x {} increments, {trials}",
             self.paint(&format!("racedemo {}:", names.join(" vs ")), Paint::Bold),
             w.threads,
             thousands(w.iterations),
-            thousands(w.trials),
         )?;
         let mut window = match (w.window, w.jitter) {
             (0, _) => "none".to_string(),

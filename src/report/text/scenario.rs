@@ -51,7 +51,14 @@ impl Text {
             out,
             "  {:<9} {} · start {} · seed {} · {} logical CPUs, {} {}",
             "trials",
-            thousands(info.trials),
+            match r.extra {
+                Some(e) => format!(
+                    "{}, then {} more looking for a race",
+                    thousands(info.trials.saturating_sub(e.trials)),
+                    thousands(e.trials)
+                ),
+                None => thousands(info.trials),
+            },
             info.start.name(),
             info.seed,
             m.logical_cpus,
