@@ -285,4 +285,137 @@ mod tests {
         );
         assert!(notes[0].contains("bug in racedemo"));
     }
+
+    #[test]
+    fn a_fix_that_lost_nothing_gets_no_note() {
+        let s = summary(20, &[20, 20], 1.0);
+        let notes = notes(
+            StrategyKind::Atomic,
+            &spec(2),
+            StartMode::Barrier,
+            2,
+            &s,
+            false,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    /// The suggestions of a quiet unsafe run of `threads` threads on `cpus` CPUs.
+    fn quiet_suggestions(threads: usize, cpus: usize, start: StartMode, overlap: f64) -> String {
+        let s = summary(20, &[20, 20], overlap);
+        notes(StrategyKind::Unsafe, &spec(threads), start, cpus, &s, false).join("\n")
+    }
+
+    #[test]
+    fn quiet_runs_suggest_what_fits_their_cause() {
+        let fewer = "fewer --threads";
+        assert!(quiet_suggestions(4, 2, StartMode::Barrier, 0.1).contains(fewer));
+        assert!(!quiet_suggestions(2, 2, StartMode::Barrier, 0.1).contains(fewer));
+        assert!(!quiet_suggestions(2, 3, StartMode::Barrier, 0.1).contains(fewer));
+        let barrier = "--start barrier";
+        assert!(quiet_suggestions(2, 2, StartMode::Naive, 0.1).contains(barrier));
+        assert!(!quiet_suggestions(2, 2, StartMode::Barrier, 0.1).contains(barrier));
+        // Half the trial together is not "one at a time".
+        let alone = "mostly one at a time";
+        assert!(!quiet_suggestions(2, 2, StartMode::Barrier, LOW_OVERLAP).contains(alone));
+        assert!(quiet_suggestions(2, 2, StartMode::Barrier, 0.49).contains(alone));
+    }
+
+    #[test]
+    fn unobserved_outcomes_say_what_their_grade_means() {
+        assert_eq!(
+            unobserved(Grade::Interesting),
+            "allowed, not observed on this machine"
+        );
+        assert_eq!(unobserved(Grade::Forbidden), "forbidden, and not observed");
+        assert_eq!(unobserved(Grade::Acceptable), "acceptable, not observed");
+    }
+
+    fn program(name: &str, threads: Option<u64>) -> Program {
+        use crate::scenario::{Overrides, Scenario, library};
+        let scenario = Scenario::load(library::find(name).unwrap()).unwrap();
+        scenario
+            .compile(Overrides {
+                threads,
+                iterations: None,
+            })
+            .unwrap()
+    }
+
+    /// A scenario summary of `trials` trials, `differed` of them forbidden, `deadlocks` of
+    /// those deadlocks, every quiet trial overlapping 10%.
+    fn scenario_summary(trials: u64, differed: u64, deadlocks: u64) -> ScenarioSummary {
+        let mut timing = crate::stats::Timing::default();
+        for i in 0..trials {
+            timing.add(1, 0.1, i >= differed);
+        }
+        ScenarioSummary {
+            trials,
+            rate: crate::stats::Rate::new(differed, trials),
+            forbidden: differed,
+            interesting: 0,
+            acceptable: trials - differed,
+            deadlocks,
+            distinct_outcomes: 1,
+            pace: timing.pace(1, differed),
+        }
+    }
+
+    #[test]
+    fn scenario_notes_count_deadlocks_and_explain_a_race_that_did_not_show() {
+        let racy = program("counter-racy", None);
+        let quiet = scenario_summary(5, 0, 0);
+        let barrier = StartMode::Barrier;
+        let notes = scenario_notes(&racy, barrier, Expect::Race, &quiet, false, false);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("no trial showed the race"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("try more --trials"), "{notes:?}");
+        let naive = scenario_notes(&racy, StartMode::Naive, Expect::Race, &quiet, false, false);
+        assert!(
+            naive[0].contains("try --start barrier, more --trials"),
+            "{naive:?}"
+        );
+        // Nothing to explain: correct expected, the hardware explains it, one thread, a race.
+        for notes in [
+            scenario_notes(&racy, barrier, Expect::Correct, &quiet, false, false),
+            scenario_notes(&racy, barrier, Expect::Race, &quiet, true, false),
+            scenario_notes(
+                &program("counter-racy", Some(1)),
+                barrier,
+                Expect::Race,
+                &quiet,
+                false,
+                false,
+            ),
+            scenario_notes(
+                &racy,
+                barrier,
+                Expect::Race,
+                &scenario_summary(5, 1, 0),
+                false,
+                false,
+            ),
+        ] {
+            assert!(notes.is_empty(), "{notes:?}");
+        }
+        let deadlocky = program("deadlock-racy", None);
+        let notes = scenario_notes(
+            &deadlocky,
+            barrier,
+            Expect::Race,
+            &scenario_summary(5, 2, 2),
+            false,
+            false,
+        );
+        assert_eq!(
+            notes,
+            [
+                "2 of 5 trials deadlocked: a thread waited for a lock longer than the 100 ms \
+              watchdog, so racedemo gave the trial up and went on"
+            ]
+        );
+    }
 }

@@ -82,3 +82,39 @@ impl Expect {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_expectation_holds_exactly_when_it_should() {
+        // (showed, broken) -> met
+        let cases = [(0, 0), (1, 0), (1, 1), (0, 1)];
+        let met = |e: Expect| cases.map(|(showed, broken)| e.is_met(showed, broken));
+        assert_eq!(met(Expect::Correct), [true, true, false, false]);
+        assert_eq!(met(Expect::Race), [false, true, true, false]);
+        assert_eq!(met(Expect::Any), [true; 4]);
+    }
+
+    #[test]
+    fn failures_say_what_was_expected_and_what_ran() {
+        assert_eq!(
+            Expect::Correct.failure("locked", 12_000, 3, None),
+            "locked was expected to be correct, but 3 of 12,000 trials went wrong"
+        );
+        assert_eq!(
+            Expect::Race.failure("unsafe", 20, 0, None),
+            "unsafe was expected to race, but none of 20 trials showed the race"
+        );
+        let searched = Searched {
+            trials: 7,
+            budget_s: 2.0,
+        };
+        assert_eq!(
+            Expect::Race.failure("unsafe", 27, 0, Some(searched)),
+            "unsafe was expected to race, but none of 20 trials showed the race, nor 7 more \
+             in the 2.0 s race budget (--race-budget)"
+        );
+    }
+}

@@ -156,6 +156,9 @@ mod tests {
         assert_eq!(duration(999), "999 ns");
         assert_eq!(duration(12_340), "12.3 µs");
         assert_eq!(duration(9_800_000), "9.8 ms");
+        assert_eq!(duration(1_000), "1.0 µs");
+        assert_eq!(duration(1_000_000), "1.0 ms");
+        assert_eq!(duration(1_000_000_000), "1.00 s");
         assert_eq!(duration(2_500_000_000), "2.50 s");
         assert_eq!(nanos(2.345), "2.35 ns");
     }
