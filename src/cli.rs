@@ -343,7 +343,8 @@ pub struct WorkloadArgs {
     pub threads: u64,
 
     /// Increments each thread performs per trial [default: 1,000,000, made up to 64 times
-    /// longer when the threads did not run at the same time; a value given is kept as given]
+    /// longer (4 beside locked or atomic) when the threads did not run at the same time; a
+    /// value given is kept as given]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
 
