@@ -87,6 +87,10 @@ impl<S: Strategy> Workload for CounterWorkload<S> {
     fn is_tiny(&self) -> bool {
         self.spec.iterations <= TINY_ITERATIONS && !self.spec.window.yield_now
     }
+
+    fn waits(&self) -> bool {
+        S::KIND == crate::strategy::StrategyKind::Locked
+    }
 }
 
 /// The hot loop: `iterations` increments, nothing else.

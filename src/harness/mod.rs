@@ -71,6 +71,12 @@ pub trait Workload: Sync {
     fn is_tiny(&self) -> bool {
         false
     }
+    /// Whether a thread may wait for another (a lock): then it must stay free to move between
+    /// CPUs. Pinned next to a busy neighbour, a lock holder waits for that CPU while the
+    /// waiters spin: on a loaded 2-core machine, waits past a 500 ms watchdog.
+    fn waits(&self) -> bool {
+        false
+    }
 }
 
 /// How trials are run, whatever the workload.

@@ -30,8 +30,9 @@ pub fn run<W: Workload>(
         // the CPUs). Left to itself, the scheduler often starts new threads on the CPU that
         // spawned them, where they take turns: an idle 2-core machine then ran 2 threads one
         // after the other in a third of million-increment trials, and 4 threads in one trial
-        // of twenty. Naive start is the article's way, placement included.
-        let cpus = (plan.start == StartMode::Barrier)
+        // of twenty. Naive start is the article's way, placement included; threads that wait
+        // for each other's locks stay free to move (`Workload::waits`).
+        let cpus = (plan.start == StartMode::Barrier && !workload.waits())
             .then(core_affinity::get_core_ids)
             .flatten()
             .filter(|ids| !ids.is_empty());

@@ -92,6 +92,12 @@ impl Workload for Program {
         }
     }
 
+    fn waits(&self) -> bool {
+        self.groups
+            .iter()
+            .any(|g| g.ops.iter().any(|op| matches!(op, Op::Lock(_))))
+    }
+
     fn is_tiny(&self) -> bool {
         self.groups.iter().all(|g| {
             g.iterations.saturating_mul(g.ops.len() as u64) <= TINY_OPS
