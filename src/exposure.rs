@@ -25,6 +25,10 @@ use crate::stats;
 pub const PROBES: u64 = 5;
 /// A probe trial whose threads ran together for less than this share of it did not overlap.
 pub const MIN_OVERLAP: f64 = 0.5;
+/// A probe trial shorter than this fits in a scheduler time slice (a few milliseconds), so
+/// whether its threads overlapped is luck: a thread that waits for a CPU for one slice
+/// misses the whole trial.
+pub const MIN_TRIAL: Duration = Duration::from_millis(5);
 /// Each lengthening multiplies the size by this.
 const GROWTH: u64 = 4;
 /// Trials are never made more than this many times longer than the starting size.
@@ -42,6 +46,8 @@ pub struct Lengthened {
     pub from: u64,
     /// The size they ran at.
     pub to: u64,
+    /// The shortest probe trial at `from`, in milliseconds.
+    pub trial_ms: f64,
     /// The probes' mean overlap at `from`.
     pub overlap: f64,
     /// How many of the [`PROBES`] at `from` showed the race.
@@ -50,29 +56,34 @@ pub struct Lengthened {
 }
 
 impl Lengthened {
-    /// For a report's header: "from 1,000,000: at that size the threads overlapped 3% and 1
-    /// of 5 probe trials raced"
-    pub fn header(&self) -> String {
+    /// Why, in words: "at that size a trial took 2.1 ms, the threads overlapped 3% and 1 of 5
+    /// probe trials raced"
+    fn why(&self) -> String {
         format!(
-            "from {}: at that size the threads overlapped {} and {} of {} probe trials raced",
-            crate::format::thousands(self.from),
+            "a trial took {:.1} ms, the threads overlapped {} and {} of {} probe trials raced",
+            self.trial_ms,
             crate::format::percent(self.overlap),
             self.raced,
             self.probes
         )
     }
 
-    /// "trials lengthened to 16,000,000 increments: at 1,000,000 the threads overlapped 3% and
-    /// 1 of 5 probe trials raced"
+    /// For a report's header: "from 1,000,000: at that size a trial took …"
+    pub fn header(&self) -> String {
+        format!(
+            "from {}: at that size {}",
+            crate::format::thousands(self.from),
+            self.why()
+        )
+    }
+
+    /// "trials lengthened to 16,000,000 increments: at 1,000,000 a trial took …"
     pub fn describe(&self, unit: &str) -> String {
         format!(
-            "trials lengthened to {} {unit}: at {} the threads overlapped {} and {} of {} \
-             probe trials raced",
+            "trials lengthened to {} {unit}: at {} {}",
             crate::format::thousands(self.to),
             crate::format::thousands(self.from),
-            crate::format::percent(self.overlap),
-            self.raced,
-            self.probes
+            self.why()
         )
     }
 }
@@ -126,15 +137,18 @@ fn choose(
     mut probe: impl FnMut(u64) -> io::Result<Option<Vec<Probe>>>,
 ) -> io::Result<(u64, Option<Lengthened>)> {
     let mut size = from;
-    let mut first: Option<(f64, u64)> = None;
+    let mut first: Option<(f64, f64, u64)> = None;
     let mut probes = probe(size)?;
     while let Some(shown) = probes {
         let raced = shown.iter().filter(|p| p.raced).count() as u64;
+        let shortest = shown.iter().map(|p| p.elapsed_ns).min().unwrap_or(0);
         let exposed = shown.len() as u64 == PROBES
             && raced == PROBES
-            && shown.iter().all(|p| p.overlap >= MIN_OVERLAP);
+            && shown.iter().all(|p| p.overlap >= MIN_OVERLAP)
+            && shortest >= MIN_TRIAL.as_nanos() as u64;
         let overlaps: f64 = shown.iter().map(|p| p.overlap).sum();
-        first.get_or_insert((stats::ratio(overlaps, shown.len() as f64), raced));
+        let mean = stats::ratio(overlaps, shown.len() as f64);
+        first.get_or_insert((shortest as f64 / 1e6, mean, raced));
         let longest = shown.iter().map(|p| p.elapsed_ns).max().unwrap_or(0);
         let next = size.saturating_mul(GROWTH);
         if exposed
@@ -150,10 +164,11 @@ fn choose(
         }
     }
     let lengthened = (size != from).then(|| {
-        let (overlap, raced) = first.unwrap_or_default();
+        let (trial_ms, overlap, raced) = first.unwrap_or_default();
         Lengthened {
             from,
             to: size,
+            trial_ms,
             overlap,
             raced,
             probes: PROBES,
@@ -281,14 +296,14 @@ mod tests {
     #[test]
     fn trials_grow_fourfold_until_every_probe_races_and_say_from_what() {
         let mut probed = Vec::new();
-        let (size, lengthened) = choose(10, prober(100, u64::MAX, 1, &mut probed)).unwrap();
+        let (size, lengthened) = choose(10, prober(100, u64::MAX, 6, &mut probed)).unwrap();
         assert_eq!((size, probed), (160, vec![10, 40, 160]));
         let l = lengthened.unwrap();
         assert_eq!((l.from, l.to, l.raced, l.probes), (10, 160, 0, PROBES));
         assert_eq!(
             l.describe("increments"),
-            "trials lengthened to 160 increments: at 10 the threads overlapped 3.0% and 0 of 5 \
-             probe trials raced"
+            "trials lengthened to 160 increments: at 10 a trial took 6.0 ms, the threads \
+             overlapped 3.0% and 0 of 5 probe trials raced"
         );
     }
 
@@ -301,7 +316,7 @@ mod tests {
                 Probe {
                     overlap: 0.9,
                     raced: true,
-                    elapsed_ns: 1,
+                    elapsed_ns: 6_000_000,
                 };
                 PROBES as usize
             ];
@@ -315,9 +330,30 @@ mod tests {
     }
 
     #[test]
+    fn trials_shorter_than_a_time_slice_are_lengthened_even_when_they_raced() {
+        // Every probe overlaps and races; a trial takes 0.1 ms per unit of size.
+        let (size, lengthened) = choose(10, |size| {
+            let probe = Probe {
+                overlap: 0.9,
+                raced: true,
+                elapsed_ns: size * 100_000,
+            };
+            Ok(Some(vec![probe; PROBES as usize]))
+        })
+        .unwrap();
+        assert_eq!(size, 160);
+        let l = lengthened.unwrap();
+        assert_eq!((l.trial_ms, l.raced), (1.0, PROBES));
+        assert!(
+            l.header()
+                .starts_with("from 10: at that size a trial took 1.0 ms")
+        );
+    }
+
+    #[test]
     fn a_size_that_already_races_is_kept() {
         let mut probed = Vec::new();
-        let (size, lengthened) = choose(10, prober(1, u64::MAX, 1, &mut probed)).unwrap();
+        let (size, lengthened) = choose(10, prober(1, u64::MAX, 6, &mut probed)).unwrap();
         assert_eq!((size, lengthened), (10, None));
     }
 
