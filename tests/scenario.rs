@@ -20,7 +20,7 @@ fn an_installed_binary_lists_its_built_in_library_from_any_directory() {
             .lines()
             .find(|l| l.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("{name} missing:\n{text}"));
-        assert!(line.ends_with(&format!("built-in:{name}.toml")), "{line}");
+        assert!(line.ends_with(&format!("(built-in:{name}.toml)")), "{line}");
     }
     assert_eq!(text.lines().count(), library.len() + 1, "{text}");
 }
@@ -57,7 +57,7 @@ fn local_scenarios_come_before_the_environment_and_the_built_in_ones() {
     assert!(
         listing.lines().any(|l| l.starts_with("counter-atomic")
             && l.contains("LOCAL ")
-            && l.ends_with("scenarios/counter-atomic.toml")),
+            && l.ends_with("scenarios/counter-atomic.toml)")),
         "{listing}"
     );
     assert!(

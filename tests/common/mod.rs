@@ -5,10 +5,13 @@ use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-/// racedemo with `args`, in an environment that does not leak the developer's settings.
+/// racedemo with `args`, in an environment that does not leak the developer's settings. Text
+/// is laid out for a terminal 200 columns wide, so that a test reads each line whole; wrapping
+/// at 80 columns is tested on the exporters themselves.
 pub fn racedemo(args: &str) -> Command {
     let mut cmd = cargo_bin_cmd!("racedemo");
     cmd.args(args.split_whitespace())
+        .env("COLUMNS", "200")
         .env_remove("NO_COLOR")
         .env_remove("RACEDEMO_SCENARIOS");
     cmd
