@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::expect::Searched;
-use crate::harness::{self, Plan, Workload};
+use crate::harness::{self, Plan, RunInfo, Workload};
 use crate::stats;
 
 /// Probe trials at each size.
@@ -219,12 +219,14 @@ impl Extra {
 
 /// Runs more trials of `workload` after the `done` planned ones, one call to the harness at a
 /// time, until one races or `budget` is spent (or the user interrupts), handing each trial to
-/// `on_trial` like the planned ones.
+/// `on_trial` like the planned ones. `info`, the planned trials' run, is brought up to date:
+/// its wall time grows by the extra trials', and it is interrupted if they were.
 pub fn until_race<W: Workload>(
     workload: &W,
     plan: &Plan,
     done: u64,
     budget: Duration,
+    info: &mut RunInfo,
     raced: impl Fn(&W::Outcome) -> bool,
     mut on_trial: impl FnMut(harness::Trial<W::Outcome>),
 ) -> io::Result<Extra> {
@@ -256,6 +258,8 @@ pub fn until_race<W: Workload>(
             break;
         }
     }
+    info.wall_ns += started.elapsed().as_nanos() as u64;
+    info.interrupted = harness::interrupted();
     Ok(Extra {
         trials,
         seconds: started.elapsed().as_secs_f64(),
@@ -404,6 +408,15 @@ mod tests {
         }
     }
 
+    /// A planned run of a second, not interrupted.
+    fn info() -> RunInfo {
+        RunInfo {
+            wall_ns: 1_000_000_000,
+            batched: false,
+            interrupted: false,
+        }
+    }
+
     fn plan() -> Plan {
         Plan {
             trials: 3,
@@ -423,6 +436,7 @@ mod tests {
             &plan(),
             3,
             Duration::from_secs(5),
+            &mut info(),
             |&r| r,
             |_| seen += 1,
         )
@@ -433,17 +447,22 @@ mod tests {
 
     #[test]
     fn extra_trials_stop_when_the_budget_is_spent_and_say_none_raced() {
+        let mut run = info();
         let extra = until_race(
             &Sleepy { races: false },
             &plan(),
             0,
             Duration::from_millis(30),
+            &mut run,
             |&r| r,
             |_| (),
         )
         .unwrap();
         assert!(!extra.raced);
         assert!(extra.trials >= 1, "{extra:?}");
+        // The run's wall time now holds the extra trials' too.
+        assert!(run.wall_ns >= 1_030_000_000, "{run:?}");
+        assert!(!run.interrupted);
         assert!(
             extra.describe().ends_with("and none raced"),
             "{}",

@@ -169,12 +169,12 @@ fn tally_of<S: Strategy>(
     let mut extra = None;
     if let Some(budget) = race_budget.filter(|_| tally.differed() == 0 && !info.interrupted) {
         let expected = spec.expected();
-        let started = std::time::Instant::now();
         let more = exposure::until_race(
             &workload,
             plan,
             tally.trials(),
             budget,
+            &mut info,
             |&v| v != expected,
             |trial| {
                 tally.add(trial.outcome, trial.elapsed_ns, trial.overlap);
@@ -182,8 +182,6 @@ fn tally_of<S: Strategy>(
             },
         )
         .map_err(Error::io("starting a worker thread"))?;
-        info.wall_ns += started.elapsed().as_nanos() as u64;
-        info.interrupted = harness::interrupted();
         extra = Some(more);
     }
     tally.set_wall_ns(info.wall_ns);

@@ -213,13 +213,16 @@ fn run_one(
     let mut extra = None;
     if expect == Expect::Race && !info.interrupted && !counts.keys().any(raced) {
         let done = counts.values().sum();
-        let started = Instant::now();
-        let more = exposure::until_race(program, plan, done, job.race_budget, raced, |t| {
-            add(&mut counts, &mut timing, progress, t)
-        })
+        let more = exposure::until_race(
+            program,
+            plan,
+            done,
+            job.race_budget,
+            &mut info,
+            raced,
+            |t| add(&mut counts, &mut timing, progress, t),
+        )
         .map_err(Error::io("starting a worker thread"))?;
-        info.wall_ns += started.elapsed().as_nanos() as u64;
-        info.interrupted = harness::interrupted();
         extra = Some(more);
     }
     timing.set_wall_ns(info.wall_ns);
