@@ -41,6 +41,8 @@ pub mod scenario;
 pub mod signals;
 #[cfg(not(any(loom, shuttle)))]
 pub mod stats;
+#[cfg(not(any(loom, shuttle)))]
+pub mod store;
 pub mod strategy;
 #[cfg(not(any(loom, shuttle)))]
 pub mod sweep;

@@ -1,4 +1,4 @@
-//! The counter strategies: three ways for many threads to increment one shared counter.
+//! The counter strategies: the ways for many threads to increment one shared counter.
 //!
 //! Each strategy is a type, and the harness is generic over it, so the increment loop is
 //! monomorphised per strategy: no dynamic dispatch and no branch on the strategy per increment.
@@ -32,48 +32,123 @@ pub trait Strategy: 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StrategyKind {
-    /// Unsynchronised read-modify-write: atomic load, add one, atomic store (loses updates).
+    /// Unsynchronised read-modify-write: read, add one, write back (loses updates).
     Unsafe,
-    /// Every increment under a `std::sync::Mutex` (always correct).
+    /// Read and write under a lock: a Mutex, flock, BEGIN IMMEDIATE (always correct).
     Locked,
-    /// One atomic `fetch_add` per increment (always correct, lock-free).
+    /// One indivisible increment: fetch_add, UPDATE v = v + 1 (always correct).
     Atomic,
+    /// Compare-and-swap, retried until it succeeds (always correct; counts retries).
+    Optimistic,
+    /// Read then write inside one database transaction (correct or refused, per store).
+    Transaction,
 }
 
+/// What one strategy is, in one entry: every property the program asks of a strategy is read
+/// from [`TABLE`], so a new strategy is one entry here plus its code on each store.
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    pub kind: StrategyKind,
+    /// As the command line and the reports spell it.
+    pub name: &'static str,
+    /// Meant to lose updates (the demo), or never to (the fixes).
+    pub racy: bool,
+    /// What an increment does in memory, or why it has no memory form.
+    pub memory: Support,
+    /// Its colour in charts (red for the race, cool colours for the fixes).
+    pub rgb: (u8, u8, u8),
+}
+
+/// Whether a strategy runs on a store: what an increment does there, or why it cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// One line saying what one increment does.
+    Does(&'static str),
+    /// Why not, and what to use instead.
+    Refused(&'static str),
+}
+
+/// Every strategy, in the order `compare` shows them.
+pub const TABLE: [About; 5] = [
+    About {
+        kind: StrategyKind::Unsafe,
+        name: "unsafe",
+        racy: true,
+        memory: Support::Does(
+            "load the counter (Relaxed), add 1, store it back (Relaxed): two separate \
+             instructions, like `x += 1`, so an update made between them is overwritten",
+        ),
+        rgb: (214, 39, 40),
+    },
+    About {
+        kind: StrategyKind::Locked,
+        name: "locked",
+        racy: false,
+        memory: Support::Does(
+            "lock a std::sync::Mutex, read the counter, add 1, write it back, unlock: \
+             no other thread can slip in between",
+        ),
+        rgb: (31, 119, 180),
+    },
+    About {
+        kind: StrategyKind::Atomic,
+        name: "atomic",
+        racy: false,
+        memory: Support::Does(
+            "one atomic fetch_add(1) (a `lock`-prefixed add on x86): the read and the write \
+             are a single indivisible instruction",
+        ),
+        rgb: (44, 160, 44),
+    },
+    About {
+        kind: StrategyKind::Optimistic,
+        name: "optimistic",
+        racy: false,
+        memory: Support::Does(
+            "load the counter, then compare_exchange(read, read + 1): the write happens only \
+             if nobody wrote in between, else load again and retry",
+        ),
+        rgb: (148, 103, 189),
+    },
+    About {
+        kind: StrategyKind::Transaction,
+        name: "transaction",
+        racy: false,
+        memory: Support::Refused(
+            "memory has no transactions; give a store: --store sqlite (or --processes N, \
+             which picks SQLite)",
+        ),
+        rgb: (255, 127, 14),
+    },
+];
+
 impl StrategyKind {
-    /// Every strategy, in the order `compare` shows them by default.
-    pub const ALL: [StrategyKind; 3] = [Self::Unsafe, Self::Locked, Self::Atomic];
+    /// The strategies `compare` runs in memory by default.
+    pub const ALL: [StrategyKind; 4] = [Self::Unsafe, Self::Locked, Self::Atomic, Self::Optimistic];
+
+    /// This strategy's entry in [`TABLE`].
+    pub fn about(self) -> &'static About {
+        TABLE
+            .iter()
+            .find(|a| a.kind == self)
+            .expect("every strategy has an entry in TABLE")
+    }
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Unsafe => "unsafe",
-            Self::Locked => "locked",
-            Self::Atomic => "atomic",
-        }
+        self.about().name
     }
 
-    /// One line saying what an increment does, for the report.
+    /// One line saying what an increment does in memory, for the report.
     pub fn operation(self) -> &'static str {
-        match self {
-            Self::Unsafe => {
-                "load the counter (Relaxed), add 1, store it back (Relaxed): two separate \
-                 instructions, like `x += 1`, so an update made between them is overwritten"
-            }
-            Self::Locked => {
-                "lock a std::sync::Mutex, read the counter, add 1, write it back, unlock: \
-                 no other thread can slip in between"
-            }
-            Self::Atomic => {
-                "one atomic fetch_add(1) (a `lock`-prefixed add on x86): the read and the write \
-                 are a single indivisible instruction"
-            }
+        match self.about().memory {
+            Support::Does(line) | Support::Refused(line) => line,
         }
     }
 
     /// Whether the strategy is meant to lose updates (the demo) or never to (the fixes).
     pub fn is_racy(self) -> bool {
-        matches!(self, Self::Unsafe)
+        self.about().racy
     }
 }
 
@@ -122,6 +197,36 @@ impl Strategy for Locked {
     }
 }
 
+/// Compare-and-swap retried: a read, then a write that happens only if the counter still holds
+/// what was read. It never loses an update; under contention it spins.
+pub struct Optimistic;
+
+impl Strategy for Optimistic {
+    type Counter = AtomicU64;
+    const KIND: StrategyKind = StrategyKind::Optimistic;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &AtomicU64, window: &mut W) -> u64 {
+        let mut read = counter.load(Ordering::Relaxed);
+        loop {
+            window.between();
+            match counter.compare_exchange_weak(
+                read,
+                read + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return read,
+                Err(now) => read = now,
+            }
+        }
+    }
+
+    fn value(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
 /// One indivisible read-modify-write instruction.
 pub struct Atomic;
 
@@ -160,6 +265,7 @@ mod tests {
         assert_eq!(count::<Racy>(1000), 1000);
         assert_eq!(count::<Locked>(1000), 1000);
         assert_eq!(count::<Atomic>(1000), 1000);
+        assert_eq!(count::<Optimistic>(1000), 1000);
     }
 
     /// Real threads, a yield between each read and write: under Miri, whose scheduler switches
@@ -192,6 +298,7 @@ mod tests {
         assert!(run::<Racy>() < 20);
         assert_eq!(run::<Locked>(), 20);
         assert_eq!(run::<Atomic>(), 20);
+        assert_eq!(run::<Optimistic>(), 20);
     }
 
     #[test]
@@ -199,9 +306,20 @@ mod tests {
         assert_eq!(Racy::KIND, StrategyKind::Unsafe);
         assert_eq!(Locked::KIND, StrategyKind::Locked);
         assert_eq!(Atomic::KIND, StrategyKind::Atomic);
+        assert_eq!(Optimistic::KIND, StrategyKind::Optimistic);
         assert_eq!(
             StrategyKind::ALL.map(StrategyKind::name),
-            ["unsafe", "locked", "atomic"]
+            ["unsafe", "locked", "atomic", "optimistic"]
         );
+        // The table's names are clap's names.
+        for about in TABLE {
+            assert_eq!(
+                about
+                    .kind
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_string()),
+                Some(about.name.to_string())
+            );
+        }
     }
 }

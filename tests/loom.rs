@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 use loom::sync::Arc;
 use loom::thread;
 use racedemo::gate::{StartGate, StartMode};
-use racedemo::strategy::{Atomic, Locked, Racy, Strategy};
+use racedemo::strategy::{Atomic, Locked, Optimistic, Racy, Strategy};
 use racedemo::window::Closed;
 
 /// Runs `threads` threads of `increments` increments with strategy `S` under loom and returns
@@ -62,6 +62,13 @@ fn locked_counter_is_correct_under_every_interleaving() {
 fn atomic_counter_is_correct_under_every_interleaving() {
     assert_eq!(explore::<Atomic>(2, 2, None), (4, 4));
     assert_eq!(explore::<Atomic>(3, 2, None), (6, 6));
+}
+
+#[test]
+fn optimistic_counter_is_correct_under_every_interleaving() {
+    // A failed compare_exchange reloads and retries: no interleaving loses an increment.
+    assert_eq!(explore::<Optimistic>(2, 2, None), (4, 4));
+    assert_eq!(explore::<Optimistic>(3, 1, None), (3, 3));
 }
 
 #[test]

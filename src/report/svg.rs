@@ -16,11 +16,8 @@ const FONT: &str = "sans-serif";
 
 /// One colour per strategy, the same in both panels (the "tab10" palette, readable in print).
 fn colour(kind: StrategyKind) -> RGBColor {
-    match kind {
-        StrategyKind::Unsafe => RGBColor(214, 39, 40),
-        StrategyKind::Locked => RGBColor(31, 119, 180),
-        StrategyKind::Atomic => RGBColor(44, 160, 44),
-    }
+    let (r, g, b) = kind.about().rgb;
+    RGBColor(r, g, b)
 }
 
 /// Writes the chart to `path`.

@@ -17,7 +17,7 @@ use crate::report::{
     self, CounterBody, Envelope, FinalRange, Machine, StrategyResult, TrialMode, WorkloadInfo,
 };
 use crate::stats::{Summary, Tally};
-use crate::strategy::{Atomic, Locked, Racy, Strategy, StrategyKind};
+use crate::strategy::{Atomic, Locked, Optimistic, Racy, Strategy, StrategyKind};
 
 /// Runs every strategy of `options` and writes the report to `out`; returns a message for each
 /// expectation that failed.
@@ -149,6 +149,13 @@ pub(super) fn tally(
         StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, race_budget, explain, progress),
         StrategyKind::Locked => tally_of::<Locked>(spec, plan, race_budget, explain, progress),
         StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, race_budget, explain, progress),
+        StrategyKind::Optimistic => {
+            tally_of::<Optimistic>(spec, plan, race_budget, explain, progress)
+        }
+        // Options refuse it in memory; the store runner runs it.
+        StrategyKind::Transaction => Err(Error::input(
+            "transaction needs a store: --store sqlite (or --processes N)",
+        )),
     }
 }
 

@@ -1,0 +1,245 @@
+//! The counter as decimal text in a file: what a cron job's "read the number, add one, write
+//! it back" does, with and without `flock`.
+//!
+//! The file holds one fixed-width record per run (64 bytes, a line each), so that runs sharing
+//! a file each own their record, a record never straddles a page, and the value is rewritten
+//! in place by one `pwrite` of the same width: no truncation, so no reader ever sees an empty
+//! or half-shortened file. A file holding anything else is not racedemo's and is refused,
+//! never overwritten.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::{Address, Attempt, Connection, run_id};
+use crate::strategy::{StrategyKind, Support};
+
+/// What each strategy does on a file.
+pub const STRATEGIES: [(StrategyKind, Support); 5] = [
+    (
+        StrategyKind::Unsafe,
+        Support::Does(
+            "pread the number, parse it, add 1, pwrite it back: another process's write between the two is overwritten",
+        ),
+    ),
+    (
+        StrategyKind::Locked,
+        Support::Does(
+            "flock the file (exclusive), read, add 1, write back, unlock: the lock covers the read and the write",
+        ),
+    ),
+    (
+        StrategyKind::Atomic,
+        Support::Refused("a file has no atomic increment; use locked (flock), or --store sqlite"),
+    ),
+    (
+        StrategyKind::Optimistic,
+        Support::Refused("a file has no compare-and-swap; use locked (flock), or --store sqlite"),
+    ),
+    (
+        StrategyKind::Transaction,
+        Support::Refused("a file has no transactions; use locked (flock), or --store sqlite"),
+    ),
+];
+
+const RECORD: u64 = 64;
+const PREFIX: &[u8] = b"racedemo-counter run=";
+const FREE_RUN: &str = "--------";
+/// Where the 20 digits of the value start within a record.
+const VALUE_AT: u64 = 36;
+const DIGITS: usize = 20;
+
+fn record(run: &str, value: u64) -> Vec<u8> {
+    let mut line = format!("racedemo-counter run={run} value={value:0DIGITS$}");
+    debug_assert_eq!(line.len() as u64, VALUE_AT + DIGITS as u64);
+    while (line.len() as u64) < RECORD - 1 {
+        line.push(' ');
+    }
+    line.push('\n');
+    line.into_bytes()
+}
+
+/// Every record of `bytes` is a racedemo record: the file is racedemo's.
+fn is_ours(bytes: &[u8]) -> bool {
+    bytes.len() as u64 % RECORD == 0
+        && bytes
+            .chunks(RECORD as usize)
+            .all(|r| r.starts_with(PREFIX) && r.ends_with(b"\n"))
+}
+
+/// Claims a record in the file at `path` (made if missing): a free one, or a new one at the
+/// end, under an exclusive lock so that runs starting at once get different records.
+pub(super) fn set_up(path: &Path) -> Result<(u64, String, Box<dyn FnOnce() + Send>), String> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    file.lock().map_err(|e| format!("cannot lock it: {e}"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if !is_ours(&bytes) {
+        return Err(
+            "holds something other than racedemo counters; racedemo never \
+                    overwrites a file it did not write (name a new file)"
+                .into(),
+        );
+    }
+    let free = bytes
+        .chunks(RECORD as usize)
+        .position(|r| &r[PREFIX.len()..PREFIX.len() + FREE_RUN.len()] == FREE_RUN.as_bytes());
+    let slot = free.map_or(bytes.len() as u64 / RECORD, |i| i as u64);
+    let run = format!("{:08x}", run_id() as u32);
+    file.seek(SeekFrom::Start(slot * RECORD))
+        .and_then(|_| file.write_all(&record(&run, 0)))
+        .and_then(|()| file.sync_data())
+        .map_err(|e| format!("cannot write to it: {e}"))?;
+    file.unlock().map_err(|e| e.to_string())?;
+    let records = bytes.len() as u64 / RECORD + u64::from(free.is_none());
+    let details = format!(
+        "record {} of {records}, 64 bytes, rewritten in place",
+        slot + 1
+    );
+    let release = move || {
+        // The record is freed for a later run; the file stays (it may hold other runs').
+        if file.lock().is_ok() {
+            let _ = file.write_all_at(&record(FREE_RUN, 0), slot * RECORD);
+            let _ = file.unlock();
+        }
+    };
+    Ok((slot, details, Box::new(release)))
+}
+
+/// One worker's handle on the file.
+pub(super) struct FileCounter {
+    file: File,
+    at: u64,
+}
+
+impl FileCounter {
+    pub(super) fn open(address: &Address) -> Result<Self, String> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&address.path)
+            .map_err(|e| format!("{}: {e}", address.path.display()))?;
+        Ok(FileCounter {
+            file,
+            at: address.slot * RECORD + VALUE_AT,
+        })
+    }
+
+    /// The number, or `None` when the read saw a write half done.
+    fn load(&self) -> Result<Option<u64>, String> {
+        let mut digits = [0u8; DIGITS];
+        self.file
+            .read_exact_at(&mut digits, self.at)
+            .map_err(|e| format!("reading the counter file: {e}"))?;
+        Ok(std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok()))
+    }
+
+    fn store(&self, value: u64) -> Result<(), String> {
+        self.file
+            .write_all_at(format!("{value:0DIGITS$}").as_bytes(), self.at)
+            .map_err(|e| format!("writing the counter file: {e}"))
+    }
+
+    fn read_add_write(&self, between: &mut dyn FnMut()) -> Result<Attempt, String> {
+        let Some(read) = self.load()? else {
+            return Ok(Attempt::Failed("torn-read"));
+        };
+        between();
+        self.store(read + 1)?;
+        Ok(Attempt::Done(read))
+    }
+}
+
+impl Connection for FileCounter {
+    fn attempt(
+        &mut self,
+        strategy: StrategyKind,
+        between: &mut dyn FnMut(),
+    ) -> Result<Attempt, String> {
+        match strategy {
+            StrategyKind::Unsafe => self.read_add_write(between),
+            StrategyKind::Locked => {
+                self.file
+                    .lock()
+                    .map_err(|e| format!("flock on the counter file: {e}"))?;
+                let done = self.read_add_write(between);
+                self.file
+                    .unlock()
+                    .map_err(|e| format!("unlocking the counter file: {e}"))?;
+                done
+            }
+            other => Err(format!("{} has no file form", other.name())),
+        }
+    }
+
+    fn reset(&mut self) -> Result<(), String> {
+        self.store(0)
+    }
+
+    fn read(&mut self) -> Result<u64, String> {
+        self.load()?
+            .ok_or_else(|| "the counter file holds no number".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_fixed_width_lines_with_the_value_in_place() {
+        let r = record("0000002a", 41);
+        assert_eq!(r.len() as u64, RECORD);
+        assert!(is_ours(&r));
+        let digits = &r[VALUE_AT as usize..VALUE_AT as usize + DIGITS];
+        assert_eq!(std::str::from_utf8(digits).unwrap(), "00000000000000000041");
+        assert!(is_ours(b""));
+        assert!(!is_ours(b"my notes\n"));
+    }
+
+    #[test]
+    fn runs_sharing_a_file_each_get_their_own_record_and_free_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        let (a, _, release_a) = set_up(&path).unwrap();
+        let (b, _, release_b) = set_up(&path).unwrap();
+        assert_ne!(a, b);
+        let addr = |slot| Address {
+            kind: super::super::StoreKind::File,
+            path: path.clone(),
+            slot,
+        };
+        let mut ca = FileCounter::open(&addr(a)).unwrap();
+        let mut cb = FileCounter::open(&addr(b)).unwrap();
+        for _ in 0..3 {
+            ca.attempt(StrategyKind::Locked, &mut || {}).unwrap();
+        }
+        cb.attempt(StrategyKind::Unsafe, &mut || {}).unwrap();
+        assert_eq!((ca.read().unwrap(), cb.read().unwrap()), (3, 1));
+        release_a();
+        let (c, _, release_c) = set_up(&path).unwrap();
+        assert_eq!(c, a, "a freed record is reused");
+        release_b();
+        release_c();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 2 * RECORD);
+    }
+
+    #[test]
+    fn a_file_of_someone_elses_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "shopping list\n").unwrap();
+        let err = set_up(&path).err().unwrap();
+        assert!(err.contains("never overwrites"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "shopping list\n");
+    }
+}
