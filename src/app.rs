@@ -35,6 +35,10 @@ pub fn run() -> Result<ExitCode, Error> {
     };
     let env = Environment::current();
     let options = Options::from_command(command, &env)?;
+    // A worker process: its coordinator decides when it stops, through its stdin.
+    if let Options::Worker(hello) = &options {
+        return Ok(ExitCode::from(crate::crew::worker::serve(hello)));
+    }
     crate::signals::stop_on_signals();
     let failures = crate::run::run(options, &mut std::io::stdout().lock())?;
     if let Some(signal) = crate::signals::received() {

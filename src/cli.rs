@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::expect::Expect;
 use crate::harness::StartMode;
+use crate::store::StoreSpec;
 use crate::strategy::StrategyKind;
 use crate::sweep::Values;
 
@@ -12,8 +13,9 @@ const EXIT_STATUS: &str = "\
 Exit status:
     0  ran, and every expectation held
     1  an expectation failed (locked/atomic lost an update, or --expect was not met)
-    2  invalid input: a bad flag value; nothing was run
-    3  the run could not be carried out (the OS refused a thread, output failed)
+    2  invalid input: a bad flag value, store or path; nothing was run
+    3  the run could not be carried out (a worker died or hung, the store failed, output
+       failed): the report printed covers the trials that completed
   129  stopped by SIGHUP, 130 by SIGINT (Ctrl-C), 143 by SIGTERM: the report printed
        covers the trials that completed";
 
@@ -22,7 +24,8 @@ Examples:
   racedemo unsafe --threads 8          lost updates, every time
   racedemo unsafe --explain            one lost update, step by step
   racedemo locked                      the same workload under a Mutex: always correct
-  racedemo compare --threads 8         unsafe, locked and atomic side by side, with their cost
+  racedemo compare --threads 8         unsafe, locked, atomic and optimistic, with their cost
+  racedemo unsafe --store sqlite --processes 4   the same race between processes, in SQLite
   racedemo sweep --threads 1..64       how the race and the cost change with the threads
   racedemo scenario list               other classic races, as files
   racedemo unsafe --format json | jq   one JSON document for scripts";
@@ -67,6 +70,14 @@ pub enum Command {
     /// Increment with one atomic fetch_add: never loses an update, takes no lock
     #[command(after_help = ATOMIC_EXAMPLES, after_long_help = format!("{ATOMIC_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Atomic(RunArgs),
+    /// Increment by compare-and-swap, retried until it succeeds: never loses an update, counts
+    /// the retries
+    #[command(after_help = OPTIMISTIC_EXAMPLES, after_long_help = format!("{OPTIMISTIC_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Optimistic(RunArgs),
+    /// Read, then write, inside one database transaction (needs a store): SQLite refuses the
+    /// stale write with SQLITE_BUSY, counted as errors
+    #[command(after_help = TRANSACTION_EXAMPLES, after_long_help = format!("{TRANSACTION_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Transaction(RunArgs),
     /// Run several strategies on the same workload and show them side by side
     #[command(after_help = COMPARE_EXAMPLES, after_long_help = format!("{COMPARE_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Compare(CompareArgs),
@@ -80,6 +91,16 @@ pub enum Command {
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// A worker process of a run with --processes (racedemo's own; not for people)
+    #[command(
+        name = "__worker",
+        hide = true,
+        after_help = "Example:\n  (started by racedemo itself)"
+    )]
+    Worker {
+        /// Who the worker is and where the counter is, as JSON
+        hello: String,
+    },
     /// Print a shell completion script to stdout
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completions {
@@ -115,7 +136,19 @@ Examples:
   racedemo unsafe --yield                      lose updates even on one CPU
   racedemo unsafe -t 2 -i 1 --duration 10s     millions of one-increment trials
   racedemo unsafe --expect race                in CI: exit 1 unless a race shows (within 10s)
+  racedemo unsafe --store sqlite --processes 4 SELECT then UPDATE, from 4 processes
   racedemo unsafe --format json | jq '.results[0].summary'";
+
+const OPTIMISTIC_EXAMPLES: &str = "\
+Examples:
+  racedemo optimistic                          compare_exchange retried, in memory
+  racedemo optimistic --store sqlite --processes 4   UPDATE ... WHERE v = <read>, retried
+  racedemo compare --strategies atomic,optimistic    what the retries cost";
+
+const TRANSACTION_EXAMPLES: &str = "\
+Examples:
+  racedemo transaction --store sqlite --processes 4            SQLITE_BUSY, counted
+  racedemo transaction --store sqlite --processes 4 --retry 50 retried until it commits";
 
 const LOCKED_EXAMPLES: &str = "\
 Examples:
@@ -131,8 +164,9 @@ Examples:
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:
-  racedemo compare --threads 8                 all three, with the cost of correctness
+  racedemo compare --threads 8                 every strategy, with the cost of correctness
   racedemo compare --strategies unsafe,atomic  just these two
+  racedemo compare --store file --processes 4  a file: read+write, and the same under flock
   racedemo compare --format csv > compare.csv  one row per strategy";
 
 const RUN_EXAMPLES: &str = "\
@@ -265,15 +299,28 @@ pub struct SweepArgs {
     #[arg(short, long, value_name = "VALUES", value_parser = crate::sweep::values, help_heading = "Sweep")]
     pub window: Option<Values>,
 
-    /// Strategies to run at every point, separated by commas
+    /// Worker processes: one value, or the values to sweep (1,2,4,8); on a store (without
+    /// --store, the embedded SQLite)
+    #[arg(short, long, value_name = "VALUES", value_parser = crate::sweep::values, help_heading = "Sweep")]
+    pub processes: Option<Values>,
+
+    /// Strategies to run at every point, separated by commas [default: every strategy the
+    /// store can run]
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "unsafe,locked,atomic",
         help_heading = "Sweep"
     )]
-    pub strategies: Vec<StrategyKind>,
+    pub strategies: Option<Vec<StrategyKind>>,
+
+    /// Where the counter lives: memory, file[:PATH], sqlite[:PATH]
+    #[arg(long, value_name = "STORE", value_parser = parse_store, help_heading = "Store")]
+    pub store: Option<StoreSpec>,
+
+    /// Retry an increment the store refused (SQLITE_BUSY) up to N times
+    #[arg(long, value_name = "N", value_parser = parse_count, help_heading = "Store")]
+    pub retry: Option<u64>,
 
     /// Also draw the chart into FILE as SVG, for slides
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -311,24 +358,49 @@ pub struct RunArgs {
     pub race_budget: Option<std::time::Duration>,
 
     /// After the trials, record one more (the first 100,000 increments) and tell one lost
-    /// update in it step by step: which thread read which value, and what it wrote
+    /// update in it step by step: which thread read which value, and what it wrote (on a
+    /// store, from the first increments of every trial)
     #[arg(long, help_heading = "Output")]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// Where the counter lives and who races for it.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Store")]
+pub struct StoreArgs {
+    /// Where the counter lives: memory, file[:PATH] (decimal text in a file) or sqlite[:PATH]
+    /// (a row of racedemo's own table); without PATH, a fresh one in a temporary folder,
+    /// removed afterwards [default: memory; sqlite with --processes]
+    #[arg(long, value_name = "STORE", value_parser = parse_store)]
+    pub store: Option<StoreSpec>,
+
+    /// Race N OS processes (racedemo runs itself as workers), each with its own connection,
+    /// instead of threads
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub processes: Option<u64>,
+
+    /// Retry an increment whose attempt the store refused (SQLITE_BUSY) up to N times; every
+    /// failure is counted either way, and one not retried is not an acknowledged increment
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub retry: Option<u64>,
+
+    /// How long a worker process may go silent before its trial is ended as hung
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub worker_timeout: Option<std::time::Duration>,
+}
+
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Strategies to run, in order, separated by commas
-    #[arg(
-        long,
-        value_name = "LIST",
-        value_delimiter = ',',
-        default_value = "unsafe,locked,atomic"
-    )]
-    pub strategies: Vec<StrategyKind>,
+    /// Strategies to run, in order, separated by commas [default: every strategy the store can
+    /// run: unsafe,locked,atomic,optimistic in memory]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub strategies: Option<Vec<StrategyKind>>,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -338,13 +410,13 @@ pub struct CompareArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Workload")]
 pub struct WorkloadArgs {
-    /// Threads incrementing the counter at once (1 to 1024)
-    #[arg(short, long, value_name = "N", default_value = "4", value_parser = parse_count, allow_negative_numbers = true)]
-    pub threads: u64,
+    /// Threads incrementing the counter at once (1 to 1024) [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
+    pub threads: Option<u64>,
 
     /// Increments each thread performs per trial [default: 1,000,000, made up to 64 times
-    /// longer (4 beside locked or atomic) when the threads did not run at the same time; a
-    /// value given is kept as given]
+    /// longer (4 beside locked or atomic) when the threads did not run at the same time; on a
+    /// store, 2,000 (file 20,000); a value given is kept as given]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
 
@@ -438,6 +510,11 @@ fn parse_count(text: &str) -> Result<u64, String> {
     digits
         .parse()
         .map_err(|_| format!("too large (the limit is {})", u64::MAX))
+}
+
+/// `--store`: memory, file[:PATH] or sqlite[:PATH].
+fn parse_store(text: &str) -> Result<StoreSpec, String> {
+    StoreSpec::parse(text)
 }
 
 /// A span of time such as `10s`, `500ms` or `1m 30s`.

@@ -2,12 +2,14 @@
 //! such message is written here, once, so the text and JSON reports say the same thing.
 
 use crate::counter::CounterSpec;
+use crate::crew::CrewKind;
 use crate::expect::Expect;
 use crate::format::{percent, thousands};
 use crate::harness::StartMode;
 use crate::report::ScenarioSummary;
 use crate::scenario::{Grade, Program};
-use crate::stats::Summary;
+use crate::stats::{StoreOps, Summary};
+use crate::store::StoreKind;
 use crate::strategy::StrategyKind;
 
 /// Below this mean overlap the threads mostly ran one at a time.
@@ -68,6 +70,85 @@ pub fn notes(
              ran alone for a while; the default --start barrier releases them together"
                 .to_string(),
         );
+    }
+    notes
+}
+
+/// The notes of a run on a shared store: what happened, in the store's terms, and what the
+/// retries and errors mean.
+pub fn store_notes(
+    kind: StrategyKind,
+    store: StoreKind,
+    crew: CrewKind,
+    summary: &Summary,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let who = crew.name();
+    let ops = summary.ops.as_ref();
+    let errors = ops.map_or(0, StoreOps::error_total);
+    let retries = ops.map_or(0, |o| o.retries);
+    if !kind.is_racy() && summary.rate.differed > 0 {
+        notes.push(format!(
+            "{} lost acknowledged updates in {} of {} trials: a correct strategy must never do \
+             that; this is a bug in racedemo or in the store, please report it",
+            kind.name(),
+            thousands(summary.rate.differed),
+            thousands(summary.trials)
+        ));
+    }
+    if kind.is_racy() && summary.rate.differed > 0 {
+        let how = match store {
+            StoreKind::Sqlite => {
+                "two workers SELECTed the same value, each UPDATEd it to that value + 1, and \
+                 the later UPDATE overwrote the earlier: SQLite runs one writer at a time, so \
+                 workers that read together queue and then all write the same number"
+            }
+            _ => {
+                "two workers read the same number from the file, each wrote it + 1, and the \
+                 later write overwrote the earlier one"
+            }
+        };
+        notes.push(format!(
+            "what happened: {how}; `racedemo compare --store {}` shows the fixes",
+            store.name()
+        ));
+    }
+    if kind.is_racy() && summary.rate.differed == 0 && summary.trials > 0 {
+        notes.push(format!(
+            "no trial lost an update, and that does not mean the code is safe: the {who} \
+             overlapped {} of each trial on average; try more --iterations, --yield, or more \
+             workers",
+            percent(summary.pace.overlap.mean)
+        ));
+    }
+    if errors > 0 {
+        let failed = errors.saturating_sub(retries.min(errors));
+        let unacked = if failed > 0 {
+            format!(
+                "; {} were not retried (--retry) and were never acknowledged, so they are not \
+                 in the expected value: a caller would have had to retry them",
+                thousands(failed)
+            )
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "the store refused {} attempts ({}){unacked}",
+            thousands(errors),
+            ops.map_or(String::new(), |o| o
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k}: {}", thousands(*n)))
+                .collect::<Vec<_>>()
+                .join(", "))
+        ));
+    }
+    if kind == StrategyKind::Optimistic && retries > 0 {
+        notes.push(format!(
+            "{} compare-and-swap retries: each an UPDATE ... WHERE v = <read> that found \
+             another worker's write first and changed nothing",
+            thousands(retries)
+        ));
     }
     notes
 }

@@ -17,6 +17,10 @@ pub enum Error {
     /// Bad input: the message names the flag or file and the problem, on one line.
     #[error("{0}")]
     Input(String),
+    /// A fault while running (a worker died or hung, the store failed), after the report of
+    /// what completed was written.
+    #[error("{0}")]
+    Fault(String),
     /// Something outside racedemo failed while running.
     #[error("{context}: {source}")]
     Io {
@@ -43,7 +47,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Error::Input(_) => EXIT_INVALID_INPUT,
-            Error::Io { .. } => EXIT_RUNTIME,
+            Error::Io { .. } | Error::Fault(_) => EXIT_RUNTIME,
         })
     }
 }

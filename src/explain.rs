@@ -154,6 +154,11 @@ pub struct Explanation {
     /// The recorded trial's final value and the one expected.
     pub final_value: u64,
     pub expected: u64,
+    /// Who made the increments: "thread" or "process".
+    pub who: &'static str,
+    /// The recorded trial is one of the counted ones (on a store every trial records its
+    /// first increments); else it ran after them.
+    pub counted: bool,
 }
 
 /// One step of the story.
@@ -198,6 +203,8 @@ pub fn record<S: Strategy>(spec: &CounterSpec, plan: &Plan) -> io::Result<Explan
             steps,
             final_value: recorded.final_value,
             expected: spec.expected(),
+            who: "thread",
+            counted: false,
         };
         if let Some(steps) = lost_update(&recorded.logs) {
             return Ok(explanation(true, steps));
@@ -217,6 +224,8 @@ pub fn record<S: Strategy>(spec: &CounterSpec, plan: &Plan) -> io::Result<Explan
         steps: Vec::new(),
         final_value: 0,
         expected: spec.expected(),
+        who: "thread",
+        counted: false,
     }))
 }
 

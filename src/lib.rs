@@ -9,6 +9,8 @@ pub mod cli;
 #[cfg(not(any(loom, shuttle)))]
 pub mod counter;
 #[cfg(not(any(loom, shuttle)))]
+pub mod crew;
+#[cfg(not(any(loom, shuttle)))]
 pub mod diagnosis;
 #[cfg(not(loom))]
 pub mod error;

@@ -141,6 +141,9 @@ pub struct Summary {
     pub distinct_finals: u64,
     #[serde(flatten)]
     pub pace: Pace,
+    /// On a store: retries, errors and the pace of acknowledged increments, over all trials.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<StoreOps>,
 }
 
 /// One trial as reported.
@@ -150,9 +153,48 @@ pub struct TrialRow {
     pub trial: u64,
     #[serde(rename = "final")]
     pub final_value: u64,
+    /// Increments acknowledged: the final value when none is lost (`final + lost = expected`).
+    pub expected: u64,
     pub lost: u64,
     pub elapsed_ns: u64,
     pub overlap: f64,
+    /// On a store: its retries, errors and pace.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<StoreOps>,
+}
+
+/// What increments on a store cost, over one trial or a whole run: retries, failures by kind,
+/// and the pace of acknowledged increments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreOps {
+    pub acknowledged: u64,
+    pub retries: u64,
+    /// Failed attempts by kind (busy, locked, torn-read, ...), retried or not.
+    pub errors: BTreeMap<String, u64>,
+    pub acknowledged_per_second: f64,
+    pub us_per_increment: f64,
+}
+
+impl StoreOps {
+    /// From counts over `elapsed_ns` of the workers' loops.
+    pub fn new(
+        acknowledged: u64,
+        retries: u64,
+        errors: BTreeMap<String, u64>,
+        elapsed_ns: u64,
+    ) -> Self {
+        StoreOps {
+            acknowledged,
+            retries,
+            errors,
+            acknowledged_per_second: ratio(acknowledged as f64 * 1e9, elapsed_ns as f64),
+            us_per_increment: ratio(elapsed_ns as f64 / 1e3, acknowledged as f64),
+        }
+    }
+
+    pub fn error_total(&self) -> u64 {
+        self.errors.values().sum()
+    }
 }
 
 /// Time and overlap over the trials of one run, whatever their outcomes.
@@ -264,17 +306,34 @@ impl Tally {
     }
 
     pub fn add(&mut self, final_value: u64, elapsed_ns: u64, overlap: f64) {
-        self.timing
-            .add(elapsed_ns, overlap, final_value == self.expected);
-        *self.finals.entry(final_value).or_insert(0) += 1;
+        self.add_counted(final_value, self.expected, elapsed_ns, overlap);
+    }
+
+    /// A trial whose own expected value is `expected`: on a store, the increments the store
+    /// acknowledged, fewer than planned when attempts failed. The finals are kept as the
+    /// planned value less what was lost, so that every trial's loss counts on one scale.
+    pub fn add_counted(&mut self, final_value: u64, expected: u64, elapsed_ns: u64, overlap: f64) {
+        let lost = expected.saturating_sub(final_value);
+        let on_scale = self.expected.saturating_sub(lost);
+        self.timing.add(elapsed_ns, overlap, lost == 0);
+        *self.finals.entry(on_scale).or_insert(0) += 1;
         if self.rows.len() < self.detail_limit {
             self.rows.push(TrialRow {
                 trial: self.timing.trials(),
                 final_value,
-                lost: self.lost(final_value),
+                expected,
+                lost,
                 elapsed_ns,
                 overlap,
+                ops: None,
             });
+        }
+    }
+
+    /// Attaches a store trial's retries and errors to its row, when the row is kept.
+    pub fn set_ops(&mut self, trial: u64, ops: StoreOps) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.trial == trial) {
+            row.ops = Some(ops);
         }
     }
 
@@ -328,6 +387,7 @@ impl Tally {
             distinct_finals: self.finals.len() as u64,
             // Every trial performs `expected` increments.
             pace: self.timing.pace(self.expected, differed),
+            ops: None,
         }
     }
 

@@ -29,7 +29,7 @@ pub trait Strategy: 'static {
 }
 
 /// The strategies by name, as the command line and the reports spell them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StrategyKind {
     /// Unsynchronised read-modify-write: read, add one, write back (loses updates).

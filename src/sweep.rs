@@ -13,6 +13,7 @@ pub enum Parameter {
     Threads,
     Iterations,
     Window,
+    Processes,
 }
 
 impl Parameter {
@@ -22,6 +23,7 @@ impl Parameter {
             Parameter::Threads => "threads",
             Parameter::Iterations => "iterations",
             Parameter::Window => "window",
+            Parameter::Processes => "processes",
         }
     }
 }

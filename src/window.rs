@@ -24,7 +24,7 @@ impl Window for Closed {
 }
 
 /// How the window is widened, as the user asked for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct WindowSpec {
     /// Units of busy work between read and write (the upper bound when `jitter` is set).
     pub spin: u32,

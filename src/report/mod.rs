@@ -21,6 +21,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::Format;
+use crate::crew::CrewKind;
 use crate::expect::Expect;
 use crate::explain::Explanation;
 use crate::exposure::{Extra, Lengthened};
@@ -28,6 +29,7 @@ use crate::harness::StartMode;
 use crate::histogram::Bin;
 use crate::options::OutputOptions;
 use crate::stats::{Summary, TrialRow};
+use crate::store::StoreKind;
 use crate::strategy::StrategyKind;
 
 /// Bumped only when a field is renamed or removed; new fields may appear in any version.
@@ -43,6 +45,10 @@ pub struct Envelope<B> {
     /// The run was stopped (a signal): the body covers what completed, the last part maybe
     /// in part.
     pub interrupted: bool,
+    /// Why the run ended early with exit status 3 (a worker died or hung, the store failed):
+    /// the body covers the trials that completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
     pub machine: Machine,
     #[serde(flatten)]
     pub body: B,
@@ -55,6 +61,7 @@ impl<B> Envelope<B> {
             schema: SCHEMA,
             racedemo: env!("CARGO_PKG_VERSION"),
             interrupted,
+            fault: None,
             machine,
             body,
         }
@@ -121,6 +128,47 @@ pub struct WorkloadInfo {
     /// Trials made longer than the default because the threads did not overlap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lengthened: Option<Lengthened>,
+    /// Where the counter lived.
+    pub store: StoreInfo,
+    /// Who raced for it: `threads` here is their count too.
+    pub workers: WorkersInfo,
+}
+
+/// Where the counter lived.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreInfo {
+    pub kind: StoreKind,
+    /// The file or database, for a store that has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// racedemo's own part of it and its settings, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// Why racedemo chose this store, when the command line did not name one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<&'static str>,
+    /// Failed attempts retried per increment (`--retry`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u64>,
+}
+
+impl StoreInfo {
+    pub fn memory() -> Self {
+        StoreInfo {
+            kind: StoreKind::Memory,
+            location: None,
+            details: None,
+            chosen: None,
+            retry: None,
+        }
+    }
+}
+
+/// Who raced for the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WorkersInfo {
+    pub kind: CrewKind,
+    pub count: usize,
 }
 
 /// How the harness ran the trials.
@@ -243,6 +291,7 @@ pub(crate) mod fixture {
             schema: SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
+            fault: None,
             machine: Machine {
                 logical_cpus: 2,
                 os: "linux",
@@ -262,6 +311,11 @@ pub(crate) mod fixture {
                     duration_s: None,
                     trial_mode: TrialMode::Single,
                     lengthened: None,
+                    store: StoreInfo::memory(),
+                    workers: WorkersInfo {
+                        kind: CrewKind::Threads,
+                        count: 2,
+                    },
                 },
                 results,
             },

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::counter::{CounterSpec, CounterWorkload};
+use crate::crew::CrewKind;
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
@@ -14,7 +15,8 @@ use crate::harness::{self, Plan, RunInfo};
 use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
-    self, CounterBody, Envelope, FinalRange, Machine, StrategyResult, TrialMode, WorkloadInfo,
+    self, CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, TrialMode,
+    WorkersInfo, WorkloadInfo,
 };
 use crate::stats::{Summary, Tally};
 use crate::strategy::{Atomic, Locked, Optimistic, Racy, Strategy, StrategyKind};
@@ -301,5 +303,10 @@ pub(super) fn workload_info(
         yield_now: spec.window.yield_now,
         seed: plan.seed,
         lengthened: None,
+        store: StoreInfo::memory(),
+        workers: WorkersInfo {
+            kind: CrewKind::Threads,
+            count: spec.threads,
+        },
     }
 }

@@ -3,6 +3,7 @@
 
 mod counter;
 mod scenario;
+mod store;
 mod sweep;
 
 use std::io::Write;
@@ -18,8 +19,13 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
     match options {
         Options::Counter(o) => {
             decide_colour(&o.output);
-            counter::run(&o, out)
+            match &o.store {
+                Some(_) => store::run(&o, out),
+                None => counter::run(&o, out),
+            }
         }
+        // `app` serves workers before it gets here.
+        Options::Worker(_) => Err(Error::input("__worker is for racedemo's own use")),
         Options::ScenarioList { width } => scenario::list(width, out).map(|()| Vec::new()),
         Options::ScenarioShow(s, width) => scenario::show(&s, width, out).map(|()| Vec::new()),
         Options::ScenarioRun(o) => {

@@ -13,24 +13,46 @@ impl Text {
         e: &Explanation,
         out: &mut dyn Write,
     ) -> io::Result<()> {
+        let who = e.who;
         let recorded = match e.recorded_per_thread {
-            1 => "the first increment of each thread".to_string(),
-            n => format!("the first {} increments of each thread", thousands(n)),
+            1 => format!("the first increment of each {who}"),
+            n => format!("the first {} increments of each {who}", thousands(n)),
         };
         let head = format!("explain ({}):", strategy.name());
         // The recorded trials ran after the counted ones and are not among them: a lost update
         // here can sit under a summary that counted none.
-        let extra = match e.attempt {
-            1 => "one more trial, recorded after the counted ones and not among them".to_string(),
-            n => format!("{n} more trials, recorded after the counted ones and not among them"),
+        let extra = match (e.counted, e.attempt) {
+            (true, n) => format!("trial {n}, one of those counted"),
+            (false, 1) => {
+                "one more trial, recorded after the counted ones and not among them".to_string()
+            }
+            (false, n) => {
+                format!("{n} more trials, recorded after the counted ones and not among them")
+            }
         };
         if e.lost_update {
-            let which = if e.attempt == 1 { "it" } else { "the last" };
+            let which = if e.attempt == 1 || e.counted {
+                "it"
+            } else {
+                "the last"
+            };
             writeln!(
                 out,
                 "{} {extra} ({recorded}); {which} lost an update like this:",
                 self.paint(&head, Paint::Bold),
             )?;
+        } else if e.counted && (e.steps.is_empty() || strategy.is_racy()) {
+            return writeln!(
+                out,
+                "{} no two {} read the same value in {recorded} of any trial; try --yield \
+                 or more --iterations",
+                self.paint(&head, Paint::Bold),
+                if who == "process" {
+                    "processes"
+                } else {
+                    "threads"
+                }
+            );
         } else if e.steps.is_empty() || strategy.is_racy() {
             return writeln!(
                 out,
@@ -61,14 +83,14 @@ impl Text {
             };
             let gap = if width == 0 { "" } else { "  " };
             let mut line = format!(
-                "  {time:>width$}{gap}thread {} {verb} {}",
+                "  {time:>width$}{gap}{who} {} {verb} {}",
                 step.thread,
                 thousands(step.value)
             );
             if e.lost_update && i == e.steps.len() - 1 {
                 let earlier = e.steps[2].thread;
                 let lost =
-                    format!("   <- the same value again: thread {earlier}'s increment is lost");
+                    format!("   <- the same value again: {who} {earlier}'s increment is lost");
                 line.push_str(&self.paint(&lost, Paint::Bad));
             }
             writeln!(out, "{}", line.trim_end())?;
@@ -131,6 +153,8 @@ mod tests {
             ],
             final_value: 61_237,
             expected: 100_000,
+            who: "thread",
+            counted: false,
         };
         assert_eq!(
             render(StrategyKind::Unsafe, &e),
@@ -159,6 +183,8 @@ Two increments ran and the counter went up by one. That trial ended at 61,237 of
             ],
             final_value: 2_000,
             expected: 2_000,
+            who: "thread",
+            counted: false,
         };
         assert_eq!(
             render(StrategyKind::Locked, &handoff),

@@ -14,7 +14,9 @@ use super::{
 };
 use crate::expect::Expect;
 use crate::format::{duration, nanos, per_second, percent, thousands, wrap_lines};
-use crate::stats::{Pace, Summary};
+use crate::report::StoreInfo;
+use crate::stats::{Pace, StoreOps, Summary};
+use crate::store::StoreKind;
 
 /// Above this many trials the per-trial table gives way to the summary.
 const MAX_TABLE_ROWS: usize = 20;
@@ -67,7 +69,8 @@ impl Text {
                 self.finals_histogram(&result.histogram, report.workload.expected, out)?;
                 writeln!(out)?;
             }
-            self.summary(result, report.workload.trial_mode, out)?;
+            let workers = report.workload.workers.kind.name();
+            self.summary(result, report.workload.trial_mode, workers, out)?;
         } else {
             writeln!(out)?;
             self.comparison(report, out)?;
@@ -156,9 +159,10 @@ impl Text {
         };
         writeln!(
             out,
-            "{} {} threads x {} increments, {trials}",
+            "{} {} {} x {} increments, {trials}",
             self.paint(&format!("racedemo {}:", names.join(" vs ")), Paint::Bold),
-            w.threads,
+            w.workers.count,
+            w.workers.kind.name(),
             thousands(w.iterations),
         )?;
         let mut window = match (w.window, w.jitter) {
@@ -173,31 +177,47 @@ impl Text {
                 format!("{window}, then yield the CPU")
             };
         }
-        let start = format!("{} ({})", w.start.name(), w.start.meaning());
+        let start = if w.store.kind == StoreKind::Memory {
+            format!("{} ({})", w.start.name(), w.start.meaning())
+        } else {
+            format!(
+                "{} (every worker connected and armed, then released at once)",
+                w.start.name()
+            )
+        };
         let m = &report.machine;
         let lengthened = w.lengthened.map(|l| l.header());
-        let rows = [
-            (
-                "expected",
-                format!("{} (threads x increments)", thousands(w.expected)),
-            ),
-            ("start", start),
+        let on_store = w.store.kind != StoreKind::Memory;
+        let expected = if on_store {
+            format!(
+                "{} planned ({} x increments); a trial expects the increments the store \
+                 acknowledged",
+                thousands(w.expected),
+                w.workers.kind.name()
+            )
+        } else {
+            format!("{} (threads x increments)", thousands(w.expected))
+        };
+        let store = on_store.then(|| store_line(&w.store));
+        let rows = [("expected", expected), ("start", start)];
+        let rows = rows.into_iter().chain(store.map(|s| ("store", s))).chain([
             ("window", window),
             ("seed", w.seed.to_string()),
             (
                 "machine",
                 format!("{} logical CPUs, {} {}", m.logical_cpus, m.os, m.arch),
             ),
-        ];
+        ]);
         let rows = rows
-            .into_iter()
             .chain(lengthened.map(|l| ("longer", l)))
             .collect::<Vec<_>>();
+        // Two spaces after the longest label, so that wrapped lines hang under the values.
+        let width = name_width(report).max(8) + 1;
         for (label, value) in rows {
-            writeln!(out, "  {label:<9} {value}")?;
+            writeln!(out, "  {label:<width$} {value}")?;
         }
         for r in &report.results {
-            writeln!(out, "  {:<9} {}", r.strategy.name(), r.operation)?;
+            writeln!(out, "  {:<width$} {}", r.strategy.name(), r.operation)?;
         }
         Ok(())
     }
@@ -211,13 +231,28 @@ impl Text {
                 thousands(result.trials.len() as u64)
             );
         }
+        let on_store = result.summary.ops.is_some();
+        let heads = if on_store {
+            format!("  {:>9}  {:>8}  {:>8}", "acked", "retries", "errors")
+        } else {
+            String::new()
+        };
+        let n = if on_store { 9 } else { 15 };
         writeln!(
             out,
-            "{:>5}  {:>15}  {:>15}  {:>10}  {:>7}",
+            "{:>5}  {:>n$}  {:>n$}{heads}  {:>10}  {:>7}",
             "trial", "final", "lost", "elapsed", "overlap"
         )?;
         for row in &result.trials {
-            let lost = format!("{:>15}", thousands(row.lost));
+            let cells = row.ops.as_ref().map_or(String::new(), |o| {
+                format!(
+                    "  {:>9}  {:>8}  {:>8}",
+                    thousands(o.acknowledged),
+                    thousands(o.retries),
+                    thousands(o.error_total())
+                )
+            });
+            let lost = format!("{:>n$}", thousands(row.lost));
             let lost = if row.lost > 0 {
                 self.paint(&lost, Paint::Bad)
             } else {
@@ -225,7 +260,7 @@ impl Text {
             };
             writeln!(
                 out,
-                "{:>5}  {:>15}  {lost}  {:>10}  {:>7}",
+                "{:>5}  {:>n$}  {lost}{cells}  {:>10}  {:>7}",
                 row.trial,
                 thousands(row.final_value),
                 duration(row.elapsed_ns),
@@ -239,6 +274,7 @@ impl Text {
         &self,
         result: &StrategyResult,
         trial_mode: TrialMode,
+        report_workers: &str,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let s = &result.summary;
@@ -267,40 +303,91 @@ impl Text {
                 },
             )?;
         }
-        writeln!(
-            out,
-            "distinct final values: {} · {} per increment · threads overlapped {} of each trial (min {})",
-            thousands(s.distinct_finals),
-            nanos(s.pace.ns_per_op),
-            percent(s.pace.overlap.mean),
-            percent(s.pace.overlap.min),
-        )?;
+        match &s.ops {
+            Some(o) => writeln!(
+                out,
+                "distinct final values: {} · {} acknowledged, {} per increment, {}/s · {} \
+                 overlapped {} of each trial (min {})",
+                thousands(s.distinct_finals),
+                thousands(o.acknowledged),
+                nanos(o.us_per_increment * 1e3),
+                per_second(o.acknowledged_per_second),
+                report_workers,
+                percent(s.pace.overlap.mean),
+                percent(s.pace.overlap.min),
+            )?,
+            None => writeln!(
+                out,
+                "distinct final values: {} · {} per increment · threads overlapped {} of each trial (min {})",
+                thousands(s.distinct_finals),
+                nanos(s.pace.ns_per_op),
+                percent(s.pace.overlap.mean),
+                percent(s.pace.overlap.min),
+            )?,
+        }
+        if let Some(o) = s.ops.as_ref().filter(|o| o.retries + o.error_total() > 0) {
+            writeln!(
+                out,
+                "retries: {} · errors: {}",
+                thousands(o.retries),
+                error_list(o)
+            )?;
+        }
         speed_line(&s.pace, "differing", trial_mode, out)?;
         self.expectation(result, out)
     }
 
     fn comparison(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let width = name_width(report).max(8);
+        let on_store = report.results.iter().any(|r| r.summary.ops.is_some());
+        // On a store two more columns: narrower ones, so the table still fits 80 columns.
+        let (d, l, p, v) = if on_store {
+            (15, 9, 10, 6)
+        } else {
+            (22, 15, 12, 9)
+        };
+        let store_heads = if on_store {
+            format!("  {:>8}  {:>8}", "errors", "retries")
+        } else {
+            String::new()
+        };
+        let lost_head = if on_store { "lost" } else { "median lost" };
         writeln!(
             out,
-            "{:<8}  {:>22}  {:>15}  {:>12}  {:>9}",
-            "strategy", "differed", "median lost", "per incr.", "vs unsafe"
+            "{:<width$}  {:>d$}  {:>l$}{store_heads}  {:>p$}  {:>v$}",
+            "strategy",
+            "differed",
+            lost_head,
+            "per incr.",
+            if on_store { "vs uns." } else { "vs unsafe" }
         )?;
         for r in &report.results {
             let s = &r.summary;
-            let differed = format!("{:>22}", s.rate.of(s.trials));
+            let differed = format!("{:>d$}", s.rate.of(s.trials));
+            let (store_cells, per) = match &s.ops {
+                Some(o) => (
+                    format!(
+                        "  {:>8}  {:>8}",
+                        thousands(o.error_total()),
+                        thousands(o.retries)
+                    ),
+                    nanos(o.us_per_increment * 1e3),
+                ),
+                None => (String::new(), nanos(s.pace.ns_per_op)),
+            };
             writeln!(
                 out,
-                "{:<8}  {}  {:>15}  {:>12}  {:>9}",
+                "{:<width$}  {}  {:>l$}{store_cells}  {:>p$}  {:>v$}",
                 r.strategy.name(),
                 self.differed(s, &differed),
                 thousands(s.lost.median),
-                nanos(s.pace.ns_per_op),
+                per,
                 times(r.vs_unsafe),
             )?;
         }
         writeln!(out)?;
         for r in &report.results {
-            write!(out, "{:<8}  ", r.strategy.name())?;
+            write!(out, "{:<width$}  ", r.strategy.name())?;
             writeln!(
                 out,
                 "{}",
@@ -392,6 +479,46 @@ fn speed_line(
         per_second(pace.differed_per_second),
         mode_note(mode),
     )
+}
+
+/// The widest strategy name in the report, for the columns.
+fn name_width(report: &Report) -> usize {
+    report
+        .results
+        .iter()
+        .map(|r| r.strategy.name().len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// "sqlite /tmp/x.db: table racedemo_counter, ... (why racedemo chose it)".
+fn store_line(store: &StoreInfo) -> String {
+    let mut line = store.kind.name().to_string();
+    if let Some(location) = &store.location {
+        line.push_str(&format!(" {location}"));
+    }
+    if let Some(details) = &store.details {
+        line.push_str(&format!(": {details}"));
+    }
+    if let Some(retry) = store.retry.filter(|&r| r > 0) {
+        line.push_str(&format!("; failed attempts retried up to {retry} times"));
+    }
+    if let Some(chosen) = store.chosen {
+        line.push_str(&format!(" (chosen: {chosen})"));
+    }
+    line
+}
+
+/// "busy 1,234, locked 5", or "none".
+fn error_list(ops: &StoreOps) -> String {
+    if ops.errors.is_empty() {
+        return "none".to_string();
+    }
+    ops.errors
+        .iter()
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "7.5x" over unsafe, or "-" where unsafe did not run beside it.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{
     ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
-    SweepArgs, TrialArgs, WorkloadArgs,
+    StoreArgs, SweepArgs, TrialArgs, WorkloadArgs,
 };
 use crate::counter::CounterSpec;
 use crate::error::Error;
@@ -20,6 +20,10 @@ use crate::sweep::{Parameter, Values};
 use crate::window::WindowSpec;
 
 use crate::harness::{StartMode, over_thread_limit};
+use crate::store::{StoreKind, StoreSpec};
+
+mod store;
+pub use store::{STORE_TRIALS, StoreOptions};
 /// Increments per thread when --iterations is not given (and trials need not be lengthened).
 pub const DEFAULT_ITERATIONS: u64 = 1_000_000;
 /// Busy-work units per increment; more would turn one trial into hours.
@@ -41,6 +45,8 @@ pub enum Options {
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
     Completions(clap_complete::Shell),
+    /// A worker process, with its hello (racedemo's own).
+    Worker(String),
     /// Pages to stdout, or into a folder.
     Man(Option<PathBuf>),
 }
@@ -94,9 +100,12 @@ impl Options {
                 }
                 return Ok(Options::Man(dir));
             }
-            Command::Unsafe(args) => (vec![StrategyKind::Unsafe], args),
-            Command::Locked(args) => (vec![StrategyKind::Locked], args),
-            Command::Atomic(args) => (vec![StrategyKind::Atomic], args),
+            Command::Worker { hello } => return Ok(Options::Worker(hello)),
+            Command::Unsafe(args) => (Some(vec![StrategyKind::Unsafe]), args),
+            Command::Locked(args) => (Some(vec![StrategyKind::Locked]), args),
+            Command::Atomic(args) => (Some(vec![StrategyKind::Atomic]), args),
+            Command::Optimistic(args) => (Some(vec![StrategyKind::Optimistic]), args),
+            Command::Transaction(args) => (Some(vec![StrategyKind::Transaction]), args),
             Command::Compare(CompareArgs { strategies, run }) => (strategies, run),
         };
         RunOptions::new(strategies, args, env).map(Options::Counter)
@@ -253,6 +262,7 @@ impl SweepOptions {
             (Parameter::Threads, values_of(&args.threads)),
             (Parameter::Iterations, values_of(&args.iterations)),
             (Parameter::Window, values_of(&args.window)),
+            (Parameter::Processes, values_of(&args.processes)),
         ];
         let swept: Vec<Parameter> = lists
             .iter()
@@ -260,7 +270,7 @@ impl SweepOptions {
             .map(|&(p, _)| p)
             .collect();
         let parameter = match swept.as_slice() {
-            [] if args.threads.is_none() => Parameter::Threads,
+            [] if args.threads.is_none() && args.processes.is_none() => Parameter::Threads,
             [] => {
                 return Err(Error::input(
                     "sweep needs one parameter with several values, e.g. --threads 1,2,4,8 or \
@@ -279,7 +289,9 @@ impl SweepOptions {
         if let Some(path) = &args.svg {
             writable_file("--svg", path)?;
         }
-        distinct(&args.strategies)?;
+        if let Some(strategies) = &args.strategies {
+            distinct(strategies)?;
+        }
         let one = |values: &Option<Values>, default: u64| {
             values_of(values).first().copied().unwrap_or(default)
         };
@@ -288,7 +300,10 @@ impl SweepOptions {
             Parameter::Threads => values_of(&args.threads).to_vec(),
             Parameter::Iterations => values_of(&args.iterations).to_vec(),
             Parameter::Window => values_of(&args.window).to_vec(),
+            Parameter::Processes => values_of(&args.processes).to_vec(),
         };
+        let on_store = args.processes.is_some()
+            || args.store.as_ref().is_some_and(|s| *s != StoreSpec::Memory);
         let mut trial = args.trial.clone();
         trial.trials = trial
             .trials
@@ -304,14 +319,15 @@ impl SweepOptions {
                     one(list, default)
                 }
             };
+            // Processes take the place of threads; given both, the run's options refuse.
+            let threads = (args.processes.is_none() || args.threads.is_some())
+                .then(|| at(Parameter::Threads, &args.threads, 4));
             let workload = WorkloadArgs {
-                threads: at(Parameter::Threads, &args.threads, 4),
-                // A sweep compares its points: every one runs the size it names.
-                iterations: Some(at(
-                    Parameter::Iterations,
-                    &args.iterations,
-                    SWEEP_ITERATIONS,
-                )),
+                threads,
+                // A sweep compares its points: every one runs the size it names (on a store,
+                // the store's default unless given).
+                iterations: (!on_store || args.iterations.is_some())
+                    .then(|| at(Parameter::Iterations, &args.iterations, SWEEP_ITERATIONS)),
                 window: at(Parameter::Window, &args.window, 0),
                 trial: trial.clone(),
                 jitter: args.jitter,
@@ -322,6 +338,15 @@ impl SweepOptions {
                 expect: None,
                 race_budget: None,
                 explain: false,
+                store: StoreArgs {
+                    store: args.store.clone(),
+                    processes: args
+                        .processes
+                        .is_some()
+                        .then(|| at(Parameter::Processes, &args.processes, 1)),
+                    retry: args.retry,
+                    worker_timeout: None,
+                },
                 output: args.output.clone(),
             };
             let options = RunOptions::new(args.strategies.clone(), run, env)
@@ -358,6 +383,8 @@ fn values_of(values: &Option<Values>) -> &[u64] {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub strategies: Vec<StrategyKind>,
+    /// Where the counter lives when not in memory, and who races for it there.
+    pub store: Option<StoreOptions>,
     pub spec: CounterSpec,
     pub plan: Plan,
     /// Whether trials may be made longer than `spec` says when the threads did not overlap
@@ -419,16 +446,40 @@ impl Environment {
 }
 
 impl RunOptions {
-    fn new(strategies: Vec<StrategyKind>, args: RunArgs, env: &Environment) -> Result<Self, Error> {
-        distinct(&strategies)?;
+    /// `strategies`: those named, or `None` for every one the store can run.
+    fn new(
+        strategies: Option<Vec<StrategyKind>>,
+        args: RunArgs,
+        env: &Environment,
+    ) -> Result<Self, Error> {
         let w = args.workload;
-        let threads = at_least_one("--threads", w.threads)?;
+        let store_kind = match (&args.store.store, args.store.processes) {
+            (Some(spec), _) => spec.kind(),
+            (None, Some(_)) => StoreKind::Sqlite,
+            (None, None) => StoreKind::Memory,
+        };
+        let strategies = strategies.unwrap_or_else(|| store_kind.strategies());
+        distinct(&strategies)?;
+        let store = StoreOptions::new(&args.store, w.threads, &strategies, w.trial.start)?;
+        let threads = match &store {
+            Some(s) => s.workers as u64,
+            None => at_least_one("--threads", w.threads.unwrap_or(4))?,
+        };
         if let Some(message) = over_thread_limit(&format!("--threads {threads}"), threads) {
             return Err(Error::input(message));
         }
-        let lengthen = w.iterations.is_none() && w.trial.start == StartMode::Barrier;
-        let iterations = at_least_one("--iterations", w.iterations.unwrap_or(DEFAULT_ITERATIONS))?;
-        let plan = plan(&w.trial, DEFAULT_TRIALS, env)?;
+        let lengthen =
+            w.iterations.is_none() && w.trial.start == StartMode::Barrier && store.is_none();
+        let default_iterations = store
+            .as_ref()
+            .map_or(DEFAULT_ITERATIONS, StoreOptions::default_iterations);
+        let iterations = at_least_one("--iterations", w.iterations.unwrap_or(default_iterations))?;
+        let default_trials = if store.is_some() {
+            STORE_TRIALS
+        } else {
+            DEFAULT_TRIALS
+        };
+        let plan = plan(&w.trial, default_trials, env)?;
         if threads.checked_mul(iterations).is_none() {
             return Err(Error::input(format!(
                 "--threads {threads} x --iterations {iterations} overflows the 64-bit counter; \
@@ -448,6 +499,7 @@ impl RunOptions {
         }
         Ok(RunOptions {
             strategies,
+            store,
             spec: CounterSpec {
                 threads: threads as usize,
                 iterations,

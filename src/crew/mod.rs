@@ -1,0 +1,148 @@
+//! Who races against a store: threads of this process, each with its own connection, or OS
+//! processes (racedemo run again as a hidden worker), each with its own. A run is generic over
+//! [`Crew`]: it hands every worker the same [`Order`] and gets back each one's [`Part`].
+//!
+//! The loop one worker runs ([`work`]) is the same for both kinds, so a thread and a process
+//! do exactly the same increments; only how they are started and heard from differs.
+
+mod processes;
+pub mod protocol;
+mod threads;
+pub mod worker;
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use processes::Processes;
+pub use threads::Threads;
+
+use crate::explain::Increment;
+use crate::store::{self, Connection, Counts};
+use crate::strategy::StrategyKind;
+use crate::window::WindowSpec;
+
+/// Threads or processes, as reports name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrewKind {
+    Threads,
+    Processes,
+}
+
+impl CrewKind {
+    /// One of them, as the explanations say it ("process 2 read 41").
+    pub fn one(self) -> &'static str {
+        match self {
+            CrewKind::Threads => "thread",
+            CrewKind::Processes => "process",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CrewKind::Threads => "threads",
+            CrewKind::Processes => "processes",
+        }
+    }
+}
+
+/// What every worker does in one trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub strategy: StrategyKind,
+    pub iterations: u64,
+    /// Failed attempts retried per increment (`--retry`).
+    pub retry: u64,
+    pub window: WindowSpec,
+    pub seed: u64,
+    /// The trial's index in the run, for the workers' seeds.
+    pub trial: u64,
+    /// Increments each worker records for `--explain` (its first ones).
+    pub record: u64,
+}
+
+/// What one worker did in one trial.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// When its loop started and ended, in ns since the Unix epoch: one clock for every
+    /// process on the machine, so spans of different processes compare.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub counts: Counts,
+    /// Its first acknowledged increments: (value read, ns before, ns after), epoch ns.
+    pub recorded: Vec<(u64, u64, u64)>,
+}
+
+impl Part {
+    /// The recorded increments in the form the lost-update finder reads.
+    pub fn increments(&self) -> Vec<Increment> {
+        self.recorded
+            .iter()
+            .map(|&(read, before_ns, after_ns)| Increment {
+                read,
+                before_ns,
+                after_ns,
+            })
+            .collect()
+    }
+}
+
+/// A set of workers that run trials together.
+pub trait Crew {
+    fn kind(&self) -> CrewKind;
+    fn count(&self) -> usize;
+    /// Runs one trial on every worker, released together; one part per worker, in order.
+    /// `Err` names the worker that failed (crashed, hung, lost its connection).
+    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, String>;
+}
+
+/// Now, in ns since the Unix epoch.
+pub fn epoch_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// One worker's part of a trial: `order.iterations` increments on `conn`. `beat` is called
+/// about every [`BEAT_MS`] ms of it, so that a coordinator can tell slow from hung.
+pub fn work(
+    conn: &mut dyn Connection,
+    order: &Order,
+    index: usize,
+    beat: &mut dyn FnMut() -> Result<(), String>,
+) -> Result<Part, String> {
+    let mut window = order
+        .window
+        .open(crate::harness::thread_seed(order.seed, order.trial, index));
+    let closed = order.window.is_closed();
+    let mut between = || {
+        if !closed {
+            crate::window::Window::between(&mut window);
+        }
+    };
+    let mut counts = Counts::default();
+    let mut recorded = Vec::with_capacity(order.record.min(order.iterations) as usize);
+    let mut last_beat = Instant::now();
+    let start_ns = epoch_ns();
+    for _ in 0..order.iterations {
+        let before = ((recorded.len() as u64) < order.record).then(epoch_ns);
+        let read = store::increment(conn, order.strategy, order.retry, &mut between, &mut counts)?;
+        if let (Some(read), Some(before)) = (read, before) {
+            recorded.push((read, before, epoch_ns()));
+        }
+        if last_beat.elapsed().as_millis() >= u128::from(BEAT_MS) {
+            beat()?;
+            last_beat = Instant::now();
+        }
+    }
+    Ok(Part {
+        start_ns,
+        end_ns: epoch_ns(),
+        counts,
+        recorded,
+    })
+}
+
+/// How often a busy worker says it is alive.
+pub const BEAT_MS: u64 = 100;

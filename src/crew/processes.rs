@@ -1,0 +1,234 @@
+//! Workers that are OS processes: racedemo started again as `racedemo __worker`, one
+//! connection each, living across trials, spoken to over pipes (see `protocol`).
+//!
+//! No orphans and no hangs: each worker is in a process group of its own, so a Ctrl-C at the
+//! terminal reaches only the coordinator, which decides when they stop; a worker whose stdin
+//! closes, or whose heartbeat cannot be written because the coordinator is gone, exits; a worker
+//! that dies or goes silent for longer than the timeout ends the trial with an error naming it,
+//! and dropping the crew ends every worker still running.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::protocol::{FromWorker, Hello, ToWorker, WORKER_COMMAND};
+use super::{Crew, CrewKind, Order, Part};
+use crate::store::Address;
+
+struct Worker {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+/// What a worker's reader thread passes on: a message, or the end of its output.
+enum Heard {
+    Said(FromWorker),
+    Garbled(String),
+    Closed,
+}
+
+pub struct Processes {
+    workers: Vec<Worker>,
+    heard: Receiver<(usize, Heard)>,
+    /// How long a worker may say nothing (no heartbeat) before it counts as hung.
+    timeout: Duration,
+}
+
+impl Processes {
+    /// Starts `count` workers on `address` and waits until each has connected.
+    pub fn start(address: &Address, count: usize, timeout: Duration) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("finding racedemo itself: {e}"))?;
+        let (tell, heard) = channel();
+        let mut crew = Processes {
+            workers: Vec::with_capacity(count),
+            heard,
+            timeout,
+        };
+        for index in 0..count {
+            let hello = serde_json::to_string(&Hello {
+                address: address.clone(),
+                index,
+            })
+            .map_err(|e| e.to_string())?;
+            let mut child = Command::new(&exe)
+                .arg(WORKER_COMMAND)
+                .arg(hello)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .process_group(0)
+                .spawn()
+                .map_err(|e| format!("starting worker process {}: {e}", index + 1))?;
+            let stdout = child.stdout.take().expect("stdout was piped");
+            let tell = tell.clone();
+            thread::Builder::new()
+                .name(format!("racedemo-hear-{index}"))
+                .spawn(move || {
+                    for line in BufReader::new(stdout).lines() {
+                        let heard = match line {
+                            Ok(line) => serde_json::from_str(&line)
+                                .map_or_else(|_| Heard::Garbled(line), Heard::Said),
+                            Err(_) => break,
+                        };
+                        if tell.send((index, heard)).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tell.send((index, Heard::Closed));
+                })
+                .map_err(|e| format!("starting a thread: {e}"))?;
+            let stdin = child.stdin.take();
+            crew.workers.push(Worker { child, stdin });
+        }
+        crew.gather(|m| matches!(m, FromWorker::Ready))?;
+        Ok(crew)
+    }
+
+    /// The pids of the workers, for tests and diagnostics.
+    pub fn pids(&self) -> Vec<u32> {
+        self.workers.iter().map(|w| w.child.id()).collect()
+    }
+
+    fn name(&mut self, index: usize) -> String {
+        format!(
+            "process {} (pid {})",
+            index + 1,
+            self.workers[index].child.id()
+        )
+    }
+
+    fn tell(&mut self, index: usize, message: &ToWorker) -> Result<(), String> {
+        let line = serde_json::to_string(message).map_err(|e| e.to_string())?;
+        let sent = self.workers[index]
+            .stdin
+            .as_mut()
+            .map(|stdin| writeln!(stdin, "{line}").and_then(|()| stdin.flush()));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err(self.death(index)),
+        }
+    }
+
+    /// Why worker `index` stopped talking: how it ended, once it has.
+    fn death(&mut self, index: usize) -> String {
+        let name = self.name(index);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let status = loop {
+            match self.workers[index].child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+                _ => break None,
+            }
+        };
+        match status {
+            Some(s) => match (s.code(), s.signal()) {
+                (_, Some(signal)) => format!("{name} was killed by signal {signal}"),
+                (Some(code), _) => format!("{name} exited with status {code}"),
+                _ => format!("{name} ended"),
+            },
+            None => format!("{name} closed its output"),
+        }
+    }
+
+    /// Waits until every worker has said something `wanted` matches; returns what they said,
+    /// in worker order. Heartbeats keep a worker alive; silence, death, a failure or garbage
+    /// from any worker ends the wait with an error naming it.
+    fn gather(&mut self, wanted: impl Fn(&FromWorker) -> bool) -> Result<Vec<FromWorker>, String> {
+        let n = self.workers.len();
+        let mut got: Vec<Option<FromWorker>> = vec![None; n];
+        let mut heard_at = vec![Instant::now(); n];
+        while got.iter().any(Option::is_none) {
+            match self.heard.recv_timeout(Duration::from_millis(200)) {
+                Ok((i, Heard::Said(FromWorker::Beat))) => heard_at[i] = Instant::now(),
+                Ok((i, Heard::Said(FromWorker::Failed { message }))) => {
+                    return Err(format!("{}: {message}", self.name(i)));
+                }
+                Ok((i, Heard::Said(m))) if wanted(&m) => {
+                    heard_at[i] = Instant::now();
+                    got[i] = Some(m);
+                }
+                Ok((i, Heard::Said(m))) => {
+                    return Err(format!("{} said {m:?} out of turn", self.name(i)));
+                }
+                Ok((i, Heard::Garbled(line))) => {
+                    return Err(format!(
+                        "{} said something unreadable: {line}",
+                        self.name(i)
+                    ));
+                }
+                Ok((i, Heard::Closed)) => return Err(self.death(i)),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err("every worker is gone".into()),
+            }
+            let silent = (0..n).find(|&i| got[i].is_none() && heard_at[i].elapsed() > self.timeout);
+            if let Some(i) = silent {
+                let name = self.name(i);
+                let _ = self.workers[i].child.kill();
+                return Err(format!(
+                    "{name} sent nothing for {} (hung?); stopped it",
+                    humantime::format_duration(self.timeout)
+                ));
+            }
+        }
+        Ok(got.into_iter().flatten().collect())
+    }
+}
+
+impl Crew for Processes {
+    fn kind(&self) -> CrewKind {
+        CrewKind::Processes
+    }
+
+    fn count(&self) -> usize {
+        self.workers.len()
+    }
+
+    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, String> {
+        for i in 0..self.workers.len() {
+            self.tell(i, &ToWorker::Arm(order.clone()))?;
+        }
+        self.gather(|m| matches!(m, FromWorker::Armed))?;
+        // Every worker is waiting on its stdin: "go" reaches them within microseconds of
+        // each other, and each times its own loop.
+        for i in 0..self.workers.len() {
+            self.tell(i, &ToWorker::Go)?;
+        }
+        Ok(self
+            .gather(|m| matches!(m, FromWorker::Done(_)))?
+            .into_iter()
+            .filter_map(|m| match m {
+                FromWorker::Done(part) => Some(part),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+impl Drop for Processes {
+    /// Closes every worker's stdin (idle workers exit at once), gives them a moment, then
+    /// kills any still running, and reaps them all: no child outlives the crew.
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            w.stdin = None;
+        }
+        let deadline = Instant::now() + Duration::from_millis(300);
+        for w in &mut self.workers {
+            loop {
+                match w.child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() < deadline => {
+                        thread::sleep(Duration::from_millis(2));
+                    }
+                    Ok(None) => {
+                        let _ = w.child.kill();
+                        let _ = w.child.wait();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

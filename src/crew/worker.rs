@@ -1,0 +1,77 @@
+//! The worker process's side: `racedemo __worker HELLO` connects to the store, then runs the
+//! trials it is ordered to until its stdin closes.
+
+use std::io::{self, BufRead, Write};
+
+use super::protocol::{FromWorker, Hello, ToWorker};
+use super::work;
+
+/// Serves orders from stdin until it closes; the exit status is 0 then, 3 when the worker
+/// could not go on (it said why on stdout first).
+pub fn serve(hello: &str) -> u8 {
+    let mut out = io::stdout().lock();
+    let Ok(hello) = serde_json::from_str::<Hello>(hello) else {
+        eprintln!(
+            "racedemo: `{}` is for racedemo's own use",
+            super::protocol::WORKER_COMMAND
+        );
+        return 2;
+    };
+    let mut conn = match hello.address.connect() {
+        Ok(conn) => conn,
+        Err(message) => {
+            let _ = say(&mut out, &FromWorker::Failed { message });
+            return 3;
+        }
+    };
+    if say(&mut out, &FromWorker::Ready).is_err() {
+        return 0;
+    }
+    let mut order = None;
+    for line in io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let said = match serde_json::from_str::<ToWorker>(&line) {
+            Ok(ToWorker::Arm(o)) => {
+                order = Some(o);
+                say(&mut out, &FromWorker::Armed)
+            }
+            Ok(ToWorker::Go) => match &order {
+                Some(o) => {
+                    let mut beat = || say(&mut io::stdout(), &FromWorker::Beat);
+                    match work(conn.as_mut(), o, hello.index, &mut beat) {
+                        Ok(part) => say(&mut out, &FromWorker::Done(part)),
+                        Err(message) => {
+                            let _ = say(&mut out, &FromWorker::Failed { message });
+                            return 3;
+                        }
+                    }
+                }
+                None => say(
+                    &mut out,
+                    &FromWorker::Failed {
+                        message: "told to go before any order".into(),
+                    },
+                ),
+            },
+            Err(e) => say(
+                &mut out,
+                &FromWorker::Failed {
+                    message: format!("unreadable order: {e}"),
+                },
+            ),
+        };
+        // The coordinator is gone (its end of the pipe closed): stop at once.
+        if said.is_err() {
+            return 0;
+        }
+    }
+    0
+}
+
+/// One message, one line, flushed now.
+fn say(out: &mut impl Write, message: &FromWorker) -> Result<(), String> {
+    let line = serde_json::to_string(message).map_err(|e| e.to_string())?;
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,133 @@
+//! The store flags, checked once: where the counter lives, who races for it, and whether every
+//! strategy asked for can run there.
+
+use std::time::Duration;
+
+use crate::cli::StoreArgs;
+use crate::crew::CrewKind;
+use crate::error::Error;
+use crate::harness::{MAX_THREADS, StartMode};
+use crate::store::{StoreKind, StoreSpec};
+use crate::strategy::{StrategyKind, Support};
+
+/// A validated shared store and its workers (absent: the counter in this process's memory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreOptions {
+    pub spec: StoreSpec,
+    /// Why this store, when racedemo chose it.
+    pub chosen: Option<&'static str>,
+    pub crew: CrewKind,
+    pub workers: usize,
+    /// Failed attempts retried per increment.
+    pub retry: u64,
+    pub worker_timeout: Duration,
+}
+
+/// Increments per worker on SQLite when --iterations is not given: at a few thousand
+/// statements a second, a trial of about a second at 4 processes, losing updates every time.
+pub const SQLITE_ITERATIONS: u64 = 2_000;
+/// Increments per worker on a file: a pread and a pwrite take microseconds, and at 2,000 the
+/// processes often run one after another.
+pub const FILE_ITERATIONS: u64 = 20_000;
+/// Trials on a store when neither --trials nor --duration is given.
+pub const STORE_TRIALS: u64 = 10;
+/// How long a worker process may be silent before it counts as hung.
+pub const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl StoreOptions {
+    /// The store and workers asked for, or `None` for memory; `threads` is `--threads` as
+    /// given.
+    pub fn new(
+        args: &StoreArgs,
+        threads: Option<u64>,
+        strategies: &[StrategyKind],
+        start: StartMode,
+    ) -> Result<Option<Self>, Error> {
+        let (spec, chosen) = match (&args.store, args.processes) {
+            (Some(StoreSpec::Memory), Some(_)) => {
+                return Err(Error::input(
+                    "--processes with --store memory: memory is not shared between processes; \
+                     use --store sqlite or --store file",
+                ));
+            }
+            (Some(spec), _) => (spec.clone(), None),
+            (None, Some(_)) => (
+                StoreSpec::Sqlite(None),
+                Some("--processes needs a store they share; SQLite needs no server"),
+            ),
+            (None, None) => (StoreSpec::Memory, None),
+        };
+        let kind = spec.kind();
+        for &s in strategies {
+            if let Support::Refused(why) = kind.support(s) {
+                let on = if kind == StoreKind::Memory {
+                    String::new()
+                } else {
+                    format!(" on --store {}", kind.name())
+                };
+                return Err(Error::input(format!("{} cannot run{on}: {why}", s.name())));
+            }
+        }
+        if kind == StoreKind::Memory {
+            if args.retry.is_some() {
+                return Err(Error::input(
+                    "--retry needs a store: in memory no attempt fails (try --store sqlite)",
+                ));
+            }
+            if args.worker_timeout.is_some() {
+                return Err(Error::input("--worker-timeout needs --processes"));
+            }
+            return Ok(None);
+        }
+        if start == StartMode::Naive {
+            return Err(Error::input(
+                "--start naive is for threads in memory: store workers are always released \
+                 together",
+            ));
+        }
+        let (crew, workers) = match (args.processes, threads) {
+            (Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "--threads and --processes both given: a run races threads or processes",
+                ));
+            }
+            (Some(p), None) => (CrewKind::Processes, p),
+            (None, t) => (CrewKind::Threads, t.unwrap_or(4)),
+        };
+        let flag = match crew {
+            CrewKind::Processes => "--processes",
+            CrewKind::Threads => "--threads",
+        };
+        if workers == 0 {
+            return Err(Error::input(format!("{flag} must be at least 1")));
+        }
+        if workers > MAX_THREADS {
+            return Err(Error::input(format!(
+                "{flag} {workers} is above the limit of {MAX_THREADS} workers: each holds its \
+                 own connection, and beyond that a run measures the store's limits, not the race"
+            )));
+        }
+        if args.worker_timeout.is_some() && crew == CrewKind::Threads {
+            return Err(Error::input("--worker-timeout needs --processes"));
+        }
+        if args.worker_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::input("--worker-timeout must be longer than 0s"));
+        }
+        Ok(Some(StoreOptions {
+            spec,
+            chosen,
+            crew,
+            workers: workers as usize,
+            retry: args.retry.unwrap_or(0),
+            worker_timeout: args.worker_timeout.unwrap_or(WORKER_TIMEOUT),
+        }))
+    }
+
+    /// Increments per worker when --iterations is not given.
+    pub fn default_iterations(&self) -> u64 {
+        match self.spec.kind() {
+            StoreKind::File => FILE_ITERATIONS,
+            _ => SQLITE_ITERATIONS,
+        }
+    }
+}

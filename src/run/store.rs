@@ -1,0 +1,364 @@
+//! The counter commands on a shared store: the run's counter set up in the store, a crew of
+//! threads or processes, every strategy through the same trial loop, into the same report as
+//! in memory plus what the store adds (retries, errors, acknowledged increments).
+
+use std::io::Write;
+use std::time::Instant;
+
+use super::counter::set_slowdowns;
+use crate::counter::CounterSpec;
+use crate::crew::{Crew, CrewKind, Order, Part, Processes, Threads};
+use crate::diagnosis;
+use crate::error::Error;
+use crate::expect::Expect;
+use crate::explain::{self, Explanation, Increment};
+use crate::exposure::Extra;
+use crate::harness::{self, Span, overlap};
+use crate::options::{RunOptions, StoreOptions, TRIAL_DETAIL_LIMIT};
+use crate::progress::Progress;
+use crate::report::{
+    self, CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, TrialMode,
+    WorkersInfo, WorkloadInfo,
+};
+use crate::stats::{StoreOps, Tally};
+use crate::store::{Counts, Place};
+use crate::strategy::{StrategyKind, Support};
+
+/// Increments each worker records per trial for `--explain`: enough to hold many lost updates,
+/// few enough that recording costs nothing beside a statement.
+const RECORD_PER_WORKER: u64 = 2_000;
+
+pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    let store = options
+        .store
+        .as_ref()
+        .expect("the store runner runs only runs with a store");
+    let mut place = Place::open(&store.spec)?;
+    let mut progress = Progress::new(
+        options.strategies.len() as u64,
+        options.plan.duration,
+        options.output.progress,
+    );
+    progress.rename("starting workers");
+    let crew: Result<Box<dyn Crew>, String> = match store.crew {
+        CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
+        CrewKind::Processes => {
+            Processes::start(place.address(), store.workers, store.worker_timeout)
+                .map(|c| Box::new(c) as _)
+        }
+    };
+    let mut results = Vec::with_capacity(options.strategies.len());
+    let mut fault = None;
+    match crew {
+        Err(e) => fault = Some(e),
+        Ok(mut crew) => {
+            for &kind in &options.strategies {
+                progress.phase(kind.name(), options.plan.trials);
+                let ran = tally(
+                    kind,
+                    options,
+                    store,
+                    &mut place,
+                    crew.as_mut(),
+                    &mut progress,
+                );
+                fault = ran.fault.clone();
+                results.push(result(kind, &ran, options, store));
+                if fault.is_some() || harness::interrupted() {
+                    break;
+                }
+            }
+            // The crew goes before the place: workers are gone before the row is deleted.
+            drop(crew);
+        }
+    }
+    progress.finish();
+    set_slowdowns(
+        &mut results,
+        |r| {
+            let us = r.summary.ops.as_ref().map_or(0.0, |o| o.us_per_increment);
+            (r.strategy, us * 1e3)
+        },
+        |r, x| r.vs_unsafe = x,
+    );
+    let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
+    let mut report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(options.plan.cpus),
+        CounterBody {
+            workload: workload_info(options, store, &place, trials),
+            results,
+        },
+    );
+    report.fault = fault.clone();
+    report::exporter(&options.output)
+        .counter(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the report"))?;
+    drop(place);
+    if let Some(fault) = fault {
+        return Err(Error::Fault(fault));
+    }
+    Ok(report
+        .failures()
+        .map(|r| {
+            r.expect.failure(
+                r.strategy.name(),
+                r.summary.trials,
+                r.summary.rate.differed,
+                r.extra.map(|e| e.searched()),
+            )
+        })
+        .collect())
+}
+
+/// What running one strategy on the store gave.
+struct Ran {
+    tally: Tally,
+    counts: Counts,
+    /// The workers' loops, first start to last end, over all trials.
+    elapsed_ns: u64,
+    extra: Option<Extra>,
+    explanation: Option<Explanation>,
+    /// Why the run could not go on, if it could not.
+    fault: Option<String>,
+}
+
+/// One trial: the counter zeroed, every worker's part, the counter read.
+struct Trial {
+    final_value: u64,
+    parts: Vec<Part>,
+}
+
+fn one_trial(place: &mut Place, crew: &mut dyn Crew, order: &Order) -> Result<Trial, String> {
+    place.admin().reset()?;
+    let parts = crew.trial(order)?;
+    let final_value = place.admin().read()?;
+    Ok(Trial { final_value, parts })
+}
+
+fn tally(
+    kind: StrategyKind,
+    options: &RunOptions,
+    store: &StoreOptions,
+    place: &mut Place,
+    crew: &mut dyn Crew,
+    progress: &mut Progress,
+) -> Ran {
+    let (spec, plan) = (&options.spec, &options.plan);
+    let expect = options.expect.unwrap_or(Expect::default_for(kind));
+    let budget = (expect == Expect::Race).then_some(options.race_budget);
+    let mut ran = Ran {
+        tally: Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT),
+        counts: Counts::default(),
+        elapsed_ns: 0,
+        extra: None,
+        explanation: None,
+        fault: None,
+    };
+    let started = Instant::now();
+    let mut extra_started = None;
+    // With --explain: the recorded trial that lost the most, else the last one.
+    let mut recorded: Option<(bool, Trial, u64)> = None;
+    let mut index = 0;
+    loop {
+        if harness::interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        if index >= plan.trials {
+            // --expect race: more trials until one loses an update, within the budget.
+            let Some(budget) = budget.filter(|_| ran.tally.differed() == 0) else {
+                break;
+            };
+            let since = *extra_started.get_or_insert_with(Instant::now);
+            if since.elapsed() >= budget {
+                break;
+            }
+        }
+        let order = Order {
+            strategy: kind,
+            iterations: spec.iterations,
+            retry: store.retry,
+            window: spec.window,
+            seed: plan.seed,
+            trial: plan.first_trial + index,
+            record: if options.explain {
+                RECORD_PER_WORKER
+            } else {
+                0
+            },
+        };
+        let trial = match one_trial(place, crew, &order) {
+            Ok(t) => t,
+            Err(e) => {
+                ran.fault = Some(e);
+                break;
+            }
+        };
+        index += 1;
+        add(&mut ran, &trial);
+        progress.trial_done();
+        if options.explain {
+            let lost = lost_of(&trial) > 0;
+            if recorded.as_ref().is_none_or(|(had, ..)| !had) {
+                recorded = Some((lost, trial, index));
+            }
+        }
+    }
+    ran.tally.set_wall_ns(started.elapsed().as_nanos() as u64);
+    if let Some(since) = extra_started {
+        let trials = ran.tally.trials().saturating_sub(plan.trials);
+        ran.extra = Some(Extra {
+            trials,
+            seconds: since.elapsed().as_secs_f64(),
+            raced: ran.tally.differed() > 0,
+            budget_s: options.race_budget.as_secs_f64(),
+        });
+    }
+    ran.explanation = recorded.map(|(_, t, at)| explanation(kind, &t, at, crew.kind().one()));
+    ran
+}
+
+fn acknowledged(trial: &Trial) -> u64 {
+    trial.parts.iter().map(|p| p.counts.acknowledged).sum()
+}
+
+fn lost_of(trial: &Trial) -> u64 {
+    acknowledged(trial).saturating_sub(trial.final_value)
+}
+
+fn add(ran: &mut Ran, trial: &Trial) {
+    let origin = trial.parts.iter().map(|p| p.start_ns).min().unwrap_or(0);
+    let spans: Vec<Span> = trial
+        .parts
+        .iter()
+        .map(|p| Span {
+            start_ns: p.start_ns - origin,
+            end_ns: p.end_ns.max(p.start_ns) - origin,
+        })
+        .collect();
+    let elapsed_ns = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
+    let mut counts = Counts::default();
+    for p in &trial.parts {
+        counts.merge(&p.counts);
+    }
+    ran.tally.add_counted(
+        trial.final_value,
+        counts.acknowledged,
+        elapsed_ns,
+        overlap(&spans),
+    );
+    let number = ran.tally.trials();
+    ran.tally.set_ops(number, ops(&counts, elapsed_ns));
+    ran.counts.merge(&counts);
+    ran.elapsed_ns += elapsed_ns;
+}
+
+fn ops(counts: &Counts, elapsed_ns: u64) -> StoreOps {
+    StoreOps::new(
+        counts.acknowledged,
+        counts.retries,
+        counts.errors.clone(),
+        elapsed_ns,
+    )
+}
+
+/// One lost update among the recorded increments, told step by step; or, where none was lost,
+/// two increments handing the counter on.
+fn explanation(kind: StrategyKind, trial: &Trial, attempt: u64, who: &'static str) -> Explanation {
+    let logs: Vec<Vec<Increment>> = trial.parts.iter().map(Part::increments).collect();
+    let found = if kind.is_racy() {
+        explain::lost_update(&logs)
+    } else {
+        None
+    };
+    let lost_update = found.is_some();
+    Explanation {
+        attempt,
+        recorded_per_thread: logs.iter().map(|l| l.len() as u64).max().unwrap_or(0),
+        lost_update,
+        steps: found
+            .or_else(|| explain::handoff(&logs))
+            .unwrap_or_default(),
+        final_value: trial.final_value,
+        expected: acknowledged(trial),
+        who,
+        counted: true,
+    }
+}
+
+fn result(
+    kind: StrategyKind,
+    ran: &Ran,
+    options: &RunOptions,
+    store: &StoreOptions,
+) -> StrategyResult {
+    let mut summary = ran.tally.summary();
+    summary.ops = Some(ops(&ran.counts, ran.elapsed_ns));
+    let expect = options.expect.unwrap_or(Expect::default_for(kind));
+    let operation = match store.spec.kind().support(kind) {
+        Support::Does(line) | Support::Refused(line) => line,
+    };
+    let spec: &CounterSpec = &options.spec;
+    let expected = spec.expected();
+    let mut notes = diagnosis::store_notes(kind, store.spec.kind(), store.crew, &summary);
+    notes.extend(ran.extra.map(|e| e.describe()));
+    StrategyResult {
+        strategy: kind,
+        operation,
+        trials: ran.tally.rows().to_vec(),
+        histogram: ran.tally.histogram(),
+        finals: FinalRange {
+            observed_min: expected.saturating_sub(summary.lost.max),
+            observed_max: expected.saturating_sub(summary.lost.min),
+            possible_min: if kind.is_racy() && spec.threads > 1 {
+                spec.possible_finals(true)[0]
+            } else {
+                expected
+            },
+            possible_max: expected,
+        },
+        explain: ran.explanation.clone(),
+        extra: ran.extra,
+        expect,
+        expect_met: expect.is_met(summary.rate.differed, summary.rate.differed),
+        vs_unsafe: None,
+        notes,
+        summary,
+    }
+}
+
+fn workload_info(
+    options: &RunOptions,
+    store: &StoreOptions,
+    place: &Place,
+    trials: u64,
+) -> WorkloadInfo {
+    let plan = &options.plan;
+    let spec = &options.spec;
+    WorkloadInfo {
+        trials,
+        duration_s: plan.duration.map(|d| d.as_secs_f64()),
+        trial_mode: TrialMode::Single,
+        threads: spec.threads,
+        iterations: spec.iterations,
+        expected: spec.expected(),
+        start: plan.start,
+        window: spec.window.spin,
+        jitter: spec.window.jitter,
+        yield_now: spec.window.yield_now,
+        seed: plan.seed,
+        lengthened: None,
+        store: StoreInfo {
+            kind: store.spec.kind(),
+            location: Some(place.address().path.display().to_string()),
+            details: Some(place.details.clone()),
+            chosen: store.chosen,
+            retry: Some(store.retry),
+        },
+        workers: WorkersInfo {
+            kind: store.crew,
+            count: store.workers,
+        },
+    }
+}
