@@ -5,7 +5,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::expect::Expect;
 use crate::harness::StartMode;
-use crate::store::StoreSpec;
 use crate::strategy::StrategyKind;
 use crate::sweep::Values;
 
@@ -315,8 +314,8 @@ pub struct SweepArgs {
     pub strategies: Option<Vec<StrategyKind>>,
 
     /// Where the counter lives: memory, file[:PATH], sqlite[:PATH]
-    #[arg(long, value_name = "STORE", value_parser = parse_store, help_heading = "Store")]
-    pub store: Option<StoreSpec>,
+    #[arg(long, value_name = "STORE", help_heading = "Store")]
+    pub store: Option<String>,
 
     /// Retry an increment the store refused (SQLITE_BUSY) up to N times
     #[arg(long, value_name = "N", value_parser = parse_count, help_heading = "Store")]
@@ -377,8 +376,9 @@ pub struct StoreArgs {
     /// Where the counter lives: memory, file[:PATH] (decimal text in a file) or sqlite[:PATH]
     /// (a row of racedemo's own table); without PATH, a fresh one in a temporary folder,
     /// removed afterwards [default: memory; sqlite with --processes]
-    #[arg(long, value_name = "STORE", value_parser = parse_store)]
-    pub store: Option<StoreSpec>,
+    // Parsed in options, not by clap: clap's error would echo a password in a URL.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
 
     /// Race N OS processes (racedemo runs itself as workers), each with its own connection,
     /// instead of threads
@@ -510,11 +510,6 @@ fn parse_count(text: &str) -> Result<u64, String> {
     digits
         .parse()
         .map_err(|_| format!("too large (the limit is {})", u64::MAX))
-}
-
-/// `--store`: memory, file[:PATH] or sqlite[:PATH].
-fn parse_store(text: &str) -> Result<StoreSpec, String> {
-    StoreSpec::parse(text)
 }
 
 /// A span of time such as `10s`, `500ms` or `1m 30s`.

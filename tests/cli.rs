@@ -105,7 +105,7 @@ fn compare_puts_one_result_per_strategy_with_its_cost_relative_to_unsafe() {
         .iter()
         .map(|r| r["strategy"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["unsafe", "locked", "atomic"]);
+    assert_eq!(names, ["unsafe", "locked", "atomic", "optimistic"]);
     assert_eq!(results[0]["vs_unsafe"].as_f64(), Some(1.0));
     for r in &results[1..] {
         assert_eq!(u(&r["summary"]["differed"]), 0);

@@ -163,12 +163,20 @@ impl Processes {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err("every worker is gone".into()),
             }
-            let silent = (0..n).find(|&i| got[i].is_none() && heard_at[i].elapsed() > self.timeout);
-            if let Some(i) = silent {
-                let name = self.name(i);
-                let _ = self.workers[i].child.kill();
+            let silent: Vec<usize> = (0..n)
+                .filter(|&i| got[i].is_none() && heard_at[i].elapsed() > self.timeout)
+                .collect();
+            if !silent.is_empty() {
+                // All of them: a worker stopped while holding the store's lock silences the
+                // ones waiting for it, and racedemo cannot tell which one hung first.
+                let names: Vec<String> = silent.iter().map(|&i| self.name(i)).collect();
+                for &i in &silent {
+                    let _ = self.workers[i].child.kill();
+                }
                 return Err(format!(
-                    "{name} sent nothing for {} (hung?); stopped it",
+                    "{} sent nothing for {} (hung, or waiting on a lock a hung worker holds); \
+                     stopped",
+                    names.join(" and "),
                     humantime::format_duration(self.timeout)
                 ));
             }

@@ -303,7 +303,12 @@ impl SweepOptions {
             Parameter::Processes => values_of(&args.processes).to_vec(),
         };
         let on_store = args.processes.is_some()
-            || args.store.as_ref().is_some_and(|s| *s != StoreSpec::Memory);
+            || args
+                .store
+                .as_deref()
+                .map(store::parse)
+                .transpose()?
+                .is_some_and(|s| s != StoreSpec::Memory);
         let mut trial = args.trial.clone();
         trial.trials = trial
             .trials
@@ -454,7 +459,7 @@ impl RunOptions {
     ) -> Result<Self, Error> {
         let w = args.workload;
         let store_kind = match (&args.store.store, args.store.processes) {
-            (Some(spec), _) => spec.kind(),
+            (Some(text), _) => store::parse(text)?.kind(),
             (None, Some(_)) => StoreKind::Sqlite,
             (None, None) => StoreKind::Memory,
         };

@@ -23,6 +23,11 @@ pub struct StoreOptions {
     pub worker_timeout: Duration,
 }
 
+/// `--store TEXT`, or the one-line reason it is not a store.
+pub fn parse(text: &str) -> Result<StoreSpec, Error> {
+    StoreSpec::parse(text).map_err(|e| Error::input(format!("--store: {e}")))
+}
+
 /// Increments per worker on SQLite when --iterations is not given: at a few thousand
 /// statements a second, a trial of about a second at 4 processes, losing updates every time.
 pub const SQLITE_ITERATIONS: u64 = 2_000;
@@ -43,7 +48,8 @@ impl StoreOptions {
         strategies: &[StrategyKind],
         start: StartMode,
     ) -> Result<Option<Self>, Error> {
-        let (spec, chosen) = match (&args.store, args.processes) {
+        let store = args.store.as_deref().map(parse).transpose()?;
+        let (spec, chosen) = match (&store, args.processes) {
             (Some(StoreSpec::Memory), Some(_)) => {
                 return Err(Error::input(
                     "--processes with --store memory: memory is not shared between processes; \

@@ -75,6 +75,7 @@ mod tests {
             schema: SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
+            fault: None,
             machine: Machine::this(2),
             body: CheckBody {
                 scenarios: vec![row("counter-racy", true), row("tickets <racy> & co", false)],

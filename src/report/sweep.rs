@@ -92,6 +92,7 @@ pub(crate) mod fixture {
             schema: crate::report::SCHEMA,
             racedemo: "0.0.0-test",
             interrupted: false,
+            fault: None,
             machine: Machine {
                 logical_cpus: 2,
                 os: "linux",

@@ -28,17 +28,59 @@ use crate::strategy::{StrategyKind, Support};
 /// few enough that recording costs nothing beside a statement.
 const RECORD_PER_WORKER: u64 = 2_000;
 
+/// What a run on a store gave, before it is reported.
+pub(super) struct Executed {
+    pub results: Vec<StrategyResult>,
+    pub workload: WorkloadInfo,
+    /// Why the run stopped early, when a worker or the store failed.
+    pub fault: Option<String>,
+}
+
 pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let store = options
-        .store
-        .as_ref()
-        .expect("the store runner runs only runs with a store");
-    let mut place = Place::open(&store.spec)?;
     let mut progress = Progress::new(
         options.strategies.len() as u64,
         options.plan.duration,
         options.output.progress,
     );
+    let done = execute(options, &mut progress)?;
+    progress.finish();
+    let mut report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(options.plan.cpus),
+        CounterBody {
+            workload: done.workload,
+            results: done.results,
+        },
+    );
+    report.fault = done.fault.clone();
+    report::exporter(&options.output)
+        .counter(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the report"))?;
+    if let Some(fault) = done.fault {
+        return Err(Error::Fault(fault));
+    }
+    Ok(report
+        .failures()
+        .map(|r| {
+            r.expect.failure(
+                r.strategy.name(),
+                r.summary.trials,
+                r.summary.rate.differed,
+                r.extra.map(|e| e.searched()),
+            )
+        })
+        .collect())
+}
+
+/// Runs every strategy of `options` on its store; the store's record or row is gone again when
+/// this returns.
+pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<Executed, Error> {
+    let store = options
+        .store
+        .as_ref()
+        .expect("the store runner runs only runs with a store");
+    let mut place = Place::open(&store.spec)?;
     progress.rename("starting workers");
     let crew: Result<Box<dyn Crew>, String> = match store.crew {
         CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
@@ -54,14 +96,7 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         Ok(mut crew) => {
             for &kind in &options.strategies {
                 progress.phase(kind.name(), options.plan.trials);
-                let ran = tally(
-                    kind,
-                    options,
-                    store,
-                    &mut place,
-                    crew.as_mut(),
-                    &mut progress,
-                );
+                let ran = tally(kind, options, store, &mut place, crew.as_mut(), progress);
                 fault = ran.fault.clone();
                 results.push(result(kind, &ran, options, store));
                 if fault.is_some() || harness::interrupted() {
@@ -72,44 +107,17 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
             drop(crew);
         }
     }
-    progress.finish();
     set_slowdowns(
         &mut results,
-        |r| {
-            let us = r.summary.ops.as_ref().map_or(0.0, |o| o.us_per_increment);
-            (r.strategy, us * 1e3)
-        },
+        |r| (r.strategy, r.summary.pace.ns_per_op),
         |r, x| r.vs_unsafe = x,
     );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
-    let mut report = Envelope::new(
-        harness::interrupted(),
-        Machine::this(options.plan.cpus),
-        CounterBody {
-            workload: workload_info(options, store, &place, trials),
-            results,
-        },
-    );
-    report.fault = fault.clone();
-    report::exporter(&options.output)
-        .counter(&report, out)
-        .and_then(|()| out.flush())
-        .map_err(Error::io("writing the report"))?;
-    drop(place);
-    if let Some(fault) = fault {
-        return Err(Error::Fault(fault));
-    }
-    Ok(report
-        .failures()
-        .map(|r| {
-            r.expect.failure(
-                r.strategy.name(),
-                r.summary.trials,
-                r.summary.rate.differed,
-                r.extra.map(|e| e.searched()),
-            )
-        })
-        .collect())
+    Ok(Executed {
+        workload: workload_info(options, store, &place, trials),
+        results,
+        fault,
+    })
 }
 
 /// What running one strategy on the store gave.
@@ -294,7 +302,11 @@ fn result(
     store: &StoreOptions,
 ) -> StrategyResult {
     let mut summary = ran.tally.summary();
-    summary.ops = Some(ops(&ran.counts, ran.elapsed_ns));
+    let ops = ops(&ran.counts, ran.elapsed_ns);
+    // On a store the cost is per acknowledged increment: a refused attempt did no work a
+    // caller could use. Every exporter reads it from here.
+    summary.pace.ns_per_op = ops.us_per_increment * 1e3;
+    summary.ops = Some(ops);
     let expect = options.expect.unwrap_or(Expect::default_for(kind));
     let operation = match store.spec.kind().support(kind) {
         Support::Does(line) | Support::Refused(line) => line,

@@ -18,7 +18,30 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
     let mut progress = Progress::new(phases, first.plan.duration, options.output.progress);
     let mut points = Vec::with_capacity(options.points.len());
     let mut interrupted = false;
+    let mut fault = None;
     for (value, run) in &options.points {
+        if run.store.is_some() {
+            let done = super::store::execute(run, &mut progress)?;
+            let results = done
+                .results
+                .into_iter()
+                .map(|r| PointResult {
+                    strategy: r.strategy,
+                    summary: r.summary,
+                    vs_unsafe: r.vs_unsafe,
+                })
+                .collect();
+            points.push(SweepPoint {
+                value: *value,
+                workload: done.workload,
+                results,
+            });
+            fault = done.fault;
+            if fault.is_some() || harness::interrupted() {
+                break;
+            }
+            continue;
+        }
         let mut results = Vec::with_capacity(run.strategies.len());
         let mut batched = false;
         for &kind in &run.strategies {
@@ -45,7 +68,7 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
         }
     }
     progress.finish();
-    let report = Envelope::new(
+    let mut report = Envelope::new(
         harness::interrupted(),
         Machine::this(first.plan.cpus),
         SweepBody {
@@ -53,6 +76,7 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
             points,
         },
     );
+    report.fault = fault.clone();
     report::exporter(&options.output)
         .sweep(&report, out)
         .and_then(|()| out.flush())
@@ -61,6 +85,9 @@ pub fn run(options: &SweepOptions, out: &mut dyn Write) -> Result<Vec<String>, E
         report::svg::write(&report, path)
             .map_err(|e| io::Error::other(e.to_string()))
             .map_err(Error::io("writing the --svg file"))?;
+    }
+    if let Some(fault) = fault {
+        return Err(Error::Fault(fault));
     }
     // A sweep shows; it does not check. Expectations belong to the single runs.
     Ok(Vec::new())

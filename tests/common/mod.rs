@@ -59,6 +59,42 @@ pub fn u(v: &Value) -> u64 {
         .unwrap_or_else(|| panic!("not a whole number: {v}"))
 }
 
+/// The pids of `pid`'s children, from /proc (empty where there is none).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                // The parent pid is the 4th field, after the ")" that ends the name.
+                .and_then(|s| {
+                    s.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// Whether process `pid` still exists (a zombie counts as gone).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .is_some_and(|zombie| !zombie)
+}
+
 /// The scenario library, from its files: each scenario's name, what its file expects
 /// ("correct", "race" or "any") and its default trials. Tests walk this list, so a new file
 /// in scenarios/ cannot be left out of them.
@@ -88,8 +124,18 @@ pub fn assert_consistent(report: &Value) {
         // The first 1,000 trials are listed one by one; the summary counts them all.
         assert_eq!(trials.len() as u64, ran.min(1000));
         let mut differed = 0;
+        let on_store = report["workload"]["store"]["kind"] != "memory";
         for t in trials {
-            assert_eq!(u(&t["final"]) + u(&t["lost"]), expected, "{t}");
+            // `expected` counts acknowledged increments: all planned in memory, those the
+            // store acknowledged on a store.
+            let own = u(&t["expected"]);
+            assert_eq!(u(&t["final"]) + u(&t["lost"]), own, "{t}");
+            if on_store {
+                assert!(own <= expected, "{t}");
+                assert_eq!(u(&t["acknowledged"]), own, "{t}");
+            } else {
+                assert_eq!(own, expected, "{t}");
+            }
             differed += u64::from(u(&t["lost"]) > 0);
             let overlap = t["overlap"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&overlap), "{t}");
