@@ -187,7 +187,7 @@ mod tests {
     /// Whether `w` is 1, 2 or 5 times a power of ten.
     fn is_round(w: u64) -> bool {
         let mut w = w;
-        while w >= 10 && w % 10 == 0 {
+        while w >= 10 && w.is_multiple_of(10) {
             w /= 10;
         }
         matches!(w, 1 | 2 | 5)

@@ -245,7 +245,7 @@ impl Thread<'_> {
             if self.state.stuck.load(Ordering::Relaxed) {
                 return false;
             }
-            if spins % 64 == 0 && started.elapsed() > self.program.watchdog {
+            if spins.is_multiple_of(64) && started.elapsed() > self.program.watchdog {
                 self.state.stuck.store(true, Ordering::SeqCst);
                 return false;
             }

@@ -12,7 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use super::{Address, Attempt, Connection, run_id};
+use super::{Address, Attempt, Claimed, Connection, run_id};
 use crate::strategy::{StrategyKind, Support};
 
 /// What each strategy does on a file.
@@ -62,7 +62,7 @@ fn record(run: &str, value: u64) -> Vec<u8> {
 
 /// Every record of `bytes` is a racedemo record: the file is racedemo's.
 fn is_ours(bytes: &[u8]) -> bool {
-    bytes.len() as u64 % RECORD == 0
+    (bytes.len() as u64).is_multiple_of(RECORD)
         && bytes
             .chunks(RECORD as usize)
             .all(|r| r.starts_with(PREFIX) && r.ends_with(b"\n"))
@@ -70,7 +70,7 @@ fn is_ours(bytes: &[u8]) -> bool {
 
 /// Claims a record in the file at `path` (made if missing): a free one, or a new one at the
 /// end, under an exclusive lock so that runs starting at once get different records.
-pub(super) fn set_up(path: &Path) -> Result<(u64, String, Box<dyn FnOnce() + Send>), String> {
+pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -110,7 +110,11 @@ pub(super) fn set_up(path: &Path) -> Result<(u64, String, Box<dyn FnOnce() + Sen
             let _ = file.unlock();
         }
     };
-    Ok((slot, details, Box::new(release)))
+    Ok(Claimed {
+        slot,
+        details,
+        release: Box::new(release),
+    })
 }
 
 /// One worker's handle on the file.
@@ -210,8 +214,16 @@ mod tests {
     fn runs_sharing_a_file_each_get_their_own_record_and_free_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt");
-        let (a, _, release_a) = set_up(&path).unwrap();
-        let (b, _, release_b) = set_up(&path).unwrap();
+        let Claimed {
+            slot: a,
+            release: release_a,
+            ..
+        } = set_up(&path).unwrap();
+        let Claimed {
+            slot: b,
+            release: release_b,
+            ..
+        } = set_up(&path).unwrap();
         assert_ne!(a, b);
         let addr = |slot| Address {
             kind: super::super::StoreKind::File,
@@ -226,7 +238,11 @@ mod tests {
         cb.attempt(StrategyKind::Unsafe, &mut || {}).unwrap();
         assert_eq!((ca.read().unwrap(), cb.read().unwrap()), (3, 1));
         release_a();
-        let (c, _, release_c) = set_up(&path).unwrap();
+        let Claimed {
+            slot: c,
+            release: release_c,
+            ..
+        } = set_up(&path).unwrap();
         assert_eq!(c, a, "a freed record is reused");
         release_b();
         release_c();

@@ -258,12 +258,15 @@ impl Place {
             check_folder(spec.kind(), &path)?;
         }
         let flag = format!("--store {}:{}", spec.kind().name(), path.display());
-        let (slot, details, release) = match spec.kind() {
-            StoreKind::File => {
-                file::set_up(&path).map_err(|e| Error::input(format!("{flag}: {e}")))?
-            }
-            _ => sqlite::set_up(&path).map_err(|e| Error::input(format!("{flag}: {e}")))?,
-        };
+        let Claimed {
+            slot,
+            details,
+            release,
+        } = match spec.kind() {
+            StoreKind::File => file::set_up(&path),
+            _ => sqlite::set_up(&path),
+        }
+        .map_err(|e| Error::input(format!("{flag}: {e}")))?;
         let address = Address {
             kind: spec.kind(),
             path,
@@ -321,6 +324,14 @@ fn check_folder(kind: StoreKind, path: &Path) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// What setting up a store gave the run: its own record or row, how the header describes it,
+/// and how to give it back.
+pub(crate) struct Claimed {
+    pub slot: u64,
+    pub details: String,
+    pub release: Box<dyn FnOnce() + Send>,
 }
 
 /// A run id for a new record or row: random, so that runs started at once do not collide.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection as Db, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use super::{Address, Attempt, Connection, run_id};
+use super::{Address, Attempt, Claimed, Connection, run_id};
 use crate::strategy::{StrategyKind, Support};
 
 /// What each strategy does on SQLite.
@@ -75,7 +75,7 @@ fn explain(err: &rusqlite::Error) -> String {
 
 /// Makes the table if needed and the run's row; returns its id, what the header says, and
 /// how to delete the row again.
-pub(super) fn set_up(path: &Path) -> Result<(u64, String, Box<dyn FnOnce() + Send>), String> {
+pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
     let existed = path.exists();
     let db = open(path, true).map_err(|e| explain(&e))?;
     // Reading the schema is what fails on a file that is not a database.
@@ -117,7 +117,11 @@ pub(super) fn set_up(path: &Path) -> Result<(u64, String, Box<dyn FnOnce() + Sen
             params![id as i64],
         );
     };
-    Ok((id, details, Box::new(release)))
+    Ok(Claimed {
+        slot: id,
+        details,
+        release: Box::new(release),
+    })
 }
 
 /// One worker's connection.
@@ -265,7 +269,11 @@ mod tests {
     fn every_strategy_counts_exactly_on_one_connection() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let (id, details, release) = set_up(&path).unwrap();
+        let Claimed {
+            slot: id,
+            details,
+            release,
+        } = set_up(&path).unwrap();
         assert!(details.contains("journal mode wal"), "{details}");
         let mut c = connect(&path, id);
         for kind in StoreKind::Sqlite.strategies() {
@@ -287,7 +295,11 @@ mod tests {
     fn a_stale_compare_and_swap_is_a_conflict_not_a_write() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let (id, _, _release) = set_up(&path).unwrap();
+        let Claimed {
+            slot: id,
+            release: _release,
+            ..
+        } = set_up(&path).unwrap();
         let (mut a, mut b) = (connect(&path, id), connect(&path, id));
         // b increments between a's read and a's write.
         let got = a.attempt(StrategyKind::Optimistic, &mut || {
@@ -301,7 +313,11 @@ mod tests {
     fn a_deferred_transaction_that_read_a_stale_value_fails_busy() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let (id, _, _release) = set_up(&path).unwrap();
+        let Claimed {
+            slot: id,
+            release: _release,
+            ..
+        } = set_up(&path).unwrap();
         let (mut a, mut b) = (connect(&path, id), connect(&path, id));
         let got = a.attempt(StrategyKind::Transaction, &mut || {
             b.attempt(StrategyKind::Atomic, &mut || {}).unwrap();

@@ -25,7 +25,7 @@ pub fn bar(value: f64, max: f64, width: usize) -> String {
         .round()
         .max(1.0) as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(EIGHTHS[eighths % 8]);
     }
     s
