@@ -169,14 +169,19 @@ fn two_runs_against_one_sqlite_file_each_keep_their_own_row() {
         Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
             .args(args.split_whitespace())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
     let (a, b) = (spawn(), spawn());
     for child in [a, b] {
         let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         common::assert_consistent(&report);
         assert_eq!(u(&report["results"][0]["summary"]["differed"]), 0);
@@ -281,7 +286,7 @@ fn a_hung_worker_ends_the_run_with_exit_3_after_the_worker_timeout() {
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let report: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON document");
     let fault = report["fault"].as_str().unwrap();
-    // The stopped worker is named (with the other, when it waits on a lock the first holds).
+    // The stopped worker is named: it is the silent one; the other still beats.
     assert!(
         fault.contains(&format!("process 1 (pid {})", workers[0]))
             && fault.contains("sent nothing for 1s"),

@@ -10,7 +10,8 @@ pub mod protocol;
 mod threads;
 pub mod worker;
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -104,13 +105,13 @@ pub fn epoch_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// One worker's part of a trial: `order.iterations` increments on `conn`. `beat` is called
-/// about every [`BEAT_MS`] ms of it, so that a coordinator can tell slow from hung.
+/// One worker's part of a trial: `order.iterations` increments on `conn`, each counted in
+/// `done` as it ends, so that a coordinator can tell a slow worker from a stuck one.
 pub fn work(
     conn: &mut dyn Connection,
     order: &Order,
     index: usize,
-    beat: &mut dyn FnMut() -> Result<(), String>,
+    done: &AtomicU64,
 ) -> Result<Part, String> {
     let mut window = order
         .window
@@ -123,7 +124,6 @@ pub fn work(
     };
     let mut counts = Counts::default();
     let mut recorded = Vec::with_capacity(order.record.min(order.iterations) as usize);
-    let mut last_beat = Instant::now();
     let start_ns = epoch_ns();
     for _ in 0..order.iterations {
         let before = ((recorded.len() as u64) < order.record).then(epoch_ns);
@@ -131,10 +131,7 @@ pub fn work(
         if let (Some(read), Some(before)) = (read, before) {
             recorded.push((read, before, epoch_ns()));
         }
-        if last_beat.elapsed().as_millis() >= u128::from(BEAT_MS) {
-            beat()?;
-            last_beat = Instant::now();
-        }
+        done.fetch_add(1, Ordering::Relaxed);
     }
     Ok(Part {
         start_ns,
@@ -144,5 +141,5 @@ pub fn work(
     })
 }
 
-/// How often a busy worker says it is alive.
-pub const BEAT_MS: u64 = 100;
+/// How often a worker process says it is alive, and how far it got.
+pub const BEAT: std::time::Duration = std::time::Duration::from_millis(100);

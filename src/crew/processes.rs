@@ -139,15 +139,25 @@ impl Processes {
     fn gather(&mut self, wanted: impl Fn(&FromWorker) -> bool) -> Result<Vec<FromWorker>, String> {
         let n = self.workers.len();
         let mut got: Vec<Option<FromWorker>> = vec![None; n];
+        // When each worker last said anything, and last got further.
         let mut heard_at = vec![Instant::now(); n];
+        let mut moved_at = vec![Instant::now(); n];
+        let mut done = vec![0; n];
         while got.iter().any(Option::is_none) {
-            match self.heard.recv_timeout(Duration::from_millis(200)) {
-                Ok((i, Heard::Said(FromWorker::Beat))) => heard_at[i] = Instant::now(),
+            match self.heard.recv_timeout(Duration::from_millis(50)) {
+                Ok((i, Heard::Said(FromWorker::Beat { done: now }))) => {
+                    heard_at[i] = Instant::now();
+                    if now != done[i] {
+                        done[i] = now;
+                        moved_at[i] = heard_at[i];
+                    }
+                }
                 Ok((i, Heard::Said(FromWorker::Failed { message }))) => {
                     return Err(format!("{}: {message}", self.name(i)));
                 }
                 Ok((i, Heard::Said(m))) if wanted(&m) => {
                     heard_at[i] = Instant::now();
+                    moved_at[i] = heard_at[i];
                     got[i] = Some(m);
                 }
                 Ok((i, Heard::Said(m))) => {
@@ -163,23 +173,35 @@ impl Processes {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err("every worker is gone".into()),
             }
+            let waiting = |i: &usize| got[*i].is_none();
+            // Silent: stopped or hung, surely. Alive but not moving: waiting, perhaps on a lock
+            // a silent one holds, so it gets twice as long before it is blamed.
             let silent: Vec<usize> = (0..n)
-                .filter(|&i| got[i].is_none() && heard_at[i].elapsed() > self.timeout)
+                .filter(waiting)
+                .filter(|&i| heard_at[i].elapsed() > self.timeout)
                 .collect();
-            if !silent.is_empty() {
-                // All of them: a worker stopped while holding the store's lock silences the
-                // ones waiting for it, and racedemo cannot tell which one hung first.
-                let names: Vec<String> = silent.iter().map(|&i| self.name(i)).collect();
-                for &i in &silent {
-                    let _ = self.workers[i].child.kill();
-                }
-                return Err(format!(
-                    "{} sent nothing for {} (hung, or waiting on a lock a hung worker holds); \
-                     stopped",
-                    names.join(" and "),
-                    humantime::format_duration(self.timeout)
-                ));
+            let stuck: Vec<usize> = (0..n)
+                .filter(waiting)
+                .filter(|&i| moved_at[i].elapsed() > self.timeout * 2)
+                .collect();
+            let (blamed, what, how_long) = match (silent.is_empty(), stuck.is_empty()) {
+                (false, _) => (silent, "sent nothing", self.timeout),
+                (true, false) => (
+                    stuck,
+                    "made no progress (a lock never released?)",
+                    self.timeout * 2,
+                ),
+                (true, true) => continue,
+            };
+            let names: Vec<String> = blamed.iter().map(|&i| self.name(i)).collect();
+            for &i in &blamed {
+                let _ = self.workers[i].child.kill();
             }
+            return Err(format!(
+                "{} {what} for {}; stopped",
+                names.join(" and "),
+                humantime::format_duration(how_long)
+            ));
         }
         Ok(got.into_iter().flatten().collect())
     }

@@ -35,8 +35,10 @@ pub enum FromWorker {
     /// Connected; waiting for orders.
     Ready,
     Armed,
-    /// Still working (about every 100 ms of a trial).
-    Beat,
+    /// Alive, with the increments done so far in this trial (every 100 ms of a trial).
+    Beat {
+        done: u64,
+    },
     Done(Part),
     /// Could not go on; the message says why.
     Failed {

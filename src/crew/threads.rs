@@ -42,7 +42,9 @@ impl Crew for Threads {
                     let barrier = &barrier;
                     scope.spawn(move || {
                         barrier.wait();
-                        work(conn.as_mut(), order, index, &mut || Ok(()))
+                        // Threads share this process's fate: nobody to tell how far they got.
+                        let done = std::sync::atomic::AtomicU64::new(0);
+                        work(conn.as_mut(), order, index, &done)
                             .map_err(|e| format!("thread {}: {e}", index + 1))
                     })
                 })

@@ -3,13 +3,18 @@
 
 use std::io::{self, BufRead, Write};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+
 use super::protocol::{FromWorker, Hello, ToWorker};
-use super::work;
+use super::{BEAT, work};
 
 /// Serves orders from stdin until it closes; the exit status is 0 then, 3 when the worker
 /// could not go on (it said why on stdout first).
 pub fn serve(hello: &str) -> u8 {
-    let mut out = io::stdout().lock();
+    // Not locked for good: the heartbeat thread writes to it too, a whole line at a time.
+    let mut out = io::stdout();
     let Ok(hello) = serde_json::from_str::<Hello>(hello) else {
         eprintln!(
             "racedemo: `{}` is for racedemo's own use",
@@ -36,16 +41,13 @@ pub fn serve(hello: &str) -> u8 {
                 say(&mut out, &FromWorker::Armed)
             }
             Ok(ToWorker::Go) => match &order {
-                Some(o) => {
-                    let mut beat = || say(&mut io::stdout(), &FromWorker::Beat);
-                    match work(conn.as_mut(), o, hello.index, &mut beat) {
-                        Ok(part) => say(&mut out, &FromWorker::Done(part)),
-                        Err(message) => {
-                            let _ = say(&mut out, &FromWorker::Failed { message });
-                            return 3;
-                        }
+                Some(o) => match with_heartbeat(|done| work(conn.as_mut(), o, hello.index, done)) {
+                    Ok(part) => say(&mut out, &FromWorker::Done(part)),
+                    Err(message) => {
+                        let _ = say(&mut out, &FromWorker::Failed { message });
+                        return 3;
                     }
-                }
+                },
                 None => say(
                     &mut out,
                     &FromWorker::Failed {
@@ -66,6 +68,31 @@ pub fn serve(hello: &str) -> u8 {
         }
     }
     0
+}
+
+/// Runs `trial` while a second thread says every [`BEAT`] how far it got. The heartbeat comes
+/// from its own thread so that a worker waiting on a lock still beats (alive, not moving), and
+/// one that is stopped or hung does not (silent). A heartbeat that cannot be written means the
+/// coordinator is gone: the worker exits at once.
+fn with_heartbeat<T>(trial: impl FnOnce(&AtomicU64) -> T) -> T {
+    let done = AtomicU64::new(0);
+    let (finished, wait) = mpsc::channel::<()>();
+    thread::scope(|scope| {
+        let done = &done;
+        scope.spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(BEAT) {
+                let beat = FromWorker::Beat {
+                    done: done.load(Ordering::Relaxed),
+                };
+                if say(&mut io::stdout(), &beat).is_err() {
+                    std::process::exit(0);
+                }
+            }
+        });
+        let result = trial(done);
+        drop(finished);
+        result
+    })
 }
 
 /// One message, one line, flushed now.
