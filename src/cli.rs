@@ -416,7 +416,7 @@ pub struct WorkloadArgs {
 
     /// Increments each thread performs per trial [default: 1,000,000, made up to 64 times
     /// longer (4 beside locked or atomic) when the threads did not run at the same time; on a
-    /// store, 2,000 (file 20,000); a value given is kept as given]
+    /// store, 1,000 (file 20,000); a value given is kept as given]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
 

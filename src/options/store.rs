@@ -30,7 +30,7 @@ pub fn parse(text: &str) -> Result<StoreSpec, Error> {
 
 /// Increments per worker on SQLite when --iterations is not given: at a few thousand
 /// statements a second, a trial of about a second at 4 processes, losing updates every time.
-pub const SQLITE_ITERATIONS: u64 = 2_000;
+pub const SQLITE_ITERATIONS: u64 = 1_000;
 /// Increments per worker on a file: a pread and a pwrite take microseconds, and at 2,000 the
 /// processes often run one after another.
 pub const FILE_ITERATIONS: u64 = 20_000;

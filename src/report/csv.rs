@@ -36,6 +36,12 @@ struct StrategyRow<'a> {
     vs_unsafe: Option<f64>,
     expect: &'static str,
     expect_met: bool,
+    store: &'static str,
+    workers: &'static str,
+    /// On a store (empty in memory): acknowledged increments, retries, failed attempts.
+    acknowledged: Option<u64>,
+    retries: Option<u64>,
+    errors: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -76,6 +82,11 @@ struct SweepRow {
     ns_per_op: f64,
     vs_unsafe: Option<f64>,
     trials_per_second: f64,
+    store: &'static str,
+    workers: &'static str,
+    acknowledged: Option<u64>,
+    retries: Option<u64>,
+    errors: Option<u64>,
 }
 
 impl Exporter for Csv {
@@ -96,6 +107,11 @@ impl Exporter for Csv {
                     ns_per_op: r.summary.pace.ns_per_op,
                     vs_unsafe: r.vs_unsafe,
                     trials_per_second: r.summary.pace.trials_per_second,
+                    store: p.workload.store.kind.name(),
+                    workers: p.workload.workers.kind.name(),
+                    acknowledged: r.summary.ops.as_ref().map(|o| o.acknowledged),
+                    retries: r.summary.ops.as_ref().map(|o| o.retries),
+                    errors: r.summary.ops.as_ref().map(|o| o.error_total()),
                 })
             }),
             out,
@@ -132,6 +148,11 @@ impl Exporter for Csv {
                     vs_unsafe: r.vs_unsafe,
                     expect: r.expect.name(),
                     expect_met: r.expect_met,
+                    store: w.store.kind.name(),
+                    workers: w.workers.kind.name(),
+                    acknowledged: s.ops.as_ref().map(|o| o.acknowledged),
+                    retries: s.ops.as_ref().map(|o| o.retries),
+                    errors: s.ops.as_ref().map(|o| o.error_total()),
                 }
             }),
             out,
@@ -198,7 +219,8 @@ mod tests {
         assert_eq!(
             lines[0],
             "parameter,value,strategy,threads,iterations,window,trials,differed,differed_rate,\
-             lost_mean_fraction,ns_per_op,vs_unsafe,trials_per_second"
+             lost_mean_fraction,ns_per_op,vs_unsafe,trials_per_second,store,workers,\
+             acknowledged,retries,errors"
         );
         assert_eq!(lines.len(), 7, "{text}");
         assert!(
@@ -228,12 +250,21 @@ mod tests {
             "{}",
             lines[1]
         );
-        assert!(lines[1].ends_with(",,any,true"), "{}", lines[1]);
+        // In memory the store's columns are empty.
+        assert!(
+            lines[1].ends_with(",,any,true,memory,threads,,,"),
+            "{}",
+            lines[1]
+        );
         assert!(
             lines[2].starts_with("atomic,2,1000,2000,3,0,0.0,"),
             "{}",
             lines[2]
         );
-        assert!(lines[2].ends_with(",,correct,true"), "{}", lines[2]);
+        assert!(
+            lines[2].ends_with(",,correct,true,memory,threads,,,"),
+            "{}",
+            lines[2]
+        );
     }
 }

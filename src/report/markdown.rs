@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
 use crate::format::{percent, thousands};
+use crate::store::StoreKind;
 
 pub struct Markdown;
 
@@ -42,28 +43,42 @@ impl Exporter for Markdown {
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
         let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();
+        let on = match w.store.kind {
+            StoreKind::Memory => String::new(),
+            kind => format!(" on {}", kind.name()),
+        };
         writeln!(
             out,
-            "### racedemo {}: {} threads × {} increments, {} trials\n",
+            "### racedemo {}{on}: {} {} × {} increments, {} trials\n",
             names.join(" vs "),
-            w.threads,
+            w.workers.count,
+            w.workers.kind.name(),
             thousands(w.iterations),
             thousands(w.trials)
         )?;
+        let on_store = w.store.kind != StoreKind::Memory;
+        let mut columns = vec![
+            ("strategy", LEFT),
+            ("differed", RIGHT),
+            ("95% CI", RIGHT),
+            ("median lost", RIGHT),
+            ("lowest final (possible)", RIGHT),
+            ("ns per increment", RIGHT),
+            ("vs unsafe", RIGHT),
+            ("expected", LEFT),
+        ];
+        if on_store {
+            columns.extend([("errors", RIGHT), ("retries", RIGHT)]);
+        }
         table(
             out,
-            &[
-                ("strategy", LEFT),
-                ("differed", RIGHT),
-                ("95% CI", RIGHT),
-                ("median lost", RIGHT),
-                ("lowest final (possible)", RIGHT),
-                ("ns per increment", RIGHT),
-                ("vs unsafe", RIGHT),
-                ("expected", LEFT),
-            ],
+            &columns,
             report.results.iter().map(|r| {
                 let s = &r.summary;
+                let store = s
+                    .ops
+                    .as_ref()
+                    .map(|o| [thousands(o.error_total()), thousands(o.retries)]);
                 vec![
                     format!("`{}`", r.strategy.name()),
                     s.rate.of(s.trials),
@@ -78,6 +93,9 @@ impl Exporter for Markdown {
                     r.vs_unsafe.map_or("–".to_string(), |x| format!("{x:.1}×")),
                     verdict(r.expect.name(), r.expect_met),
                 ]
+                .into_iter()
+                .chain(store.into_iter().flatten())
+                .collect()
             }),
         )
     }
