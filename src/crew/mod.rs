@@ -94,8 +94,22 @@ pub trait Crew {
     fn kind(&self) -> CrewKind;
     fn count(&self) -> usize;
     /// Runs one trial on every worker, released together; one part per worker, in order.
-    /// `Err` names the worker that failed (crashed, hung, lost its connection).
-    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, String>;
+    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop>;
+}
+
+/// Why a trial has no result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A worker failed (crashed, hung, lost its connection): the message names it.
+    Fault(String),
+    /// The user asked the run to stop (a signal) while the trial ran; it is not counted.
+    Interrupted,
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Fault(message)
+    }
 }
 
 /// Now, in ns since the Unix epoch.

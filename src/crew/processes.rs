@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::protocol::{FromWorker, Hello, ToWorker, WORKER_COMMAND};
-use super::{Crew, CrewKind, Order, Part};
+use super::{Crew, CrewKind, Order, Part, Stop};
 use crate::store::Address;
 
 struct Worker {
@@ -83,8 +83,11 @@ impl Processes {
             let stdin = child.stdin.take();
             crew.workers.push(Worker { child, stdin });
         }
-        crew.gather(|m| matches!(m, FromWorker::Ready))?;
-        Ok(crew)
+        match crew.gather(|m| matches!(m, FromWorker::Ready)) {
+            Ok(_) => Ok(crew),
+            Err(Stop::Fault(message)) => Err(message),
+            Err(Stop::Interrupted) => Err("interrupted while the workers started".into()),
+        }
     }
 
     /// The pids of the workers, for tests and diagnostics.
@@ -136,7 +139,7 @@ impl Processes {
     /// Waits until every worker has said something `wanted` matches; returns what they said,
     /// in worker order. Heartbeats keep a worker alive; silence, death, a failure or garbage
     /// from any worker ends the wait with an error naming it.
-    fn gather(&mut self, wanted: impl Fn(&FromWorker) -> bool) -> Result<Vec<FromWorker>, String> {
+    fn gather(&mut self, wanted: impl Fn(&FromWorker) -> bool) -> Result<Vec<FromWorker>, Stop> {
         let n = self.workers.len();
         let mut got: Vec<Option<FromWorker>> = vec![None; n];
         // When each worker last said anything, and last got further.
@@ -153,7 +156,7 @@ impl Processes {
                     }
                 }
                 Ok((i, Heard::Said(FromWorker::Failed { message }))) => {
-                    return Err(format!("{}: {message}", self.name(i)));
+                    return Err(Stop::Fault(format!("{}: {message}", self.name(i))));
                 }
                 Ok((i, Heard::Said(m))) if wanted(&m) => {
                     heard_at[i] = Instant::now();
@@ -161,17 +164,27 @@ impl Processes {
                     got[i] = Some(m);
                 }
                 Ok((i, Heard::Said(m))) => {
-                    return Err(format!("{} said {m:?} out of turn", self.name(i)));
+                    return Err(Stop::Fault(format!(
+                        "{} said {m:?} out of turn",
+                        self.name(i)
+                    )));
                 }
                 Ok((i, Heard::Garbled(line))) => {
-                    return Err(format!(
+                    return Err(Stop::Fault(format!(
                         "{} said something unreadable: {line}",
                         self.name(i)
-                    ));
+                    )));
                 }
-                Ok((i, Heard::Closed)) => return Err(self.death(i)),
+                Ok((i, Heard::Closed)) => return Err(Stop::Fault(self.death(i))),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Err("every worker is gone".into()),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Stop::Fault("every worker is gone".into()));
+                }
+            }
+            // A signal: the trial in flight is not waited for (its workers are stopped when
+            // the crew is dropped), so a long trial does not hold up the report.
+            if crate::harness::interrupted() {
+                return Err(Stop::Interrupted);
             }
             let waiting = |i: &usize| got[*i].is_none();
             // Silent: stopped or hung, surely. Alive but not moving: waiting, perhaps on a lock
@@ -197,11 +210,11 @@ impl Processes {
             for &i in &blamed {
                 let _ = self.workers[i].child.kill();
             }
-            return Err(format!(
+            return Err(Stop::Fault(format!(
                 "{} {what} for {}; stopped",
                 names.join(" and "),
                 humantime::format_duration(how_long)
-            ));
+            )));
         }
         Ok(got.into_iter().flatten().collect())
     }
@@ -216,7 +229,7 @@ impl Crew for Processes {
         self.workers.len()
     }
 
-    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, String> {
+    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop> {
         for i in 0..self.workers.len() {
             self.tell(i, &ToWorker::Arm(order.clone()))?;
         }

@@ -4,7 +4,7 @@
 use std::sync::Barrier;
 use std::thread;
 
-use super::{Crew, CrewKind, Order, Part, work};
+use super::{Crew, CrewKind, Order, Part, Stop, work};
 use crate::store::{Address, Connection};
 
 pub struct Threads {
@@ -31,7 +31,7 @@ impl Crew for Threads {
         self.connections.len()
     }
 
-    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, String> {
+    fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop> {
         let barrier = Barrier::new(self.connections.len());
         let results: Vec<Result<Part, String>> = thread::scope(|scope| {
             let handles: Vec<_> = self
@@ -54,6 +54,9 @@ impl Crew for Threads {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
-        results.into_iter().collect()
+        results
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(Stop::Fault)
     }
 }
