@@ -11,7 +11,7 @@ use std::time::Instant;
 use racedemo::counter::{CounterSpec, CounterWorkload};
 use racedemo::harness::{self, Plan, StartMode, Workload};
 use racedemo::scenario::{Grade, Overrides, Scenario, library};
-use racedemo::strategy::{Atomic, Locked, Racy};
+use racedemo::strategy::{Atomic, Locked, Optimistic, Racy};
 use racedemo::window::WindowSpec;
 
 const THREADS: usize = 2;
@@ -55,6 +55,11 @@ fn main() {
         "atomic (fetch_add)",
         harnessed(&CounterWorkload::<Atomic>::new(spec), &plan),
         minimal(fetch_add_loop),
+    );
+    row(
+        "optimistic (compare_exchange)",
+        harnessed(&CounterWorkload::<Optimistic>::new(spec), &plan),
+        minimal(cas_loop),
     );
 
     let scenario = Scenario::load(library::find("counter-racy").expect("built in")).expect("valid");
@@ -114,6 +119,8 @@ fn main() {
     })
     .expect("threads start");
     print_tiny("scenario counter-racy", trials, differing, info.wall_ns);
+
+    stores();
 }
 
 const TINY_TRIALS: u64 = 4_000_000;
@@ -211,6 +218,112 @@ fn mutex_loop(c: &Mutex<u64>, n: u64) {
 fn fetch_add_loop(c: &AtomicU64, n: u64) {
     for _ in 0..n {
         c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Increments per trial on SQLite: long enough that a trial's start-up is noise.
+const STORE_INCREMENTS: u64 = 2_000;
+const STORE_TRIALS: usize = 21;
+
+/// One worker on SQLite: racedemo's store path (a connection, the retry policy, the worker's
+/// loop, a thread released by a barrier) beside a minimal rusqlite loop running the same
+/// statement on a database set up the same way. Their trials alternate, so that a disk that
+/// slows down for a while slows both. (Worker processes run the same loop; the bench binary
+/// cannot start them, as it is not racedemo.)
+fn stores() {
+    use racedemo::crew::{Crew, Order, Threads};
+    use racedemo::store::{Place, StoreSpec};
+    use racedemo::strategy::StrategyKind;
+    let mut place = Place::open(&StoreSpec::Sqlite(None)).expect("a temporary database");
+    println!();
+    println!(
+        "SQLite, 1 worker x {STORE_INCREMENTS} increments, {STORE_TRIALS} trials each, \
+         alternating; {}",
+        place.details
+    );
+    println!(
+        "{:<34} {:>12} {:>12} {:>8}",
+        "", "racedemo", "minimal", "ratio"
+    );
+    let mut threads = Threads::new(place.address(), 1).expect("a connection");
+    let minimal_db = MinimalSqlite::new();
+    let mut trial = |strategy| {
+        place.admin().reset().expect("reset");
+        let order = Order {
+            strategy,
+            iterations: STORE_INCREMENTS,
+            retry: 0,
+            window: WindowSpec::default(),
+            seed: 1,
+            trial: 0,
+            record: 0,
+        };
+        let parts = threads.trial(&order).expect("a trial");
+        let p = &parts[0];
+        (p.end_ns - p.start_ns) as f64 / p.counts.acknowledged as f64
+    };
+    let (mut ours, mut minimal, mut racy) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..STORE_TRIALS {
+        minimal.push(minimal_db.trial());
+        ours.push(trial(StrategyKind::Atomic));
+        racy.push(trial(StrategyKind::Unsafe));
+    }
+    let atomic = row("atomic (UPDATE v = v + 1)", median(ours), median(minimal));
+    let unsafe_ns = median(racy);
+    println!(
+        "{:<34} {:>9.0} ns {:>12} {:>7.2}x  (over atomic)",
+        "unsafe (SELECT, then UPDATE)",
+        unsafe_ns,
+        "",
+        unsafe_ns / atomic
+    );
+}
+
+/// A rusqlite connection running `UPDATE ... SET v = v + 1 ... RETURNING v`, nothing else.
+struct MinimalSqlite {
+    db: rusqlite::Connection,
+    _dir: tempfile::TempDir,
+}
+
+impl MinimalSqlite {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let db = rusqlite::Connection::open(dir.path().join("minimal.db")).expect("opens");
+        db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        let _: String = db
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+        db.execute_batch(
+            "CREATE TABLE racedemo_counter (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             INSERT INTO racedemo_counter VALUES (1, 0);",
+        )
+        .unwrap();
+        MinimalSqlite { db, _dir: dir }
+    }
+
+    /// ns per increment over one trial.
+    fn trial(&self) -> f64 {
+        let mut add = self
+            .db
+            .prepare_cached("UPDATE racedemo_counter SET v = v + 1 WHERE id = ?1 RETURNING v")
+            .unwrap();
+        let start = Instant::now();
+        for _ in 0..STORE_INCREMENTS {
+            let v: i64 = add.query_row([1], |r| r.get(0)).unwrap();
+            black_box(v);
+        }
+        start.elapsed().as_nanos() as f64 / STORE_INCREMENTS as f64
+    }
+}
+
+#[inline(never)]
+fn cas_loop(c: &AtomicU64, n: u64) {
+    for _ in 0..n {
+        let mut v = c.load(Ordering::Relaxed);
+        while let Err(now) = c.compare_exchange_weak(v, v + 1, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            v = now;
+        }
     }
 }
 
