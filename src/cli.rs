@@ -54,7 +54,7 @@ Usage: racedemo <COMMAND> [OPTIONS]
 Quick start:
   racedemo unsafe --threads 8     8 threads increment one counter; updates get lost
   racedemo locked --threads 8     the same under a Mutex: never loses one
-  racedemo compare                unsafe, locked and atomic side by side, with their cost
+  racedemo compare                every strategy side by side, with its cost
 
 Try 'racedemo --help' for every command, or see the README's quick start.";
 
@@ -346,8 +346,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub workload: WorkloadArgs,
 
-    /// What the run must show, or exit with status 1 [default: any for unsafe, correct for
-    /// locked and atomic]
+    /// What the run must show, or exit with status 1 [default: any for unsafe, correct for the
+    /// others]
     #[arg(long, value_name = "WHAT", value_enum, help_heading = "Checks")]
     pub expect: Option<Expect>,
 

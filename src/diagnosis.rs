@@ -125,8 +125,9 @@ pub fn store_notes(
         let failed = errors.saturating_sub(retries.min(errors));
         let unacked = if failed > 0 {
             format!(
-                "; {} were not retried (--retry) and were never acknowledged, so they are not \
-                 in the expected value: a caller would have had to retry them",
+                "; {} failed for good (no retry left under --retry) and were never \
+                 acknowledged, so they are not in the expected value: a caller would have had \
+                 to retry them",
                 thousands(failed)
             )
         } else {

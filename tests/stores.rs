@@ -158,7 +158,7 @@ fn explain_on_a_store_tells_one_lost_update_between_processes() {
 }
 
 #[test]
-fn two_runs_against_one_sqlite_file_each_keep_their_own_row() {
+fn runs_against_one_sqlite_file_at_once_each_keep_their_own_row() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
     let args = format!(
@@ -173,8 +173,9 @@ fn two_runs_against_one_sqlite_file_each_keep_their_own_row() {
             .spawn()
             .unwrap()
     };
-    let (a, b) = (spawn(), spawn());
-    for child in [a, b] {
+    // Four at once, so that some start while another is still making the database.
+    let runs: Vec<_> = (0..4).map(|_| spawn()).collect();
+    for child in runs {
         let out = child.wait_with_output().unwrap();
         assert_eq!(
             out.status.code(),

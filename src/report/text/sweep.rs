@@ -24,14 +24,16 @@ impl Text {
         )?;
         if let Some(p) = r.points.first() {
             let w = &p.workload;
+            let workers = w.workers.kind.name();
             let fixed = [
-                ("threads", thousands(w.threads as u64)),
+                ("store", w.store.kind.name().to_string()),
+                (workers, thousands(w.workers.count as u64)),
                 ("iterations", thousands(w.iterations)),
                 ("window", thousands(u64::from(w.window))),
             ];
             let fixed: Vec<String> = fixed
                 .into_iter()
-                .filter(|(n, _)| *n != name)
+                .filter(|(n, v)| *n != name && !(*n == "store" && v == "memory"))
                 .map(|(n, v)| format!("{n} {v}"))
                 .collect();
             writeln!(
