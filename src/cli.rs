@@ -385,8 +385,9 @@ pub struct StoreArgs {
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub processes: Option<u64>,
 
-    /// Retry an increment whose attempt the store refused (SQLITE_BUSY) up to N times; every
-    /// failure is counted either way, and one not retried is not an acknowledged increment
+    /// Retry an increment whose attempt the store refused (SQLITE_BUSY) up to N times, after a
+    /// random pause that doubles each time; every failure is counted either way, and one not
+    /// retried is not an acknowledged increment
     #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub retry: Option<u64>,
 

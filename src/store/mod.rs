@@ -192,8 +192,10 @@ impl Counts {
 }
 
 /// One increment, with the one retry policy of every store: a compare-and-swap that missed is
-/// tried again at once; a failure is tried again at most `retry` times. Returns the value read
-/// when the increment was acknowledged.
+/// tried again at once; a failure is tried again at most `retry` times, after a random pause
+/// that doubles with each failure (from up to 100 µs to up to 10 ms), as production retry loops
+/// do: retried at once, SQLite's refused transactions only collide again. Returns the value
+/// read when the increment was acknowledged.
 pub fn increment(
     conn: &mut dyn Connection,
     strategy: StrategyKind,
@@ -214,11 +216,20 @@ pub fn increment(
                 if failures == retry {
                     return Ok(None);
                 }
+                backoff(failures);
                 failures += 1;
                 counts.retries += 1;
             }
         }
     }
+}
+
+/// Sleeps a random time up to 100 µs x 2^failures, at most 10 ms.
+fn backoff(failures: u64) {
+    let most = (100u64 << failures.min(7)).min(10_000);
+    std::thread::sleep(std::time::Duration::from_micros(rand::random_range(
+        0..=most,
+    )));
 }
 
 /// The run's counter in a store, set up by the coordinating process: its own record or row,
