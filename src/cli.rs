@@ -391,7 +391,8 @@ pub struct StoreArgs {
     #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub retry: Option<u64>,
 
-    /// How long a worker process may go silent before its trial is ended as hung
+    /// How long a worker process may go silent before its trial is ended as hung [default:
+    /// 30s]
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     pub worker_timeout: Option<std::time::Duration>,
 }

@@ -13,7 +13,17 @@ impl Exporter for Markdown {
     fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
         let name = report.parameter.name();
         let values: Vec<String> = report.points.iter().map(|p| thousands(p.value)).collect();
-        writeln!(out, "### racedemo sweep {name}: {}\n", values.join(", "))?;
+        let on = report
+            .points
+            .first()
+            .map(|p| p.workload.store.kind)
+            .filter(|&k| k != StoreKind::Memory)
+            .map_or(String::new(), |k| format!(" on {}", k.name()));
+        writeln!(
+            out,
+            "### racedemo sweep {name}{on}: {}\n",
+            values.join(", ")
+        )?;
         table(
             out,
             &[
