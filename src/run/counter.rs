@@ -12,10 +12,10 @@ use crate::expect::Expect;
 use crate::explain::{self, Explanation};
 use crate::exposure::{self, Extra, Lengthened};
 use crate::harness::{self, Plan, RunInfo};
-use crate::options::{RunOptions, TRIAL_DETAIL_LIMIT};
+use crate::options::{OutputOptions, RunOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
-    self, CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, TrialMode,
+    self, CounterBody, Envelope, FinalRange, Machine, Report, StoreInfo, StrategyResult, TrialMode,
     WorkersInfo, WorkloadInfo,
 };
 use crate::stats::{Summary, Tally};
@@ -71,8 +71,18 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
             results,
         },
     );
-    report::exporter(&options.output)
-        .counter(&report, out)
+    write(&report, &options.output, out)
+}
+
+/// Writes a counter report in the chosen format; returns a message for each expectation that
+/// failed.
+pub(super) fn write(
+    report: &Report,
+    output: &OutputOptions,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, Error> {
+    report::exporter(output)
+        .counter(report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io("writing the report"))?;
     Ok(report

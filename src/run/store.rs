@@ -17,8 +17,8 @@ use crate::harness::{self, Span, overlap};
 use crate::options::{RunOptions, StoreOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
-    self, CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, TrialMode,
-    WorkersInfo, WorkloadInfo,
+    CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, WorkersInfo,
+    WorkloadInfo,
 };
 use crate::stats::{StoreOps, Tally};
 use crate::store::{Counts, Place};
@@ -53,24 +53,11 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         },
     );
     report.fault = done.fault.clone();
-    report::exporter(&options.output)
-        .counter(&report, out)
-        .and_then(|()| out.flush())
-        .map_err(Error::io("writing the report"))?;
-    if let Some(fault) = done.fault {
-        return Err(Error::Fault(fault));
+    let failures = super::counter::write(&report, &options.output, out)?;
+    match done.fault {
+        Some(fault) => Err(Error::Fault(fault)),
+        None => Ok(failures),
     }
-    Ok(report
-        .failures()
-        .map(|r| {
-            r.expect.failure(
-                r.strategy.name(),
-                r.summary.trials,
-                r.summary.rate.differed,
-                r.extra.map(|e| e.searched()),
-            )
-        })
-        .collect())
 }
 
 /// Runs every strategy of `options` on its store; the store's record or row is gone again when
@@ -341,27 +328,14 @@ fn result(
     }
 }
 
+/// The memory run's workload, with the store and its workers in place of threads in memory.
 fn workload_info(
     options: &RunOptions,
     store: &StoreOptions,
     place: &Place,
     trials: u64,
 ) -> WorkloadInfo {
-    let plan = &options.plan;
-    let spec = &options.spec;
     WorkloadInfo {
-        trials,
-        duration_s: plan.duration.map(|d| d.as_secs_f64()),
-        trial_mode: TrialMode::Single,
-        threads: spec.threads,
-        iterations: spec.iterations,
-        expected: spec.expected(),
-        start: plan.start,
-        window: spec.window.spin,
-        jitter: spec.window.jitter,
-        yield_now: spec.window.yield_now,
-        seed: plan.seed,
-        lengthened: None,
         store: StoreInfo {
             kind: store.spec.kind(),
             location: Some(place.address().path.display().to_string()),
@@ -373,6 +347,7 @@ fn workload_info(
             kind: store.crew,
             count: store.workers,
         },
+        ..super::counter::workload_info(options, &options.spec, trials, false)
     }
 }
 

@@ -311,16 +311,23 @@ mod tests {
         assert_eq!(left, 0, "the run's row is deleted at the end");
     }
 
-    #[test]
-    fn a_stale_compare_and_swap_is_a_conflict_not_a_write() {
+    /// A new database with the run's row, and two connections to it.
+    fn two_connections() -> (
+        tempfile::TempDir,
+        Box<dyn FnOnce() + Send>,
+        SqliteCounter,
+        SqliteCounter,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let Claimed {
-            slot: id,
-            release: _release,
-            ..
-        } = set_up(&path).unwrap();
-        let (mut a, mut b) = (connect(&path, id), connect(&path, id));
+        let Claimed { slot, release, .. } = set_up(&path).unwrap();
+        let (a, b) = (connect(&path, slot), connect(&path, slot));
+        (dir, release, a, b)
+    }
+
+    #[test]
+    fn a_stale_compare_and_swap_is_a_conflict_not_a_write() {
+        let (_dir, _release, mut a, mut b) = two_connections();
         // b increments between a's read and a's write.
         let got = a.attempt(StrategyKind::Optimistic, &mut || {
             b.attempt(StrategyKind::Atomic, &mut || {}).unwrap();
@@ -331,14 +338,7 @@ mod tests {
 
     #[test]
     fn a_deferred_transaction_that_read_a_stale_value_fails_busy() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        let Claimed {
-            slot: id,
-            release: _release,
-            ..
-        } = set_up(&path).unwrap();
-        let (mut a, mut b) = (connect(&path, id), connect(&path, id));
+        let (_dir, _release, mut a, mut b) = two_connections();
         let got = a.attempt(StrategyKind::Transaction, &mut || {
             b.attempt(StrategyKind::Atomic, &mut || {}).unwrap();
         });
