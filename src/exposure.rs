@@ -228,12 +228,37 @@ pub fn until_race<W: Workload>(
     budget: Duration,
     info: &mut RunInfo,
     raced: impl Fn(&W::Outcome) -> bool,
-    mut on_trial: impl FnMut(harness::Trial<W::Outcome>),
+    on_trial: impl FnMut(harness::Trial<W::Outcome>),
 ) -> io::Result<Extra> {
-    let started = Instant::now();
     // Tiny trials run in batches: ask for many at a time, or each call would pay for
     // starting the workers.
     let chunk = if workload.is_tiny() { 1 << 16 } else { 1 };
+    until_race_with(
+        |part, on_trial| harness::run(workload, part, on_trial),
+        chunk,
+        plan,
+        done,
+        budget,
+        info,
+        raced,
+        on_trial,
+    )
+}
+
+/// [`until_race`] over any way of running trials: `run` runs a plan's trials (at most `chunk`
+/// a call), handing each to the function it is given.
+#[allow(clippy::too_many_arguments)]
+pub fn until_race_with<O, E>(
+    mut run: impl FnMut(&Plan, &mut dyn FnMut(harness::Trial<O>)) -> Result<RunInfo, E>,
+    chunk: u64,
+    plan: &Plan,
+    done: u64,
+    budget: Duration,
+    info: &mut RunInfo,
+    raced: impl Fn(&O) -> bool,
+    mut on_trial: impl FnMut(harness::Trial<O>),
+) -> Result<Extra, E> {
+    let started = Instant::now();
     let (mut trials, mut found) = (0u64, false);
     while !found && !harness::interrupted() {
         let Some(left) = budget
@@ -249,7 +274,7 @@ pub fn until_race<W: Workload>(
             ..*plan
         };
         let before = trials;
-        harness::run(workload, &part, |t| {
+        run(&part, &mut |t| {
             found |= raced(&t.outcome);
             trials += 1;
             on_trial(t);

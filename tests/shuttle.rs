@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use racedemo::expect::Expect;
-use racedemo::harness::{ThreadCtx, Workload};
+use racedemo::harness::{self, Plan, ShuttleThreads, StartMode};
 use racedemo::scenario::{Grade, Overrides, Program, Scenario, library};
 
 /// The scenario with few threads and iterations (shuttle explores schedules, not volume), but
@@ -35,30 +35,24 @@ fn program(name: &str) -> Arc<Program> {
     Arc::new(scenario.compile(sizes).unwrap())
 }
 
-/// One trial on shuttle's threads; the grade of its outcome.
+/// One trial through the harness's trial loop, on shuttle's threads; the grade of its outcome.
 fn trial(program: &Arc<Program>) -> Grade {
-    let state = Arc::new(program.fresh());
-    let handles: Vec<_> = (0..program.threads())
-        .map(|index| {
-            let (program, state) = (program.clone(), state.clone());
-            shuttle::thread::spawn(move || {
-                program.run_thread(
-                    &state,
-                    ThreadCtx {
-                        index,
-                        seed: index as u64,
-                    },
-                )
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let state = Arc::try_unwrap(state)
-        .ok()
-        .expect("every thread has joined");
-    program.grade(&program.outcome(state))
+    let plan = Plan {
+        trials: 1,
+        duration: None,
+        start: StartMode::Barrier,
+        seed: 1,
+        first_trial: 0,
+        cpus: 2,
+    };
+    let mut grade = None;
+    harness::run_trials(
+        &mut ShuttleThreads::new(program.clone(), &plan),
+        &plan,
+        |t| grade = Some(program.grade(&t.outcome)),
+    )
+    .expect("no thread panicked");
+    grade.expect("the one trial ran")
 }
 
 /// Library scenarios whose race shuttle cannot show, and why.

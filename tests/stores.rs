@@ -367,3 +367,19 @@ fn bad_store_input_is_one_line_naming_the_problem_with_exit_2() {
         "not a database ".repeat(100).as_bytes()
     );
 }
+
+#[test]
+fn expect_race_on_a_store_runs_more_trials_within_the_budget_and_fails_when_none_races() {
+    // One thread has nobody to race with: every extra trial is spent, and the run fails.
+    let report = counter_json(
+        "unsafe --store sqlite --threads 1 --iterations 20 --trials 2 --expect race \
+         --race-budget 300ms",
+        1,
+    );
+    let r = &results(&report)[0];
+    let extra = u(&r["extra"]["trials"]);
+    assert!(extra > 0, "{r}");
+    assert_eq!(r["extra"]["raced"], false);
+    assert_eq!(u(&r["summary"]["trials"]), 2 + extra);
+    assert_eq!(r["expect_met"], false);
+}

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 pub use processes::Processes;
 pub use threads::Threads;
 
+pub use crate::harness::Stop;
+
 use crate::explain::Increment;
 use crate::store::{self, Connection, Counts};
 use crate::strategy::StrategyKind;
@@ -95,21 +97,6 @@ pub trait Crew {
     fn count(&self) -> usize;
     /// Runs one trial on every worker, released together; one part per worker, in order.
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop>;
-}
-
-/// Why a trial has no result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// A worker failed (crashed, hung, lost its connection): the message names it.
-    Fault(String),
-    /// The user asked the run to stop (a signal) while the trial ran; it is not counted.
-    Interrupted,
-}
-
-impl From<String> for Stop {
-    fn from(message: String) -> Self {
-        Stop::Fault(message)
-    }
 }
 
 /// Now, in ns since the Unix epoch.

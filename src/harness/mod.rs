@@ -18,15 +18,21 @@ mod batch;
 mod gate;
 #[cfg(not(shuttle))]
 mod runner;
+#[cfg(shuttle)]
+mod shuttle;
 #[cfg_attr(shuttle, allow(dead_code))]
 mod span;
+mod trials;
 
 use std::time::Duration;
 
 pub use gate::StartMode;
 #[cfg(not(shuttle))]
 pub use runner::run;
-pub use span::{Span, overlap};
+#[cfg(shuttle)]
+pub use shuttle::ShuttleThreads;
+pub use span::{Span, overlap, spans_from};
+pub use trials::{Stop, Trials, run_trials};
 
 /// One OS thread per counted thread: beyond this a run measures the scheduler, not the race.
 pub const MAX_THREADS: u64 = 1024;
@@ -133,7 +139,6 @@ pub fn interrupted() -> bool {
 }
 
 /// No new trial starts once the time is spent or the user interrupted.
-#[cfg(not(shuttle))]
 fn should_stop(plan: &Plan, started: std::time::Instant) -> bool {
     interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d)
 }

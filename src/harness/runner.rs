@@ -7,8 +7,8 @@ use std::time::Instant;
 use super::gate::StartGate;
 use super::span::{nanos, overlap, spans_from};
 use super::{
-    Plan, RunInfo, StartMode, ThreadCtx, Trial, Workload, batch, interrupted, should_stop,
-    thread_seed,
+    Plan, RunInfo, StartMode, Stop, ThreadCtx, Trial, Trials, Workload, batch, interrupted,
+    run_trials, thread_seed,
 };
 
 /// Runs the plan's trials of `workload`, handing each to `on_trial` as soon as it ends, so the
@@ -25,28 +25,43 @@ pub fn run<W: Workload>(
         && workload.threads() <= plan.cpus;
     if batched {
         batch::run(workload, plan, started, &mut on_trial)?;
-    } else {
-        // With the barrier, each thread on a CPU of its own (round robin when they outnumber
-        // the CPUs). Left to itself, the scheduler often starts new threads on the CPU that
-        // spawned them, where they take turns: an idle 2-core machine then ran 2 threads one
-        // after the other in a third of million-increment trials, and 4 threads in one trial
-        // of twenty. Naive start is the article's way, placement included; threads that wait
-        // for each other's locks stay free to move (`Workload::waits`).
-        let cpus = (plan.start == StartMode::Barrier && !workload.waits())
-            .then(core_affinity::get_core_ids)
-            .flatten()
-            .filter(|ids| !ids.is_empty());
-        let mut trial = 0;
-        while trial < plan.trials && !should_stop(plan, started) {
-            on_trial(run_one(workload, plan, trial, cpus.as_deref())?);
-            trial += 1;
-        }
+        return Ok(RunInfo {
+            wall_ns: nanos(started.elapsed()),
+            batched,
+            interrupted: interrupted(),
+        });
     }
-    Ok(RunInfo {
-        wall_ns: nanos(started.elapsed()),
-        batched,
-        interrupted: interrupted(),
-    })
+    // With the barrier, each thread on a CPU of its own (round robin when they outnumber the
+    // CPUs). Left to itself, the scheduler often starts new threads on the CPU that spawned
+    // them, where they take turns: an idle 2-core machine then ran 2 threads one after the
+    // other in a third of million-increment trials, and 4 threads in one trial of twenty.
+    // Naive start is the article's way, placement included; threads that wait for each
+    // other's locks stay free to move (`Workload::waits`).
+    let cpus = (plan.start == StartMode::Barrier && !workload.waits())
+        .then(core_affinity::get_core_ids)
+        .flatten()
+        .filter(|ids| !ids.is_empty());
+    let mut spawned = Spawned {
+        workload,
+        plan,
+        cpus: cpus.as_deref(),
+    };
+    run_trials(&mut spawned, plan, on_trial).map_err(|(fault, _)| io::Error::other(fault))
+}
+
+/// Trials on threads spawned for each one and held at the start gate.
+struct Spawned<'a, W> {
+    workload: &'a W,
+    plan: &'a Plan,
+    cpus: Option<&'a [core_affinity::CoreId]>,
+}
+
+impl<W: Workload> Trials for Spawned<'_, W> {
+    type Outcome = W::Outcome;
+
+    fn trial(&mut self, index: u64) -> Result<Trial<W::Outcome>, Stop> {
+        run_one(self.workload, self.plan, index, self.cpus).map_err(|e| Stop::Fault(e.to_string()))
+    }
 }
 
 fn run_one<W: Workload>(
@@ -63,7 +78,7 @@ fn run_one<W: Workload>(
         for index in 0..threads {
             let ctx = ThreadCtx {
                 index,
-                seed: thread_seed(plan.seed, plan.first_trial + trial, index),
+                seed: thread_seed(plan.seed, trial, index),
             };
             let (gate, state) = (&gate, &state);
             let cpu = cpus.map(|ids| ids[index % ids.len()]);

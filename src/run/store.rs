@@ -3,7 +3,6 @@
 //! in memory plus what the store adds (retries, errors, acknowledged increments).
 
 use std::io::Write;
-use std::time::Instant;
 
 use super::counter::set_slowdowns;
 use crate::counter::CounterSpec;
@@ -12,8 +11,8 @@ use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::explain::{self, Explanation, Increment};
-use crate::exposure::Extra;
-use crate::harness::{self, Span, overlap};
+use crate::exposure::{self, Extra};
+use crate::harness::{self, Span, Trial, Trials, overlap};
 use crate::options::{RunOptions, StoreOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
@@ -119,17 +118,43 @@ struct Ran {
     fault: Option<String>,
 }
 
-/// One trial: the counter zeroed, every worker's part, the counter read.
-struct Trial {
+/// One trial's outcome on a store: the counter's final value and every worker's part.
+struct StoreTrial {
     final_value: u64,
     parts: Vec<Part>,
 }
 
-fn one_trial(place: &mut Place, crew: &mut dyn Crew, order: &Order) -> Result<Trial, Stop> {
-    place.admin().reset()?;
-    let parts = crew.trial(order)?;
-    let final_value = place.admin().read()?;
-    Ok(Trial { final_value, parts })
+/// One strategy's trials on the store, for the harness's trial loop: the counter zeroed, every
+/// worker's part, the counter read.
+struct OnStore<'a> {
+    place: &'a mut Place,
+    crew: &'a mut dyn Crew,
+    order: Order,
+}
+
+impl Trials for OnStore<'_> {
+    type Outcome = StoreTrial;
+
+    fn trial(&mut self, index: u64) -> Result<Trial<StoreTrial>, Stop> {
+        self.order.trial = index;
+        self.place.admin().reset()?;
+        let parts = self.crew.trial(&self.order)?;
+        let final_value = self.place.admin().read()?;
+        // Every worker's loop, from the first start, on the one clock all processes share.
+        let origin = parts.iter().map(|p| p.start_ns).min().unwrap_or(0);
+        let spans: Vec<Span> = parts
+            .iter()
+            .map(|p| Span {
+                start_ns: p.start_ns - origin,
+                end_ns: p.end_ns.max(p.start_ns) - origin,
+            })
+            .collect();
+        Ok(Trial {
+            elapsed_ns: spans.iter().map(|s| s.end_ns).max().unwrap_or(0),
+            overlap: overlap(&spans),
+            outcome: StoreTrial { final_value, parts },
+        })
+    }
 }
 
 fn tally(
@@ -142,7 +167,6 @@ fn tally(
 ) -> Ran {
     let (spec, plan) = (&options.spec, &options.plan);
     let expect = options.expect.unwrap_or(Expect::default_for(kind));
-    let budget = (expect == Expect::Race).then_some(options.race_budget);
     let mut ran = Ran {
         tally: Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT),
         counts: Counts::default(),
@@ -151,103 +175,91 @@ fn tally(
         explanation: None,
         fault: None,
     };
-    let started = Instant::now();
-    let mut extra_started = None;
-    // With --explain: the recorded trial that lost the most, else the last one.
-    let mut recorded: Option<(bool, Trial, u64)> = None;
-    let mut index = 0;
-    loop {
-        if harness::interrupted() || plan.duration.is_some_and(|d| started.elapsed() >= d) {
-            break;
-        }
-        if index >= plan.trials {
-            // --expect race: more trials until one loses an update, within the budget.
-            let Some(budget) = budget.filter(|_| ran.tally.differed() == 0) else {
-                break;
-            };
-            let since = *extra_started.get_or_insert_with(Instant::now);
-            if since.elapsed() >= budget {
-                break;
-            }
-        }
-        let order = Order {
+    let who = crew.kind().one();
+    let mut trials = OnStore {
+        place,
+        crew,
+        order: Order {
             strategy: kind,
             iterations: spec.iterations,
             retry: store.retry,
             window: spec.window,
             seed: plan.seed,
-            trial: plan.first_trial + index,
+            trial: 0,
             record: if options.explain {
                 RECORD_PER_WORKER
             } else {
                 0
             },
-        };
-        let trial = match one_trial(place, crew, &order) {
-            Ok(t) => t,
-            Err(Stop::Interrupted) => break,
-            Err(Stop::Fault(e)) => {
-                ran.fault = Some(e);
-                break;
-            }
-        };
-        index += 1;
-        add(&mut ran, &trial);
+        },
+    };
+    // With --explain: the first recorded trial that lost an update, else the last one.
+    let mut recorded: Option<(bool, StoreTrial, u64)> = None;
+    let mut on_trial = |t: Trial<StoreTrial>| {
+        add(&mut ran, &t);
         progress.trial_done();
-        if options.explain {
-            let lost = lost_of(&trial) > 0;
-            if recorded.as_ref().is_none_or(|(had, ..)| !had) {
-                recorded = Some((lost, trial, index));
-            }
+        if options.explain && recorded.as_ref().is_none_or(|(lost, ..)| !lost) {
+            let lost = lost_of(&t.outcome) > 0;
+            recorded = Some((lost, t.outcome, ran.tally.trials()));
+        }
+    };
+    let (mut info, fault) = match harness::run_trials(&mut trials, plan, &mut on_trial) {
+        Ok(info) => (info, None),
+        Err((fault, info)) => (info, Some(fault)),
+    };
+    ran.fault = fault;
+    // --expect race: more trials until one loses an update, within the budget.
+    if expect == Expect::Race
+        && ran.tally.differed() == 0
+        && !info.interrupted
+        && ran.fault.is_none()
+    {
+        let extra = exposure::until_race_with(
+            |part, on_trial| harness::run_trials(&mut trials, part, on_trial).map_err(|(f, _)| f),
+            1,
+            plan,
+            ran.tally.trials(),
+            options.race_budget,
+            &mut info,
+            |t: &StoreTrial| lost_of(t) > 0,
+            |t| {
+                add(&mut ran, &t);
+                progress.trial_done();
+            },
+        );
+        match extra {
+            Ok(extra) => ran.extra = Some(extra),
+            Err(fault) => ran.fault = Some(fault),
         }
     }
-    ran.tally.set_wall_ns(started.elapsed().as_nanos() as u64);
-    if let Some(since) = extra_started {
-        let trials = ran.tally.trials().saturating_sub(plan.trials);
-        ran.extra = Some(Extra {
-            trials,
-            seconds: since.elapsed().as_secs_f64(),
-            raced: ran.tally.differed() > 0,
-            budget_s: options.race_budget.as_secs_f64(),
-        });
-    }
-    ran.explanation = recorded.map(|(_, t, at)| explanation(kind, &t, at, crew.kind().one()));
+    ran.tally.set_wall_ns(info.wall_ns);
+    ran.explanation = recorded.map(|(_, t, at)| explanation(kind, &t, at, who));
     ran
 }
 
-fn acknowledged(trial: &Trial) -> u64 {
+fn acknowledged(trial: &StoreTrial) -> u64 {
     trial.parts.iter().map(|p| p.counts.acknowledged).sum()
 }
 
-fn lost_of(trial: &Trial) -> u64 {
+fn lost_of(trial: &StoreTrial) -> u64 {
     acknowledged(trial).saturating_sub(trial.final_value)
 }
 
-fn add(ran: &mut Ran, trial: &Trial) {
-    let origin = trial.parts.iter().map(|p| p.start_ns).min().unwrap_or(0);
-    let spans: Vec<Span> = trial
-        .parts
-        .iter()
-        .map(|p| Span {
-            start_ns: p.start_ns - origin,
-            end_ns: p.end_ns.max(p.start_ns) - origin,
-        })
-        .collect();
-    let elapsed_ns = spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
+fn add(ran: &mut Ran, trial: &Trial<StoreTrial>) {
     let mut counts = Counts::default();
-    for p in &trial.parts {
+    for p in &trial.outcome.parts {
         counts.merge(&p.counts);
     }
     ran.tally.add_counted(
-        trial.final_value,
+        trial.outcome.final_value,
         counts.acknowledged,
-        elapsed_ns,
-        overlap(&spans),
+        trial.elapsed_ns,
+        trial.overlap,
     );
     let number = ran.tally.trials();
-    ran.tally.set_ops(number, ops(&counts, elapsed_ns));
+    ran.tally.set_ops(number, ops(&counts, trial.elapsed_ns));
     ran.counts.merge(&counts);
-    ran.elapsed_ns += elapsed_ns;
+    ran.elapsed_ns += trial.elapsed_ns;
 }
 
 fn ops(counts: &Counts, elapsed_ns: u64) -> StoreOps {
@@ -261,7 +273,12 @@ fn ops(counts: &Counts, elapsed_ns: u64) -> StoreOps {
 
 /// One lost update among the recorded increments, told step by step; or, where none was lost,
 /// two increments handing the counter on.
-fn explanation(kind: StrategyKind, trial: &Trial, attempt: u64, who: &'static str) -> Explanation {
+fn explanation(
+    kind: StrategyKind,
+    trial: &StoreTrial,
+    attempt: u64,
+    who: &'static str,
+) -> Explanation {
     let logs: Vec<Vec<Increment>> = trial.parts.iter().map(Part::increments).collect();
     let found = if kind.is_racy() {
         explain::lost_update(&logs)
