@@ -383,3 +383,51 @@ fn expect_race_on_a_store_runs_more_trials_within_the_budget_and_fails_when_none
     assert_eq!(u(&r["summary"]["trials"]), 2 + extra);
     assert_eq!(r["expect_met"], false);
 }
+
+#[test]
+fn a_users_sqlite_database_keeps_its_tables_rows_and_journal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let app = rusqlite::Connection::open(&db).unwrap();
+    app.execute_batch(
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER);
+         INSERT INTO accounts VALUES (1, 100), (2, 250);",
+    )
+    .unwrap();
+    drop(app);
+    let report = counter_json(
+        &format!(
+            "compare --store sqlite:{} --threads 2 --iterations 50 --trials 2",
+            db.display()
+        ),
+        0,
+    );
+    let details = report["workload"]["store"]["details"].as_str().unwrap();
+    assert!(
+        details.contains("journal mode delete (the database's own)"),
+        "{details}"
+    );
+    let app = rusqlite::Connection::open(&db).unwrap();
+    let rows: Vec<(i64, i64)> = app
+        .prepare("SELECT id, balance FROM accounts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, [(1, 100), (2, 250)]);
+    let mode: String = app
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        mode, "delete",
+        "racedemo set WAL on a database it did not make"
+    );
+    let ours: i64 = app
+        .query_row("SELECT count(*) FROM racedemo_counter", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        ours, 0,
+        "racedemo's row is gone; only its empty table is left"
+    );
+}
