@@ -8,7 +8,6 @@
 //! and dropping the crew ends every worker still running.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread;
@@ -53,13 +52,15 @@ impl Processes {
                 index,
             })
             .map_err(|e| e.to_string())?;
-            let mut child = Command::new(&exe)
+            let mut command = Command::new(&exe);
+            command
                 .arg(WORKER_COMMAND)
                 .arg(hello)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .process_group(0)
+                .stderr(Stdio::inherit());
+            own_group(&mut command);
+            let mut child = command
                 .spawn()
                 .map_err(|e| format!("starting worker process {}: {e}", index + 1))?;
             let stdout = child.stdout.take().expect("stdout was piped");
@@ -127,7 +128,7 @@ impl Processes {
             }
         };
         match status {
-            Some(s) => match (s.code(), s.signal()) {
+            Some(s) => match (s.code(), signal_of(s)) {
                 (_, Some(signal)) => format!("{name} was killed by signal {signal}"),
                 (Some(code), _) => format!("{name} exited with status {code}"),
                 _ => format!("{name} ended"),
@@ -218,6 +219,29 @@ impl Processes {
         }
         Ok(got.into_iter().flatten().collect())
     }
+}
+
+/// A worker in a process group of its own: a Ctrl-C at the terminal reaches only racedemo.
+#[cfg(unix)]
+fn own_group(command: &mut Command) {
+    std::os::unix::process::CommandExt::process_group(command, 0);
+}
+
+#[cfg(windows)]
+fn own_group(command: &mut Command) {
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    std::os::windows::process::CommandExt::creation_flags(command, CREATE_NEW_PROCESS_GROUP);
+}
+
+/// The signal that ended a process, where the OS has signals.
+#[cfg(unix)]
+fn signal_of(status: std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(&status)
+}
+
+#[cfg(not(unix))]
+fn signal_of(_: std::process::ExitStatus) -> Option<i32> {
+    None
 }
 
 impl Crew for Processes {

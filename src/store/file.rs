@@ -8,8 +8,7 @@
 //! never overwritten.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::{Address, Attempt, Claimed, Connection, run_id};
@@ -42,6 +41,41 @@ pub const STRATEGIES: [(StrategyKind, Support); 5] = [
         Support::Refused("a file has no transactions; use locked (flock), or --store sqlite"),
     ),
 ];
+
+/// `buf.len()` bytes at `at`, without moving a shared cursor (pread).
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+/// `buf` at `at`, in one call where the OS allows (pwrite).
+#[cfg(unix)]
+fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.seek_read(&mut buf[done..], at + done as u64)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => done += n,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn write_at(file: &File, buf: &[u8], at: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        done += file.seek_write(&buf[done..], at + done as u64)?;
+    }
+    Ok(())
+}
 
 const RECORD: u64 = 64;
 const PREFIX: &[u8] = b"racedemo-counter run=";
@@ -106,7 +140,7 @@ pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
     let release = move || {
         // The record is freed for a later run; the file stays (it may hold other runs').
         if file.lock().is_ok() {
-            let _ = file.write_all_at(&record(FREE_RUN, 0), slot * RECORD);
+            let _ = write_at(&file, &record(FREE_RUN, 0), slot * RECORD);
             let _ = file.unlock();
         }
     };
@@ -139,8 +173,7 @@ impl FileCounter {
     /// The number, or `None` when the read saw a write half done.
     fn load(&self) -> Result<Option<u64>, String> {
         let mut digits = [0u8; DIGITS];
-        self.file
-            .read_exact_at(&mut digits, self.at)
+        read_at(&self.file, &mut digits, self.at)
             .map_err(|e| format!("reading the counter file: {e}"))?;
         Ok(std::str::from_utf8(&digits)
             .ok()
@@ -148,8 +181,7 @@ impl FileCounter {
     }
 
     fn store(&self, value: u64) -> Result<(), String> {
-        self.file
-            .write_all_at(format!("{value:0DIGITS$}").as_bytes(), self.at)
+        write_at(&self.file, format!("{value:0DIGITS$}").as_bytes(), self.at)
             .map_err(|e| format!("writing the counter file: {e}"))
     }
 
