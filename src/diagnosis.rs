@@ -80,6 +80,7 @@ pub fn store_notes(
     kind: StrategyKind,
     store: StoreKind,
     crew: CrewKind,
+    retry: u64,
     summary: &Summary,
 ) -> Vec<String> {
     let mut notes = Vec::new();
@@ -124,10 +125,14 @@ pub fn store_notes(
     if errors > 0 {
         let failed = errors.saturating_sub(retries.min(errors));
         let unacked = if failed > 0 {
+            let why = if retry == 0 {
+                "were not retried (--retry N retries them)".to_string()
+            } else {
+                format!("failed {} times in a row (--retry {retry})", retry + 1)
+            };
             format!(
-                "; {} failed for good (no retry left under --retry) and were never \
-                 acknowledged, so they are not in the expected value: a caller would have had \
-                 to retry them",
+                "; {} {why} and were never acknowledged, so they are not in the expected \
+                 value: a caller would have had to retry them",
                 thousands(failed)
             )
         } else {
@@ -288,6 +293,43 @@ mod tests {
             t.add(f, 1, overlap);
         }
         t.summary()
+    }
+
+    /// A store run's summary: `errors` busy refusals, of which `retries` were retried.
+    fn on_store(finals: &[u64], errors: u64, retries: u64) -> Summary {
+        let mut s = summary(100, finals, 0.9);
+        s.ops = Some(StoreOps::new(
+            100,
+            retries,
+            [("busy".to_string(), errors)].into(),
+            1_000,
+        ));
+        s
+    }
+
+    #[test]
+    fn store_notes_say_what_was_refused_and_what_was_never_acknowledged() {
+        let notes = |kind, retry, s: &Summary| {
+            store_notes(kind, StoreKind::Sqlite, CrewKind::Processes, retry, s).join("\n")
+        };
+        let tx = StrategyKind::Transaction;
+        let n = notes(tx, 0, &on_store(&[100], 40, 0));
+        assert!(
+            n.contains("refused 40 attempts (busy: 40); 40 were not retried (--retry N"),
+            "{n}"
+        );
+        let n = notes(tx, 3, &on_store(&[100], 40, 37));
+        assert!(n.contains("3 failed 4 times in a row (--retry 3)"), "{n}");
+        let n = notes(tx, 3, &on_store(&[100], 40, 40));
+        assert!(
+            n.contains("refused 40 attempts (busy: 40)") && !n.contains("never"),
+            "{n}"
+        );
+        // The race, in SQLite's terms; a fix that lost one is a bug.
+        let n = notes(StrategyKind::Unsafe, 0, &on_store(&[60], 0, 0));
+        assert!(n.contains("SQLite runs one writer at a time"), "{n}");
+        let n = notes(StrategyKind::Locked, 0, &on_store(&[99], 0, 0));
+        assert!(n.contains("this is a bug"), "{n}");
     }
 
     /// The notes for an unsafe run of two threads on two CPUs.

@@ -318,7 +318,8 @@ fn result(
     };
     let spec: &CounterSpec = &options.spec;
     let expected = spec.expected();
-    let mut notes = diagnosis::store_notes(kind, store.spec.kind(), store.crew, &summary);
+    let mut notes =
+        diagnosis::store_notes(kind, store.spec.kind(), store.crew, store.retry, &summary);
     notes.extend(ran.extra.map(|e| e.describe()));
     StrategyResult {
         strategy: kind,
