@@ -6,11 +6,23 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, SHORT_USAGE};
+use crate::crew::protocol::WORKER_COMMAND;
 use crate::error::{EXIT_EXPECTATION_FAILED, EXIT_INVALID_INPUT, Error};
 use crate::options::{Environment, Options};
 
 /// The whole program: parse, validate, run, report. Errors come back to `main` to print.
 pub fn run() -> Result<ExitCode, Error> {
+    // A worker process of a run with --processes: racedemo's own command, kept out of clap so
+    // that no help, completion script or man page offers it. Its coordinator decides when it
+    // stops, through its stdin, so it takes no signal handlers.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == WORKER_COMMAND) {
+        let hello = args
+            .next()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        return Ok(ExitCode::from(crate::crew::worker::serve(&hello)));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err)
@@ -35,10 +47,6 @@ pub fn run() -> Result<ExitCode, Error> {
     };
     let env = Environment::current();
     let options = Options::from_command(command, &env)?;
-    // A worker process: its coordinator decides when it stops, through its stdin.
-    if let Options::Worker(hello) = &options {
-        return Ok(ExitCode::from(crate::crew::worker::serve(hello)));
-    }
     crate::signals::stop_on_signals();
     let failures = crate::run::run(options, &mut std::io::stdout().lock())?;
     if let Some(signal) = crate::signals::received() {

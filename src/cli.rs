@@ -90,16 +90,6 @@ pub enum Command {
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
-    /// A worker process of a run with --processes (racedemo's own; not for people)
-    #[command(
-        name = "__worker",
-        hide = true,
-        after_help = "Example:\n  (started by racedemo itself)"
-    )]
-    Worker {
-        /// Who the worker is and where the counter is, as JSON
-        hello: String,
-    },
     /// Print a shell completion script to stdout
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completions {

@@ -47,8 +47,6 @@ pub enum Options {
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
     Completions(clap_complete::Shell),
-    /// A worker process, with its hello (racedemo's own).
-    Worker(String),
     /// Pages to stdout, or into a folder.
     Man(Option<PathBuf>),
 }
@@ -102,7 +100,6 @@ impl Options {
                 }
                 return Ok(Options::Man(dir));
             }
-            Command::Worker { hello } => return Ok(Options::Worker(hello)),
             Command::Unsafe(args) => (Some(vec![StrategyKind::Unsafe]), args),
             Command::Locked(args) => (Some(vec![StrategyKind::Locked]), args),
             Command::Atomic(args) => (Some(vec![StrategyKind::Atomic]), args),

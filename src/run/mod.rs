@@ -24,8 +24,6 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
                 None => counter::run(&o, out),
             }
         }
-        // `app` serves workers before it gets here.
-        Options::Worker(_) => Err(Error::input("__worker is for racedemo's own use")),
         Options::ScenarioList { width } => scenario::list(width, out).map(|()| Vec::new()),
         Options::ScenarioShow(s, width) => scenario::show(&s, width, out).map(|()| Vec::new()),
         Options::ScenarioRun(o) => {
