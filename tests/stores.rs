@@ -431,3 +431,20 @@ fn a_users_sqlite_database_keeps_its_tables_rows_and_journal_mode() {
         "racedemo's row is gone; only its empty table is left"
     );
 }
+
+#[test]
+fn the_worker_command_is_racedemos_own_and_offered_nowhere() {
+    for args in ["--help", "completions bash", "man"] {
+        let text = stdout(args);
+        assert!(
+            !text.contains("__worker"),
+            "{args} offers the worker command"
+        );
+    }
+    let out = racedemo("__worker").assert().code(2).get_output().clone();
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "racedemo: `__worker` is for racedemo's own use\n"
+    );
+}
