@@ -448,3 +448,36 @@ fn the_worker_command_is_racedemos_own_and_offered_nowhere() {
         "racedemo: `__worker` is for racedemo's own use\n"
     );
 }
+
+#[test]
+fn ctrl_c_leaves_a_long_trial_of_threads_on_a_store_without_waiting_for_it() {
+    let child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args(["unsafe", "--store", "sqlite", "--threads", "2"])
+        .args(["--iterations", "2000000", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once its signal thread is up, a signal is racedemo's to handle.
+    let tasks = format!("/proc/{}/task", child.id());
+    let started = Instant::now();
+    while !std::fs::read_dir(&tasks)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+        .any(|n| n.starts_with("racedemo-sign"))
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    kill("INT", child.id());
+    // A trial of 4 million SQLite statements takes minutes; the run ends without it.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a whole JSON document");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(u(&report["results"][0]["summary"]["trials"]), 0);
+    assert!(report.get("fault").is_none(), "{report}");
+}

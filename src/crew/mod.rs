@@ -126,7 +126,12 @@ pub fn work(
     let mut counts = Counts::default();
     let mut recorded = Vec::with_capacity(order.record.min(order.iterations) as usize);
     let start_ns = epoch_ns();
-    for _ in 0..order.iterations {
+    for i in 0..order.iterations {
+        // A signal in this process (threads share racedemo's; worker processes get none):
+        // leave the trial, which will not be counted, rather than finish it.
+        if i % 64 == 0 && crate::harness::interrupted() {
+            return Err(INTERRUPTED.into());
+        }
         let before = ((recorded.len() as u64) < order.record).then(epoch_ns);
         let read = store::increment(conn, order.strategy, order.retry, &mut between, &mut counts)?;
         if let (Some(read), Some(before)) = (read, before) {
@@ -141,6 +146,9 @@ pub fn work(
         recorded,
     })
 }
+
+/// What [`work`] says when it left a trial because the run was interrupted.
+pub const INTERRUPTED: &str = "interrupted";
 
 /// How often a worker process says it is alive, and how far it got.
 pub const BEAT: std::time::Duration = std::time::Duration::from_millis(100);

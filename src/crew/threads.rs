@@ -54,6 +54,9 @@ impl Crew for Threads {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
+        if crate::harness::interrupted() {
+            return Err(Stop::Interrupted);
+        }
         results
             .into_iter()
             .collect::<Result<_, _>>()
