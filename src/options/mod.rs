@@ -5,16 +5,13 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{
-    ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, ScenarioArgs, ScenarioCommand,
-    TrialArgs,
-};
+use crate::cli::{ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, TrialArgs};
 use crate::counter::CounterSpec;
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::exposure::DEFAULT_RACE_BUDGET;
 use crate::harness::Plan;
-use crate::scenario::{self, Overrides, Program, Scenario};
+
 use crate::strategy::StrategyKind;
 
 use crate::window::WindowSpec;
@@ -22,8 +19,10 @@ use crate::window::WindowSpec;
 use crate::harness::{StartMode, over_thread_limit};
 use crate::store::StoreKind;
 
+mod scenario;
 mod store;
 mod sweep;
+pub use scenario::{CheckOptions, ScenarioJob, ScenarioOptions};
 pub use store::{STORE_TRIALS, StoreOptions};
 pub use sweep::{SWEEP_ITERATIONS, SWEEP_TRIALS, SweepOptions};
 /// Increments per thread when --iterations is not given (and trials need not be lengthened).
@@ -42,7 +41,7 @@ pub enum Options {
         width: usize,
     },
     /// One scenario, wrapped to this many columns.
-    ScenarioShow(Box<Scenario>, usize),
+    ScenarioShow(Box<crate::scenario::Scenario>, usize),
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
@@ -51,44 +50,10 @@ pub enum Options {
     Man(Option<PathBuf>),
 }
 
-/// One scenario, ready to run: what `scenario run` runs once and `scenario check` for each.
-#[derive(Debug)]
-pub struct ScenarioJob {
-    pub scenario: Scenario,
-    /// Compiled with the command line's overrides.
-    pub program: Program,
-    /// The overrides it was compiled with, to compile it again with longer trials.
-    pub overrides: Overrides,
-    pub plan: Plan,
-    /// Whether its trials may be made longer when they did not overlap (no `--iterations`).
-    pub lengthen: bool,
-    /// When a race is expected and no planned trial showed one: how long to keep trying.
-    pub race_budget: Duration,
-}
-
-/// A validated `scenario run`.
-#[derive(Debug)]
-pub struct ScenarioOptions {
-    pub job: ScenarioJob,
-    pub expect: Expect,
-    /// Derive an interleaving that produces the most telling observed outcome.
-    pub explain: bool,
-    pub output: OutputOptions,
-}
-
-/// A validated `scenario check`: every scenario loaded and compiled before any runs.
-#[derive(Debug)]
-pub struct CheckOptions {
-    pub scenarios: Vec<ScenarioJob>,
-    pub output: OutputOptions,
-    /// Where to write JUnit XML as well, when asked.
-    pub junit: Option<PathBuf>,
-}
-
 impl Options {
     pub fn from_command(command: Command, env: &Environment) -> Result<Self, Error> {
         let (strategies, args) = match command {
-            Command::Scenario(scenario) => return Self::scenario(scenario, env),
+            Command::Scenario(scenario) => return scenario::options(scenario, env),
             Command::Sweep(args) => return SweepOptions::new(args, env).map(Options::Sweep),
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
@@ -108,96 +73,6 @@ impl Options {
             Command::Compare(CompareArgs { strategies, run }) => (strategies, run),
         };
         RunOptions::new(strategies, args, env).map(Options::Counter)
-    }
-
-    fn scenario(command: ScenarioCommand, env: &Environment) -> Result<Self, Error> {
-        Ok(match command {
-            ScenarioCommand::List => Options::ScenarioList {
-                width: env.columns.unwrap_or(DEFAULT_WIDTH),
-            },
-            ScenarioCommand::Show { scenario } => Options::ScenarioShow(
-                Box::new(Scenario::load(scenario::library::find(&scenario)?)?),
-                env.columns.unwrap_or(DEFAULT_WIDTH),
-            ),
-            ScenarioCommand::Run {
-                scenario,
-                args,
-                expect,
-                explain,
-                output,
-            } => {
-                let job = ScenarioJob::new(
-                    Scenario::load(scenario::library::find(&scenario)?)?,
-                    &args,
-                    env,
-                )?;
-                Options::ScenarioRun(Box::new(ScenarioOptions {
-                    expect: expect.unwrap_or(job.scenario.expect()),
-                    explain,
-                    job,
-                    output: OutputOptions::new(&output, env),
-                }))
-            }
-            ScenarioCommand::Check {
-                paths,
-                args,
-                output,
-                junit,
-            } => {
-                if let Some(path) = &junit {
-                    writable_file("--junit", path)?;
-                }
-                let sources = if paths.is_empty() {
-                    scenario::library::all()?
-                } else {
-                    scenario::library::under(&paths)?
-                };
-                if sources.is_empty() {
-                    return Err(Error::input("no scenario files found to check"));
-                }
-                let scenarios = sources
-                    .into_iter()
-                    .map(|source| ScenarioJob::new(Scenario::load(source)?, &args, env))
-                    .collect::<Result<Vec<_>, Error>>()?;
-                Options::ScenarioCheck(CheckOptions {
-                    scenarios,
-                    output: OutputOptions::new(&output, env),
-                    junit,
-                })
-            }
-        })
-    }
-}
-
-impl ScenarioJob {
-    /// A scenario compiled with the command line's overrides, and how to run its trials.
-    fn new(scenario: Scenario, args: &ScenarioArgs, env: &Environment) -> Result<Self, Error> {
-        let threads = args
-            .threads
-            .map(|t| at_least_one("--threads", t))
-            .transpose()?;
-        if let Some(message) = threads.and_then(|t| over_thread_limit(&format!("--threads {t}"), t))
-        {
-            return Err(Error::input(message));
-        }
-        let iterations = args
-            .iterations
-            .map(|i| at_least_one("--iterations", i))
-            .transpose()?;
-        let plan = plan(&args.trial, scenario.default_trials(), env)?;
-        let overrides = Overrides {
-            threads,
-            iterations,
-        };
-        let program = scenario.compile(overrides)?;
-        Ok(ScenarioJob {
-            scenario,
-            program,
-            overrides,
-            lengthen: iterations.is_none() && plan.start == StartMode::Barrier,
-            race_budget: args.race_budget.unwrap_or(DEFAULT_RACE_BUDGET),
-            plan,
-        })
     }
 }
 
