@@ -94,7 +94,6 @@ impl Part {
 /// A set of workers that run trials together.
 pub trait Crew {
     fn kind(&self) -> CrewKind;
-    fn count(&self) -> usize;
     /// Runs one trial on every worker, released together; one part per worker, in order.
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop>;
 }

@@ -91,11 +91,6 @@ impl Processes {
         }
     }
 
-    /// The pids of the workers, for tests and diagnostics.
-    pub fn pids(&self) -> Vec<u32> {
-        self.workers.iter().map(|w| w.child.id()).collect()
-    }
-
     fn name(&mut self, index: usize) -> String {
         format!(
             "process {} (pid {})",
@@ -247,10 +242,6 @@ fn signal_of(_: std::process::ExitStatus) -> Option<i32> {
 impl Crew for Processes {
     fn kind(&self) -> CrewKind {
         CrewKind::Processes
-    }
-
-    fn count(&self) -> usize {
-        self.workers.len()
     }
 
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop> {

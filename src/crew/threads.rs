@@ -27,10 +27,6 @@ impl Crew for Threads {
         CrewKind::Threads
     }
 
-    fn count(&self) -> usize {
-        self.connections.len()
-    }
-
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop> {
         let barrier = Barrier::new(self.connections.len());
         let results: Vec<Result<Part, String>> = thread::scope(|scope| {

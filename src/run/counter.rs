@@ -249,7 +249,7 @@ fn result(
     }
 }
 
-fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> FinalRange {
+pub(super) fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> FinalRange {
     let expected = spec.expected();
     let [possible_min, possible_max] = spec.possible_finals(kind.is_racy());
     FinalRange {

@@ -5,7 +5,6 @@
 use std::io::Write;
 
 use super::counter::set_slowdowns;
-use crate::counter::CounterSpec;
 use crate::crew::{Crew, CrewKind, Order, Part, Processes, Stop, Threads};
 use crate::diagnosis;
 use crate::error::Error;
@@ -16,8 +15,7 @@ use crate::harness::{self, Span, Trial, Trials, overlap};
 use crate::options::{RunOptions, StoreOptions, TRIAL_DETAIL_LIMIT};
 use crate::progress::Progress;
 use crate::report::{
-    CounterBody, Envelope, FinalRange, Machine, StoreInfo, StrategyResult, WorkersInfo,
-    WorkloadInfo,
+    CounterBody, Envelope, Machine, StoreInfo, StrategyResult, WorkersInfo, WorkloadInfo,
 };
 use crate::stats::{StoreOps, Tally};
 use crate::store::{Counts, Place};
@@ -316,8 +314,6 @@ fn result(
     let operation = match store.spec.kind().support(kind) {
         Support::Does(line) | Support::Refused(line) => line,
     };
-    let spec: &CounterSpec = &options.spec;
-    let expected = spec.expected();
     let mut notes =
         diagnosis::store_notes(kind, store.spec.kind(), store.crew, store.retry, &summary);
     notes.extend(ran.extra.map(|e| e.describe()));
@@ -326,16 +322,7 @@ fn result(
         operation,
         trials: ran.tally.rows().to_vec(),
         histogram: ran.tally.histogram(),
-        finals: FinalRange {
-            observed_min: expected.saturating_sub(summary.lost.max),
-            observed_max: expected.saturating_sub(summary.lost.min),
-            possible_min: if kind.is_racy() && spec.threads > 1 {
-                spec.possible_finals(true)[0]
-            } else {
-                expected
-            },
-            possible_max: expected,
-        },
+        finals: super::counter::final_range(kind, &options.spec, &summary),
         explain: ran.explanation.clone(),
         extra: ran.extra,
         expect,
@@ -373,6 +360,7 @@ fn workload_info(
 mod tests {
     use super::*;
     use crate::cli::Format;
+    use crate::counter::CounterSpec;
     use crate::harness::{Plan, StartMode};
     use crate::options::OutputOptions;
     use crate::store::{Address, Connection, StoreSpec};
@@ -389,9 +377,6 @@ mod tests {
     impl Crew for Scripted {
         fn kind(&self) -> CrewKind {
             CrewKind::Processes
-        }
-        fn count(&self) -> usize {
-            2
         }
         fn trial(&mut self, _: &Order) -> Result<Vec<Part>, Stop> {
             let Some((made, claimed)) = self.script.remove(0) else {

@@ -185,10 +185,6 @@ impl Counts {
             *self.errors.entry(kind.clone()).or_default() += n;
         }
     }
-
-    pub fn error_total(&self) -> u64 {
-        self.errors.values().sum()
-    }
 }
 
 /// One increment, with the one retry policy of every store: a compare-and-swap that missed is
