@@ -169,6 +169,8 @@ pub struct TrialRow {
 pub struct StoreOps {
     pub acknowledged: u64,
     pub retries: u64,
+    /// Increments abandoned after a failure with no retry left: never acknowledged.
+    pub given_up: u64,
     /// Failed attempts by kind (busy, locked, torn-read, ...), retried or not.
     pub errors: BTreeMap<String, u64>,
     pub acknowledged_per_second: f64,
@@ -180,12 +182,14 @@ impl StoreOps {
     pub fn new(
         acknowledged: u64,
         retries: u64,
+        given_up: u64,
         errors: BTreeMap<String, u64>,
         elapsed_ns: u64,
     ) -> Self {
         StoreOps {
             acknowledged,
             retries,
+            given_up,
             errors,
             acknowledged_per_second: ratio(acknowledged as f64 * 1e9, elapsed_ns as f64),
             us_per_increment: ratio(elapsed_ns as f64 / 1e3, acknowledged as f64),

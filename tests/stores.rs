@@ -108,6 +108,7 @@ fn a_transaction_without_retry_counts_busy_errors_and_never_loses_an_acknowledge
     let s = &r["summary"];
     assert!(u(&s["errors"]["busy"]) > 0, "{s}");
     assert_eq!(u(&s["retries"]), 0);
+    assert_eq!(u(&s["given_up"]), u(&s["errors"]["busy"]), "{s}");
     assert_eq!(u(&s["differed"]), 0);
     // The failed transactions were never acknowledged: fewer than planned.
     assert!(u(&s["acknowledged"]) < 3 * 3 * 200, "{s}");
@@ -127,6 +128,7 @@ fn a_transaction_with_retry_retries_its_failures_and_loses_nothing() {
     let s = &results(&report)[0]["summary"];
     assert_eq!(u(&s["differed"]), 0);
     assert_eq!(u(&s["retries"]), u(&s["errors"]["busy"]), "{s}");
+    assert_eq!(u(&s["given_up"]), 0, "{s}");
     assert_eq!(u(&s["acknowledged"]), 2 * 2 * 100, "{s}");
 }
 

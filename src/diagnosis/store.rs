@@ -56,7 +56,7 @@ pub fn store_notes(
         ));
     }
     if errors > 0 {
-        let failed = errors.saturating_sub(retries.min(errors));
+        let failed = ops.map_or(0, |o| o.given_up);
         let unacked = if failed > 0 {
             let why = if retry == 0 {
                 "were not retried (--retry N retries them)".to_string()
@@ -97,7 +97,8 @@ mod tests {
     use super::*;
     use crate::stats::Tally;
 
-    /// A store run's summary: `errors` busy refusals, of which `retries` were retried.
+    /// A store run's summary: `errors` busy refusals, of which `retries` were retried and the
+    /// rest given up.
     fn on_store(finals: &[u64], errors: u64, retries: u64) -> Summary {
         let mut t = Tally::new(100, 0);
         for &f in finals {
@@ -107,6 +108,7 @@ mod tests {
         s.ops = Some(StoreOps::new(
             100,
             retries,
+            errors - retries,
             [("busy".to_string(), errors)].into(),
             1_000,
         ));

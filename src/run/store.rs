@@ -264,6 +264,7 @@ fn ops(counts: &Counts, elapsed_ns: u64) -> StoreOps {
     StoreOps::new(
         counts.acknowledged,
         counts.retries,
+        counts.given_up,
         counts.errors.clone(),
         elapsed_ns,
     )
@@ -393,6 +394,7 @@ mod tests {
                 counts: Counts {
                     acknowledged,
                     retries: 1,
+                    given_up: 1,
                     errors: [("busy".to_string(), 2)].into(),
                 },
                 recorded: Vec::new(),
@@ -476,6 +478,7 @@ mod tests {
         assert_eq!(ran.tally.differed(), 1);
         assert_eq!(ran.counts.acknowledged, 290);
         assert_eq!(ran.counts.retries, 6);
+        assert_eq!(ran.counts.given_up, 6);
         assert_eq!(ran.counts.errors["busy"], 12);
         // Spans 100..300 and 200..400: 300 ns a trial, a third of it with both inside.
         assert_eq!(ran.elapsed_ns, 900);

@@ -173,6 +173,8 @@ pub struct Counts {
     pub acknowledged: u64,
     /// Attempts made again: after a failed compare-and-swap, or a failure `--retry` allowed.
     pub retries: u64,
+    /// Increments abandoned after a failure with no retry left: never acknowledged.
+    pub given_up: u64,
     /// Failures by kind (busy, torn-read, ...), whether retried or not.
     pub errors: BTreeMap<String, u64>,
 }
@@ -181,6 +183,7 @@ impl Counts {
     pub fn merge(&mut self, other: &Counts) {
         self.acknowledged += other.acknowledged;
         self.retries += other.retries;
+        self.given_up += other.given_up;
         for (kind, n) in &other.errors {
             *self.errors.entry(kind.clone()).or_default() += n;
         }
@@ -210,6 +213,7 @@ pub fn increment(
             Attempt::Failed(kind) => {
                 *counts.errors.entry(kind.to_string()).or_default() += 1;
                 if failures == retry {
+                    counts.given_up += 1;
                     return Ok(None);
                 }
                 backoff(failures);
@@ -417,6 +421,7 @@ mod tests {
         );
         assert_eq!(r, Ok(None));
         assert_eq!(counts.acknowledged, 0);
+        assert_eq!(counts.given_up, 1);
         assert_eq!(counts.retries, 3, "two conflicts and one allowed retry");
         assert_eq!(counts.errors.get("busy"), Some(&2));
         let r = increment(
