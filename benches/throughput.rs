@@ -234,7 +234,7 @@ fn stores() {
     use racedemo::crew::{Crew, Order, Threads};
     use racedemo::store::{Place, StoreSpec};
     use racedemo::strategy::StrategyKind;
-    let mut place = Place::open(&StoreSpec::Sqlite(None)).expect("a temporary database");
+    let mut place = Place::open(&StoreSpec::Sqlite(None), None).expect("a temporary database");
     println!();
     println!(
         "SQLite, 1 worker x {STORE_INCREMENTS} increments, {STORE_TRIALS} trials each, \

@@ -17,11 +17,7 @@ pub fn run() -> Result<ExitCode, Error> {
     // stops, through its stdin, so it takes no signal handlers.
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|a| a == WORKER_COMMAND) {
-        let hello = args
-            .next()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default();
-        return Ok(ExitCode::from(crate::crew::worker::serve(&hello)));
+        return Ok(ExitCode::from(crate::crew::worker::serve()));
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -265,9 +265,10 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Store")]
 pub struct StoreArgs {
-    /// Where the counter lives: memory, file[:PATH] (decimal text in a file) or sqlite[:PATH]
-    /// (a row of racedemo's own table); without PATH, a fresh one in a temporary folder,
-    /// removed afterwards [default: memory; sqlite with --processes]
+    /// Where the counter lives: memory, file[:PATH] (decimal text in a file), sqlite[:PATH]
+    /// (a row of racedemo's own table; without PATH, a fresh one in a temporary folder,
+    /// removed afterwards), postgres://USER@HOST/DB, mysql://USER@HOST/DB (MariaDB too) or
+    /// redis://HOST/ [default: memory; sqlite with --processes]
     // Parsed in options, not by clap: clap's error would echo a password in a URL.
     #[arg(long, value_name = "STORE")]
     pub store: Option<String>,
@@ -277,11 +278,18 @@ pub struct StoreArgs {
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub processes: Option<u64>,
 
-    /// Retry an increment whose attempt the store refused (SQLITE_BUSY) up to N times, after a
+    /// Retry an increment whose attempt the store refused (SQLITE_BUSY, a serialization
+    /// failure, a deadlock) up to N times, after a
     /// random pause that doubles each time; every failure is counted either way, and one not
     /// retried is not an acknowledged increment
     #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub retry: Option<u64>,
+
+    /// The isolation level of `transaction`'s BEGIN: read-committed, repeatable-read,
+    /// serializable, or repeatable-read+snapshot (MariaDB's innodb_snapshot_isolation)
+    /// [default: the server's own]
+    #[arg(long, value_name = "LEVEL", value_parser = crate::store::Isolation::parse)]
+    pub isolation: Option<crate::store::Isolation>,
 
     /// How long a worker process may go silent before its trial is ended as hung [default:
     /// 30s]

@@ -55,7 +55,6 @@ impl Processes {
             let mut command = Command::new(&exe);
             command
                 .arg(WORKER_COMMAND)
-                .arg(hello)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
@@ -81,7 +80,12 @@ impl Processes {
                     let _ = tell.send((index, Heard::Closed));
                 })
                 .map_err(|e| format!("starting a thread: {e}"))?;
-            let stdin = child.stdin.take();
+            // The hello first: it names the store, password and all, which a command line
+            // would show to every user of the machine.
+            let mut stdin = child.stdin.take();
+            if let Some(pipe) = stdin.as_mut() {
+                let _ = writeln!(pipe, "{hello}").and_then(|()| pipe.flush());
+            }
             crew.workers.push(Worker { child, stdin });
         }
         match crew.gather(|m| matches!(m, FromWorker::Ready)) {

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::{Order, Part};
 use crate::store::Address;
 
-/// The hidden command a worker process is started with (`racedemo __worker HELLO`).
+/// The hidden command a worker process is started with (`racedemo __worker`).
 pub const WORKER_COMMAND: &str = "__worker";
 
-/// Who the worker is and where the counter is: the worker's one argument, as JSON.
+/// Who the worker is and where the counter is: the first line on the worker's stdin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
     pub address: Address,

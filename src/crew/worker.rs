@@ -1,5 +1,6 @@
-//! The worker process's side: `racedemo __worker HELLO` connects to the store, then runs the
-//! trials it is ordered to until its stdin closes.
+//! The worker process's side: `racedemo __worker` reads its hello (the store's address, which
+//! may hold a password, so never on the command line) from the first line of its stdin,
+//! connects, then runs the trials it is ordered to until its stdin closes.
 
 use std::io::{self, BufRead, Write};
 
@@ -12,10 +13,12 @@ use super::{BEAT, work};
 
 /// Serves orders from stdin until it closes; the exit status is 0 then, 3 when the worker
 /// could not go on (it said why on stdout first).
-pub fn serve(hello: &str) -> u8 {
+pub fn serve() -> u8 {
     // Not locked for good: the heartbeat thread writes to it too, a whole line at a time.
     let mut out = io::stdout();
-    let Ok(hello) = serde_json::from_str::<Hello>(hello) else {
+    let mut lines = io::stdin().lock().lines();
+    let hello = lines.next().and_then(Result::ok).unwrap_or_default();
+    let Ok(hello) = serde_json::from_str::<Hello>(&hello) else {
         eprintln!(
             "racedemo: `{}` is for racedemo's own use",
             super::protocol::WORKER_COMMAND
@@ -33,7 +36,7 @@ pub fn serve(hello: &str) -> u8 {
         return 0;
     }
     let mut order = None;
-    for line in io::stdin().lock().lines() {
+    for line in lines {
         let Ok(line) = line else { break };
         let said = match serde_json::from_str::<ToWorker>(&line) {
             Ok(ToWorker::Arm(o)) => {

@@ -11,6 +11,7 @@ use crate::strategy::StrategyKind;
 /// retries and errors mean.
 pub fn store_notes(
     kind: StrategyKind,
+    racy: bool,
     store: StoreKind,
     crew: CrewKind,
     retry: u64,
@@ -21,7 +22,7 @@ pub fn store_notes(
     let ops = summary.ops.as_ref();
     let errors = ops.map_or(0, StoreOps::error_total);
     let retries = ops.map_or(0, |o| o.retries);
-    if !kind.is_racy() && summary.rate.differed > 0 {
+    if !racy && summary.rate.differed > 0 {
         notes.push(format!(
             "{} lost acknowledged updates in {} of {} trials: a correct strategy must never do \
              that; this is a bug in racedemo or in the store, please report it",
@@ -30,8 +31,23 @@ pub fn store_notes(
             thousands(summary.trials)
         ));
     }
-    if kind.is_racy() && summary.rate.differed > 0 {
+    if racy && summary.rate.differed > 0 {
         let how = match store {
+            _ if kind == StrategyKind::Transaction => {
+                "two transactions read the same value, and the later UPDATE waited for the \
+                 earlier's row lock, then overwrote its committed value with a stale one + 1; \
+                 at this isolation level the server does not check, so nobody got an error \
+                 (--isolation repeatable-read on PostgreSQL, serializable or \
+                 repeatable-read+snapshot on MariaDB refuse the stale write)"
+            }
+            StoreKind::Postgres | StoreKind::Mysql => {
+                "two workers SELECTed the same value, each UPDATEd it to that value + 1, and \
+                 the later UPDATE overwrote the earlier"
+            }
+            StoreKind::Redis => {
+                "two workers GOT the same value, each SET it to that value + 1, and the later \
+                 SET overwrote the earlier"
+            }
             StoreKind::Sqlite => {
                 "two workers SELECTed the same value, each UPDATEd it to that value + 1, and \
                  the later UPDATE overwrote the earlier: SQLite runs one writer at a time, so \
@@ -47,7 +63,7 @@ pub fn store_notes(
             store.name()
         ));
     }
-    if kind.is_racy() && summary.rate.differed == 0 && summary.trials > 0 {
+    if racy && summary.rate.differed == 0 && summary.trials > 0 {
         notes.push(format!(
             "no trial lost an update, and that does not mean the code is safe: the {who} \
              overlapped {} of each trial on average; try more --iterations, --yield, or more \
@@ -83,9 +99,18 @@ pub fn store_notes(
         ));
     }
     if kind == StrategyKind::Optimistic && retries > 0 {
+        let each = match store {
+            StoreKind::Redis => {
+                "an EXEC that answered nil because another worker wrote the key \
+                                 after WATCH"
+            }
+            _ => {
+                "an UPDATE ... WHERE v = <read> that found another worker's write first and \
+                  changed nothing"
+            }
+        };
         notes.push(format!(
-            "{} compare-and-swap retries: each an UPDATE ... WHERE v = <read> that found \
-             another worker's write first and changed nothing",
+            "{} compare-and-swap retries: each {each}",
             thousands(retries)
         ));
     }
@@ -118,7 +143,15 @@ mod tests {
     #[test]
     fn store_notes_say_what_was_refused_and_what_was_never_acknowledged() {
         let notes = |kind, retry, s: &Summary| {
-            store_notes(kind, StoreKind::Sqlite, CrewKind::Processes, retry, s).join("\n")
+            store_notes(
+                kind,
+                kind.is_racy(),
+                StoreKind::Sqlite,
+                CrewKind::Processes,
+                retry,
+                s,
+            )
+            .join("\n")
         };
         let tx = StrategyKind::Transaction;
         let n = notes(tx, 0, &on_store(&[100], 40, 0));

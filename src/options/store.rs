@@ -7,7 +7,7 @@ use crate::cli::StoreArgs;
 use crate::crew::CrewKind;
 use crate::error::Error;
 use crate::harness::{MAX_THREADS, StartMode};
-use crate::store::{StoreKind, StoreSpec};
+use crate::store::{Isolation, StoreKind, StoreSpec};
 use crate::strategy::{StrategyKind, Support};
 
 /// A validated shared store and its workers (absent: the counter in this process's memory).
@@ -21,6 +21,8 @@ pub struct StoreOptions {
     /// Failed attempts retried per increment.
     pub retry: u64,
     pub worker_timeout: Duration,
+    /// What `transaction` begins with; `None`: the server's default.
+    pub isolation: Option<Isolation>,
 }
 
 /// `--store TEXT`, or the one-line reason it is not a store.
@@ -72,6 +74,16 @@ impl StoreOptions {
                     format!(" on --store {}", kind.name())
                 };
                 return Err(Error::input(format!("{} cannot run{on}: {why}", s.name())));
+            }
+        }
+        if let Some(level) = args.isolation {
+            if let Err(why) = level.offered_by(kind) {
+                return Err(Error::input(format!("--isolation {level}: {why}")));
+            }
+            if !strategies.contains(&StrategyKind::Transaction) {
+                return Err(Error::input(format!(
+                    "--isolation {level} is for the transaction strategy, which this run does not                      include"
+                )));
             }
         }
         if kind == StoreKind::Memory {
@@ -126,7 +138,13 @@ impl StoreOptions {
             workers: workers as usize,
             retry: args.retry.unwrap_or(0),
             worker_timeout: args.worker_timeout.unwrap_or(WORKER_TIMEOUT),
+            isolation: args.isolation,
         }))
+    }
+
+    /// Whether `kind` can lose updates on this store at this run's isolation level.
+    pub fn races(&self, kind: StrategyKind) -> bool {
+        self.spec.kind().races(kind, self.isolation)
     }
 
     /// Increments per worker when --iterations is not given.

@@ -121,6 +121,7 @@ impl SweepOptions {
                         .then(|| at(Parameter::Processes, &args.processes, 1)),
                     retry: args.retry,
                     worker_timeout: None,
+                    isolation: None,
                 },
                 output: args.output.clone(),
             };

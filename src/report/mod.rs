@@ -150,6 +150,9 @@ pub struct StoreInfo {
     /// Failed attempts retried per increment (`--retry`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<u64>,
+    /// The level `transaction` began with, when the run had one (`--isolation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<crate::store::Isolation>,
 }
 
 impl StoreInfo {
@@ -160,6 +163,7 @@ impl StoreInfo {
             details: None,
             chosen: None,
             retry: None,
+            isolation: None,
         }
     }
 }

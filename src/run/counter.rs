@@ -231,7 +231,7 @@ fn result(
         operation: kind.operation(),
         trials: tally.rows().to_vec(),
         histogram: tally.histogram(),
-        finals: final_range(kind, spec, &summary),
+        finals: final_range(kind.is_racy(), spec, &summary),
         explain: None,
         extra: None,
         expect,
@@ -249,9 +249,9 @@ fn result(
     }
 }
 
-pub(super) fn final_range(kind: StrategyKind, spec: &CounterSpec, summary: &Summary) -> FinalRange {
+pub(super) fn final_range(racy: bool, spec: &CounterSpec, summary: &Summary) -> FinalRange {
     let expected = spec.expected();
-    let [possible_min, possible_max] = spec.possible_finals(kind.is_racy());
+    let [possible_min, possible_max] = spec.possible_finals(racy);
     FinalRange {
         // Most lost = lowest final value.
         observed_min: expected.saturating_sub(summary.lost.max),

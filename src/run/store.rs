@@ -64,7 +64,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         .store
         .as_ref()
         .expect("the store runner runs only runs with a store");
-    let mut place = Place::open(&store.spec)?;
+    let mut place = Place::open(&store.spec, store.isolation)?;
     progress.rename("starting workers");
     let crew: Result<Box<dyn Crew>, String> = match store.crew {
         CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
@@ -164,7 +164,8 @@ fn tally(
     progress: &mut Progress,
 ) -> Ran {
     let (spec, plan) = (&options.spec, &options.plan);
-    let expect = options.expect.unwrap_or(Expect::default_for(kind));
+    let racy = store.races(kind);
+    let expect = options.expect.unwrap_or(Expect::default_when(racy));
     let mut ran = Ran {
         tally: Tally::new(spec.expected(), TRIAL_DETAIL_LIMIT),
         counts: Counts::default(),
@@ -231,7 +232,7 @@ fn tally(
         }
     }
     ran.tally.set_wall_ns(info.wall_ns);
-    ran.explanation = recorded.map(|(_, t, at)| explanation(kind, &t, at, who));
+    ran.explanation = recorded.map(|(_, t, at)| explanation(racy, &t, at, who));
     ran
 }
 
@@ -272,14 +273,9 @@ fn ops(counts: &Counts, elapsed_ns: u64) -> StoreOps {
 
 /// One lost update among the recorded increments, told step by step; or, where none was lost,
 /// two increments handing the counter on.
-fn explanation(
-    kind: StrategyKind,
-    trial: &StoreTrial,
-    attempt: u64,
-    who: &'static str,
-) -> Explanation {
+fn explanation(racy: bool, trial: &StoreTrial, attempt: u64, who: &'static str) -> Explanation {
     let logs: Vec<Vec<Increment>> = trial.parts.iter().map(Part::increments).collect();
-    let found = if kind.is_racy() {
+    let found = if racy {
         explain::lost_update(&logs)
     } else {
         None
@@ -311,19 +307,26 @@ fn result(
     // caller could use. Every exporter reads it from here.
     summary.pace.ns_per_op = ops.us_per_increment * 1e3;
     summary.ops = Some(ops);
-    let expect = options.expect.unwrap_or(Expect::default_for(kind));
+    let racy = store.races(kind);
+    let expect = options.expect.unwrap_or(Expect::default_when(racy));
     let operation = match store.spec.kind().support(kind) {
         Support::Does(line) | Support::Refused(line) => line,
     };
-    let mut notes =
-        diagnosis::store_notes(kind, store.spec.kind(), store.crew, store.retry, &summary);
+    let mut notes = diagnosis::store_notes(
+        kind,
+        racy,
+        store.spec.kind(),
+        store.crew,
+        store.retry,
+        &summary,
+    );
     notes.extend(ran.extra.map(|e| e.describe()));
     StrategyResult {
         strategy: kind,
         operation,
         trials: ran.tally.rows().to_vec(),
         histogram: ran.tally.histogram(),
-        finals: super::counter::final_range(kind, &options.spec, &summary),
+        finals: super::counter::final_range(racy, &options.spec, &summary),
         explain: ran.explanation.clone(),
         extra: ran.extra,
         expect,
@@ -344,10 +347,11 @@ fn workload_info(
     WorkloadInfo {
         store: StoreInfo {
             kind: store.spec.kind(),
-            location: Some(place.address().path.display().to_string()),
+            location: Some(place.address().shown()),
             details: Some(place.details.clone()),
             chosen: store.chosen,
             retry: Some(store.retry),
+            isolation: store.isolation,
         },
         workers: WorkersInfo {
             kind: store.crew,
@@ -445,8 +449,9 @@ mod tests {
             workers: 2,
             retry: 0,
             worker_timeout: Duration::from_secs(1),
+            isolation: None,
         };
-        let mut place = Place::open(&store.spec).unwrap();
+        let mut place = Place::open(&store.spec, None).unwrap();
         let address: Address = place.address().clone();
         let mut crew = Scripted {
             conn: address.connect().unwrap(),

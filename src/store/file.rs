@@ -162,8 +162,8 @@ impl FileCounter {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .open(&address.path)
-            .map_err(|e| format!("{}: {e}", address.path.display()))?;
+            .open(address.path())
+            .map_err(|e| format!("{}: {e}", address.path().display()))?;
         Ok(FileCounter {
             file,
             at: address.slot * RECORD + VALUE_AT,
@@ -259,8 +259,9 @@ mod tests {
         assert_ne!(a, b);
         let addr = |slot| Address {
             kind: super::super::StoreKind::File,
-            path: path.clone(),
+            location: path.display().to_string(),
             slot,
+            isolation: None,
         };
         let mut ca = FileCounter::open(&addr(a)).unwrap();
         let mut cb = FileCounter::open(&addr(b)).unwrap();

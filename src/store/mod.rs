@@ -1,20 +1,32 @@
-//! Where the counter lives when it is not in one process's memory: a file or a SQLite database
-//! that several processes share, and what each strategy does there.
+//! Where the counter lives when it is not in one process's memory: a file, a SQLite database,
+//! a PostgreSQL or MariaDB/MySQL table, a Redis key; and what each strategy does there.
 //!
 //! A store is set up once per run by the coordinating process ([`Place`]): racedemo's own
-//! record or row, named by a run id, created at the start and removed at the end. Every worker,
-//! thread or process, opens its own [`Connection`] to it from an [`Address`].
+//! record, row or key, named by a run id, created at the start and removed at the end. Every
+//! worker, thread or process, opens its own [`Connection`] to it from an [`Address`].
 
 mod file;
+mod isolation;
+mod mysql;
+mod place;
+mod postgres;
+mod redis;
+pub mod replay;
+mod spec;
+mod sql;
 mod sqlite;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
 use crate::strategy::{StrategyKind, Support};
+
+pub use isolation::Isolation;
+pub use place::Place;
+pub(crate) use place::{Claimed, run_id};
+pub use spec::{StoreSpec, redact, scrub};
 
 /// The kinds of store, as reports name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,6 +35,9 @@ pub enum StoreKind {
     Memory,
     File,
     Sqlite,
+    Postgres,
+    Mysql,
+    Redis,
 }
 
 impl StoreKind {
@@ -31,7 +46,30 @@ impl StoreKind {
             StoreKind::Memory => "memory",
             StoreKind::File => "file",
             StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+            StoreKind::Mysql => "mysql",
+            StoreKind::Redis => "redis",
         }
+    }
+
+    /// As people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::File => "file",
+            StoreKind::Sqlite => "SQLite",
+            StoreKind::Postgres => "PostgreSQL",
+            StoreKind::Mysql => "MariaDB/MySQL",
+            StoreKind::Redis => "Redis",
+        }
+    }
+
+    /// A server reached by URL, which workers on other machines can reach too.
+    pub fn is_server(self) -> bool {
+        matches!(
+            self,
+            StoreKind::Postgres | StoreKind::Mysql | StoreKind::Redis
+        )
     }
 
     /// What `kind` does on this store, from the store's own table: one line, or why not.
@@ -40,11 +78,32 @@ impl StoreKind {
             StoreKind::Memory => return kind.about().memory,
             StoreKind::File => &file::STRATEGIES,
             StoreKind::Sqlite => &sqlite::STRATEGIES,
+            StoreKind::Postgres => &postgres::STRATEGIES,
+            StoreKind::Mysql => &mysql::STRATEGIES,
+            StoreKind::Redis => &redis::STRATEGIES,
         };
         table
             .iter()
             .find(|(k, _)| *k == kind)
             .map_or(Support::Refused("not available on this store"), |&(_, s)| s)
+    }
+
+    /// Whether `kind` can lose updates here: the racy strategies everywhere, and a
+    /// transaction whose level lets a stale write through (PostgreSQL's read committed,
+    /// InnoDB's read committed and repeatable read).
+    pub fn races(self, kind: StrategyKind, level: Option<Isolation>) -> bool {
+        if kind != StrategyKind::Transaction {
+            return kind.is_racy();
+        }
+        let level = level.or(Isolation::default_for(self));
+        matches!(
+            (self, level),
+            (StoreKind::Postgres, Some(Isolation::ReadCommitted))
+                | (
+                    StoreKind::Mysql,
+                    Some(Isolation::ReadCommitted | Isolation::RepeatableRead)
+                )
+        )
     }
 
     /// The strategies this store can run, in the table's order: what `compare` runs by default.
@@ -57,84 +116,69 @@ impl StoreKind {
     }
 }
 
-/// `--store`, as given: the kind, and a path where one was named.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum StoreSpec {
-    /// One process's memory: today's counter.
-    #[default]
-    Memory,
-    /// The counter as decimal text in a file; `None`: a fresh file in a temporary folder.
-    File(Option<PathBuf>),
-    /// One row of a SQLite table; `None`: a fresh database in a temporary folder.
-    Sqlite(Option<PathBuf>),
-}
-
-impl StoreSpec {
-    /// Parses `memory`, `file[:PATH]` or `sqlite[:PATH]`; the message names what is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (scheme, path) = match text.split_once(':') {
-            Some((scheme, path)) => (scheme, Some(path)),
-            None => (text, None),
-        };
-        let to_path = |p: Option<&str>| -> Result<Option<PathBuf>, String> {
-            match p {
-                None => Ok(None),
-                Some("") => Err(format!("'{text}' names no file after the colon")),
-                Some(p) => Ok(Some(PathBuf::from(p))),
-            }
-        };
-        match scheme {
-            "memory" if path.is_none() => Ok(StoreSpec::Memory),
-            "file" => Ok(StoreSpec::File(to_path(path)?)),
-            "sqlite" => Ok(StoreSpec::Sqlite(to_path(path)?)),
-            _ => Err(format!(
-                "unknown store '{}': racedemo knows memory, file[:PATH] and sqlite[:PATH]",
-                redact(text)
-            )),
-        }
-    }
-
-    pub fn kind(&self) -> StoreKind {
-        match self {
-            StoreSpec::Memory => StoreKind::Memory,
-            StoreSpec::File(_) => StoreKind::File,
-            StoreSpec::Sqlite(_) => StoreKind::Sqlite,
-        }
+/// Whether `url` is one the driver for `kind` can use (nothing is connected).
+fn check_url(kind: StoreKind, url: &str) -> Result<(), String> {
+    match kind {
+        StoreKind::Postgres => postgres::check_url(url),
+        StoreKind::Mysql => mysql::check_url(url),
+        StoreKind::Redis => redis::check_url(url),
+        _ => Ok(()),
     }
 }
 
-/// `text` with any password in a URL (`scheme://user:secret@host`) replaced by `***`, so that
-/// no message ever prints one.
-pub fn redact(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_string();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return text.to_string();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => text.to_string(),
-    }
-}
-
-/// What every worker needs to reach the run's counter: serialised to the worker processes.
+/// What every worker needs to reach the run's counter: serialised to the worker processes
+/// (over their stdin, never on a command line, where `ps` would show a password).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     pub kind: StoreKind,
-    pub path: PathBuf,
-    /// The run's own record (file) or row id (SQLite).
+    /// A path, or a server's URL as given.
+    pub location: String,
+    /// The run's own record (file), row id (SQL) or key suffix (Redis).
     pub slot: u64,
+    /// What `transaction` begins with; `None`: the server's default.
+    #[serde(default)]
+    pub isolation: Option<Isolation>,
 }
 
 impl Address {
-    /// A connection of this worker's own.
+    pub fn path(&self) -> &Path {
+        Path::new(&self.location)
+    }
+
+    /// How messages and reports name where it is.
+    pub fn shown(&self) -> String {
+        redact(&self.location)
+    }
+
+    /// A connection of this worker's own; a failure is worded without any password.
     pub fn connect(&self) -> Result<Box<dyn Connection>, String> {
-        match self.kind {
+        let sql = |sql: Box<dyn sql::Sql>| -> Box<dyn Connection> {
+            Box::new(sql::SqlCounter {
+                sql,
+                level: self.isolation,
+            })
+        };
+        let connected: Result<Box<dyn Connection>, String> = match self.kind {
             StoreKind::File => Ok(Box::new(file::FileCounter::open(self)?)),
             StoreKind::Sqlite => Ok(Box::new(sqlite::SqliteCounter::open(self)?)),
+            StoreKind::Postgres | StoreKind::Mysql => self.session().map(sql),
+            StoreKind::Redis => redis::Redis::open(&self.location, self.slot)
+                .map(|r| Box::new(r) as Box<dyn Connection>),
             StoreKind::Memory => Err("memory is not shared between processes".into()),
-        }
+        };
+        connected.map_err(|e| scrub(&e, &self.location))
+    }
+
+    /// A SQL server's statements, one at a time (for the isolation replay).
+    pub(crate) fn session(&self) -> Result<Box<dyn sql::Sql>, String> {
+        let session: Result<Box<dyn sql::Sql>, String> = match self.kind {
+            StoreKind::Postgres => postgres::Postgres::open(&self.location, self.slot)
+                .map(|p| Box::new(p) as Box<dyn sql::Sql>),
+            StoreKind::Mysql => mysql::Mysql::open(&self.location, self.slot, self.isolation)
+                .map(|m| Box::new(m) as Box<dyn sql::Sql>),
+            other => Err(format!("{} has no SQL transactions", other.title())),
+        };
+        session.map_err(|e| scrub(&e, &self.location))
     }
 }
 
@@ -232,152 +276,9 @@ fn backoff(failures: u64) {
     )));
 }
 
-/// The run's counter in a store, set up by the coordinating process: its own record or row,
-/// removed again when this is dropped (with the temporary folder, when racedemo made one).
-pub struct Place {
-    address: Address,
-    /// What the header says about the store beyond its kind and location.
-    pub details: String,
-    admin: Box<dyn Connection>,
-    release: Option<Box<dyn FnOnce() + Send>>,
-    // Dropped last: the folder holding a default store.
-    _temp: Option<tempfile::TempDir>,
-}
-
-impl Place {
-    /// Sets up the run's counter in `spec`; a path that cannot hold one is bad input.
-    pub fn open(spec: &StoreSpec) -> Result<Place, Error> {
-        let (temp, path, given) = match spec {
-            StoreSpec::Memory => {
-                return Err(Error::input("memory is not a shared store"));
-            }
-            StoreSpec::File(Some(p)) | StoreSpec::Sqlite(Some(p)) => (None, p.clone(), true),
-            StoreSpec::File(None) | StoreSpec::Sqlite(None) => {
-                let dir = tempfile::Builder::new()
-                    .prefix("racedemo-")
-                    .tempdir()
-                    .map_err(Error::io("making a temporary folder for the store"))?;
-                let name = match spec.kind() {
-                    StoreKind::File => "counter.txt",
-                    _ => "counter.db",
-                };
-                let path = dir.path().join(name);
-                (Some(dir), path, false)
-            }
-        };
-        if given {
-            check_folder(spec.kind(), &path)?;
-        }
-        let flag = format!("--store {}:{}", spec.kind().name(), path.display());
-        let Claimed {
-            slot,
-            details,
-            release,
-        } = match spec.kind() {
-            StoreKind::File => file::set_up(&path),
-            _ => sqlite::set_up(&path),
-        }
-        .map_err(|e| Error::input(format!("{flag}: {e}")))?;
-        let address = Address {
-            kind: spec.kind(),
-            path,
-            slot,
-        };
-        let admin = address
-            .connect()
-            .map_err(|e| Error::input(format!("{flag}: {e}")))?;
-        Ok(Place {
-            address,
-            details,
-            admin,
-            release: Some(release),
-            _temp: temp,
-        })
-    }
-
-    pub fn address(&self) -> &Address {
-        &self.address
-    }
-
-    /// The coordinator's own connection: resets before a trial, reads after.
-    pub fn admin(&mut self) -> &mut dyn Connection {
-        self.admin.as_mut()
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        if let Some(release) = self.release.take() {
-            release();
-        }
-    }
-}
-
-/// A store path's folder must exist: racedemo makes files, never folders.
-fn check_folder(kind: StoreKind, path: &Path) -> Result<(), Error> {
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !folder.is_dir() {
-        return Err(Error::input(format!(
-            "--store {}:{}: no such folder {}",
-            kind.name(),
-            path.display(),
-            folder.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(Error::input(format!(
-            "--store {}:{}: is a folder; name a file in it",
-            kind.name(),
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// What setting up a store gave the run: its own record or row, how the header describes it,
-/// and how to give it back.
-pub(crate) struct Claimed {
-    pub slot: u64,
-    pub details: String,
-    pub release: Box<dyn FnOnce() + Send>,
-}
-
-/// A run id for a new record or row: random, so that runs started at once do not collide.
-fn run_id() -> u64 {
-    u64::from(rand::random::<u32>()) + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn store_flags_parse_to_a_kind_and_an_optional_path() {
-        assert_eq!(StoreSpec::parse("memory"), Ok(StoreSpec::Memory));
-        assert_eq!(StoreSpec::parse("file"), Ok(StoreSpec::File(None)));
-        assert_eq!(
-            StoreSpec::parse("sqlite:/tmp/x.db"),
-            Ok(StoreSpec::Sqlite(Some("/tmp/x.db".into())))
-        );
-        assert!(
-            StoreSpec::parse("file:")
-                .unwrap_err()
-                .contains("names no file")
-        );
-        let unknown = StoreSpec::parse("postgres://me:hunter2@db/test").unwrap_err();
-        assert!(unknown.contains("unknown store"), "{unknown}");
-        assert!(!unknown.contains("hunter2"), "{unknown}");
-    }
-
-    #[test]
-    fn passwords_in_urls_are_redacted() {
-        assert_eq!(redact("redis://u:pw@h:6379/0"), "redis://u:***@h:6379/0");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite:/tmp/a.db"), "sqlite:/tmp/a.db");
-    }
 
     /// Fails every attempt the first `fail` times, then succeeds.
     struct Flaky {

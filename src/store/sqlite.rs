@@ -157,8 +157,8 @@ const SWAP: &str = "UPDATE racedemo_counter SET v = ?2 WHERE id = ?1 AND v = ?3"
 
 impl SqliteCounter {
     pub(super) fn open(address: &Address) -> Result<Self, String> {
-        let db = open(&address.path, false)
-            .map_err(|e| format!("{}: {}", address.path.display(), explain(&e)))?;
+        let db = open(address.path(), false)
+            .map_err(|e| format!("{}: {}", address.path().display(), explain(&e)))?;
         Ok(SqliteCounter {
             db,
             id: address.slot as i64,
@@ -279,8 +279,9 @@ mod tests {
     fn connect(path: &Path, slot: u64) -> SqliteCounter {
         SqliteCounter::open(&Address {
             kind: StoreKind::Sqlite,
-            path: path.to_path_buf(),
+            location: path.display().to_string(),
             slot,
+            isolation: None,
         })
         .unwrap()
     }

@@ -333,6 +333,9 @@ fn store_line(store: &StoreInfo) -> String {
     if let Some(details) = &store.details {
         line.push_str(&format!(": {details}"));
     }
+    if let Some(level) = store.isolation {
+        line.push_str(&format!("; transactions at {level}"));
+    }
     if let Some(retry) = store.retry.filter(|&r| r > 0) {
         line.push_str(&format!("; failed attempts retried up to {retry} times"));
     }

@@ -1,0 +1,224 @@
+//! The counter as one row of racedemo's table on a MariaDB or MySQL server (InnoDB).
+
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder, Statement};
+
+use super::sql::{Fail, Sql};
+use super::{Claimed, Isolation, run_id};
+use crate::strategy::{StrategyKind, Support};
+
+/// What each strategy does on MariaDB/MySQL.
+pub const STRATEGIES: [(StrategyKind, Support); 5] = super::sql::strategies(
+    "SET TRANSACTION ISOLATION LEVEL <--isolation>, START TRANSACTION, SELECT v, UPDATE SET v = <read + 1>, COMMIT: at repeatable-read (InnoDB's default) the stale write silently succeeds; with snapshot isolation it fails (1020), at serializable the two deadlock (1213)",
+);
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The server error codes a transaction can end with and be tried again.
+const DEADLOCK: u16 = 1213;
+const RECORD_CHANGED: u16 = 1020;
+const LOCK_WAIT_TIMEOUT: u16 = 1205;
+
+pub fn check_url(url: &str) -> Result<(), String> {
+    Opts::from_url(url).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn describe(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(e) => format!("{} ({})", e.message, e.code),
+        e => e.to_string(),
+    }
+}
+
+fn connect(url: &str, level: Option<Isolation>) -> Result<(Conn, String), String> {
+    let opts = Opts::from_url(url).map_err(|e| e.to_string())?;
+    let at = format!("{}:{}", opts.get_ip_or_hostname(), opts.get_tcp_port());
+    let fail = |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", describe(&e));
+    let opts = OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(CONNECT_TIMEOUT));
+    let mut conn = Conn::new(opts).map_err(fail)?;
+    // One meaning for each level whatever the server's default (MariaDB 11.8 turned snapshot
+    // isolation on): set where the server has the variable, asked for where it does not.
+    let has_snapshot = snapshot_setting(&mut conn).is_some();
+    match (level, has_snapshot) {
+        (Some(Isolation::RepeatableReadSnapshot), false) => {
+            return Err(format!(
+                "MariaDB/MySQL at {at}: this server has no innodb_snapshot_isolation (MariaDB \
+                 10.6.18, 10.11.8, 11.4 or later has): repeatable-read+snapshot cannot run here"
+            ));
+        }
+        (l, true) => {
+            let on = l == Some(Isolation::RepeatableReadSnapshot);
+            conn.query_drop(format!(
+                "SET SESSION innodb_snapshot_isolation = {}",
+                if on { "ON" } else { "OFF" }
+            ))
+            .map_err(fail)?;
+        }
+        _ => {}
+    }
+    Ok((conn, at))
+}
+
+/// The server's `innodb_snapshot_isolation`, or `None` where it has none.
+fn snapshot_setting(conn: &mut Conn) -> Option<bool> {
+    conn.query_first::<i64, _>("SELECT @@innodb_snapshot_isolation")
+        .ok()
+        .flatten()
+        .map(|v| v != 0)
+}
+
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS racedemo_counter \
+                     (id BIGINT PRIMARY KEY, v BIGINT NOT NULL) ENGINE = InnoDB";
+
+/// Makes racedemo's table if needed and the run's row.
+pub fn set_up(url: &str) -> Result<Claimed, String> {
+    let (mut conn, at) = connect(url, None)?;
+    let fail = |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", describe(&e));
+    conn.query_drop(TABLE).map_err(fail)?;
+    let id = loop {
+        let id = run_id() as i64;
+        conn.exec_drop(
+            "INSERT IGNORE INTO racedemo_counter (id, v) VALUES (?, 0)",
+            (id,),
+        )
+        .map_err(fail)?;
+        if conn.affected_rows() == 1 {
+            break id;
+        }
+    };
+    let version: String = conn
+        .query_first("SELECT VERSION()")
+        .map_err(fail)?
+        .unwrap_or_default();
+    // MySQL 8 and MariaDB 11.1 renamed tx_isolation.
+    let level: String = conn
+        .query_first("SELECT @@transaction_isolation")
+        .or_else(|_| conn.query_first("SELECT @@tx_isolation"))
+        .map_err(fail)?
+        .unwrap_or_default();
+    let snapshot = match snapshot_setting(&mut conn) {
+        Some(_) => "innodb_snapshot_isolation available",
+        None => "no innodb_snapshot_isolation",
+    };
+    let details = format!(
+        "{version} at {at}, table racedemo_counter, row id {id}, default isolation {}, {snapshot}",
+        level.to_lowercase().replace('-', " ")
+    );
+    let release = move || {
+        let _ = conn.exec_drop("DELETE FROM racedemo_counter WHERE id = ?", (id,));
+    };
+    Ok(Claimed {
+        slot: id as u64,
+        details,
+        release: Box::new(release),
+    })
+}
+
+/// One connection, its statements prepared once.
+pub struct Mysql {
+    conn: Conn,
+    at: String,
+    id: i64,
+    select: Statement,
+    select_for_update: Statement,
+    set: Statement,
+    swap: Statement,
+    add: Statement,
+}
+
+impl Mysql {
+    pub fn open(url: &str, slot: u64, level: Option<Isolation>) -> Result<Self, String> {
+        let (mut conn, at) = connect(url, level)?;
+        let mut prepare = |sql: &str| {
+            conn.prep(sql)
+                .map_err(|e| format!("MariaDB/MySQL at {at}: {}", describe(&e)))
+        };
+        Ok(Mysql {
+            select: prepare("SELECT v FROM racedemo_counter WHERE id = ?")?,
+            select_for_update: prepare("SELECT v FROM racedemo_counter WHERE id = ? FOR UPDATE")?,
+            set: prepare("UPDATE racedemo_counter SET v = ? WHERE id = ?")?,
+            swap: prepare("UPDATE racedemo_counter SET v = ? + 1 WHERE id = ? AND v = ?")?,
+            // LAST_INSERT_ID(expr) hands the new value back on this connection, in the same
+            // statement: MariaDB's UPDATE has no RETURNING.
+            add: prepare("UPDATE racedemo_counter SET v = LAST_INSERT_ID(v + 1) WHERE id = ?")?,
+            conn,
+            at,
+            id: slot as i64,
+        })
+    }
+
+    fn fail(&self, e: mysql::Error) -> Fail {
+        if let mysql::Error::MySqlError(m) = &e {
+            match m.code {
+                DEADLOCK => return Fail::Refused("1213 deadlock"),
+                RECORD_CHANGED => return Fail::Refused("1020 record changed"),
+                LOCK_WAIT_TIMEOUT => return Fail::Refused("1205 lock wait timeout"),
+                _ => {}
+            }
+        }
+        Fail::Fault(format!("MariaDB/MySQL at {}: {}", self.at, describe(&e)))
+    }
+
+    fn simple(&mut self, sql: &str) -> Result<(), Fail> {
+        self.conn.query_drop(sql).map_err(|e| self.fail(e))
+    }
+}
+
+impl Sql for Mysql {
+    fn select(&mut self, lock: bool) -> Result<u64, Fail> {
+        let s = if lock {
+            self.select_for_update.clone()
+        } else {
+            self.select.clone()
+        };
+        match self.conn.exec_first::<i64, _, _>(&s, (self.id,)) {
+            Ok(Some(v)) => Ok(v as u64),
+            Ok(None) => Err(Fail::Fault(format!(
+                "MariaDB/MySQL at {}: the run's row {} is gone",
+                self.at, self.id
+            ))),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn set(&mut self, value: u64) -> Result<(), Fail> {
+        let s = self.set.clone();
+        self.conn
+            .exec_drop(&s, (value as i64, self.id))
+            .map_err(|e| self.fail(e))
+    }
+
+    fn swap(&mut self, old: u64) -> Result<bool, Fail> {
+        let s = self.swap.clone();
+        self.conn
+            .exec_drop(&s, (old as i64, self.id, old as i64))
+            .map_err(|e| self.fail(e))?;
+        Ok(self.conn.affected_rows() == 1)
+    }
+
+    fn add(&mut self) -> Result<u64, Fail> {
+        let s = self.add.clone();
+        self.conn
+            .exec_drop(&s, (self.id,))
+            .map_err(|e| self.fail(e))?;
+        Ok(self.conn.last_insert_id() - 1)
+    }
+
+    fn begin(&mut self, level: Option<Isolation>) -> Result<(), Fail> {
+        if let Some(l) = level {
+            // For the next transaction only.
+            self.simple(&format!("SET TRANSACTION ISOLATION LEVEL {}", l.sql()))?;
+        }
+        self.simple("START TRANSACTION")
+    }
+
+    fn commit(&mut self) -> Result<(), Fail> {
+        self.simple("COMMIT")
+    }
+
+    fn rollback(&mut self) {
+        let _ = self.conn.query_drop("ROLLBACK");
+    }
+}
