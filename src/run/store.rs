@@ -64,7 +64,18 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         .store
         .as_ref()
         .expect("the store runner runs only runs with a store");
-    let mut place = Place::open(&store.spec, store.isolation)?;
+    let mut place = match Place::open(&store.spec, store.isolation) {
+        Ok(place) => place,
+        // A server that cannot be reached: a report with no results, saying why.
+        Err(Error::Fault(fault)) => {
+            return Ok(Executed {
+                results: Vec::new(),
+                workload: workload_info(options, store, None, 0),
+                fault: Some(fault),
+            });
+        }
+        Err(e) => return Err(e),
+    };
     progress.rename("starting workers");
     let crew: Result<Box<dyn Crew>, String> = match store.crew {
         CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
@@ -98,7 +109,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
     );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
     Ok(Executed {
-        workload: workload_info(options, store, &place, trials),
+        workload: workload_info(options, store, Some(&place), trials),
         results,
         fault,
     })
@@ -341,14 +352,14 @@ fn result(
 fn workload_info(
     options: &RunOptions,
     store: &StoreOptions,
-    place: &Place,
+    place: Option<&Place>,
     trials: u64,
 ) -> WorkloadInfo {
     WorkloadInfo {
         store: StoreInfo {
             kind: store.spec.kind(),
-            location: Some(place.address().shown()),
-            details: Some(place.details.clone()),
+            location: Some(place.map_or_else(|| store.spec.shown(), |p| p.address().shown())),
+            details: place.map(|p| p.details.clone()),
             chosen: store.chosen,
             retry: Some(store.retry),
             isolation: store.isolation,

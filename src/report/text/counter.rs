@@ -73,7 +73,14 @@ impl Text {
         writeln!(
             out,
             "{} {} {} x {} increments, {trials}",
-            self.paint(&format!("racedemo {}:", names.join(" vs ")), Paint::Bold),
+            self.paint(
+                &if names.is_empty() {
+                    "racedemo:".to_string()
+                } else {
+                    format!("racedemo {}:", names.join(" vs "))
+                },
+                Paint::Bold
+            ),
             w.workers.count,
             w.workers.kind.name(),
             thousands(w.iterations),
