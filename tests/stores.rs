@@ -311,8 +311,8 @@ fn bad_store_input_is_one_line_naming_the_problem_with_exit_2() {
     let cases = [
         ("unsafe --store nosuch", "unknown store 'nosuch'"),
         (
-            "unsafe --store postgres://me:secret@db/x",
-            "unknown store 'postgres://me:***@db/x'",
+            "unsafe --store mongodb://me:secret@db/x",
+            "unknown store 'mongodb://me:***@db/x'",
         ),
         (
             "unsafe --store file:/no/such/folder/c.txt",

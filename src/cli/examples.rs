@@ -102,3 +102,9 @@ Examples:
   racedemo sweep --iterations 10..1000000:x10      how long a trial must be for the race to show
   racedemo sweep --window 0..100:+20 --strategies unsafe --svg window.svg
   racedemo sweep --format csv > sweep.csv          one row per point and strategy";
+
+pub(super) const ISOLATION_EXAMPLES: &str = "\
+Examples:
+  racedemo isolation --store postgres://localhost/test --store mysql://root@localhost/test
+  racedemo isolation --store postgres://localhost/test --levels read-committed,serializable
+  racedemo isolation --store mysql://root@localhost/test --format markdown   for a slide or an issue";

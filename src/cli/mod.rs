@@ -70,6 +70,15 @@ pub enum Command {
     /// increment change.
     #[command(after_help = SWEEP_EXAMPLES, after_long_help = format!("{SWEEP_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Sweep(SweepArgs),
+    /// Every isolation level of every --store side by side: the read-then-write transaction
+    /// with and without retry, and Hermitage's lost-update schedule replayed at each
+    ///
+    /// For every store and level: how many increments were lost, how many transactions the
+    /// server aborted, retries per success and increments per second; and a deterministic
+    /// replay of T1 read, T2 read, T1 write, T2 write, T1 commit, T2 commit, with its verdict
+    /// (lost, aborted with the server's error code, or deadlock).
+    #[command(after_help = ISOLATION_EXAMPLES, after_long_help = format!("{ISOLATION_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Isolation(IsolationArgs),
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -295,6 +304,52 @@ pub struct StoreArgs {
     /// 30s]
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     pub worker_timeout: Option<std::time::Duration>,
+}
+
+/// Flags of `isolation`.
+#[derive(Debug, Args)]
+pub struct IsolationArgs {
+    /// A SQL server to test: postgres://USER@HOST/DB or mysql://USER@HOST/DB; give it once
+    /// per server
+    // Parsed in options, not by clap: clap's error would echo a password in a URL.
+    #[arg(
+        long = "store",
+        value_name = "URL",
+        required = true,
+        help_heading = "Store"
+    )]
+    pub stores: Vec<String>,
+
+    /// Levels to try, separated by commas [default: every level each server offers]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::store::Isolation::parse, help_heading = "Store")]
+    pub levels: Option<Vec<crate::store::Isolation>>,
+
+    /// Retries per increment in each level's second run (the first has none) [default: 20]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Store")]
+    pub retry: Option<u64>,
+
+    /// Race N OS processes instead of threads, each with its own connection
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Store")]
+    pub processes: Option<u64>,
+
+    /// Workers (threads) per run [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Workload")]
+    pub threads: Option<u64>,
+
+    /// Increments each worker makes per trial [default: 250]
+    #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Workload")]
+    pub iterations: Option<u64>,
+
+    /// Trials per level and retry setting [default: 3]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Workload")]
+    pub trials: Option<u64>,
+
+    /// Seed for the workers' random pauses [default: random; the report prints it]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Workload")]
+    pub seed: Option<u64>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

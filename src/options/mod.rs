@@ -19,9 +19,11 @@ use crate::window::WindowSpec;
 use crate::harness::{StartMode, over_thread_limit};
 use crate::store::StoreKind;
 
+mod isolation;
 mod scenario;
 mod store;
 mod sweep;
+pub use isolation::{Cell, IsolationOptions};
 pub use scenario::{CheckOptions, ScenarioJob, ScenarioOptions};
 pub use store::{STORE_TRIALS, StoreOptions};
 pub use sweep::{SWEEP_ITERATIONS, SWEEP_TRIALS, SweepOptions};
@@ -45,6 +47,7 @@ pub enum Options {
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
+    Isolation(IsolationOptions),
     Completions(clap_complete::Shell),
     /// Pages to stdout, or into a folder.
     Man(Option<PathBuf>),
@@ -55,6 +58,9 @@ impl Options {
         let (strategies, args) = match command {
             Command::Scenario(scenario) => return scenario::options(scenario, env),
             Command::Sweep(args) => return SweepOptions::new(args, env).map(Options::Sweep),
+            Command::Isolation(args) => {
+                return IsolationOptions::new(args, env).map(Options::Isolation);
+            }
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
                 if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
+use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
 
 pub struct Csv;
 
@@ -118,6 +118,27 @@ impl Exporter for Csv {
         )
     }
 
+    fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
+        rows(
+            report.cells.iter().flat_map(|c| {
+                c.runs.iter().map(move |l| IsolationRow {
+                    store: c.store.name(),
+                    level: c.level.name(),
+                    retry: l.retry,
+                    trials: l.trials,
+                    differed: l.differed,
+                    lost_fraction: l.lost_fraction,
+                    aborted_fraction: l.aborted_fraction,
+                    retries_per_success: l.retries_per_success,
+                    given_up: l.given_up,
+                    acknowledged_per_second: l.acknowledged_per_second,
+                    replay: c.verdict(),
+                })
+            }),
+            out,
+        )
+    }
+
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
         rows(
@@ -192,6 +213,22 @@ impl Exporter for Csv {
 }
 
 /// A header from the row type's field names, then one record per row.
+/// One row of `isolation --format csv`: one store, level and retry setting.
+#[derive(Serialize)]
+struct IsolationRow {
+    store: &'static str,
+    level: &'static str,
+    retry: u64,
+    trials: u64,
+    differed: u64,
+    lost_fraction: f64,
+    aborted_fraction: f64,
+    retries_per_success: f64,
+    given_up: u64,
+    acknowledged_per_second: f64,
+    replay: String,
+}
+
 pub(super) fn rows<R: Serialize>(
     rows: impl IntoIterator<Item = R>,
     out: &mut dyn Write,

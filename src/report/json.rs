@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
+use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
 
 pub struct Json;
 
@@ -22,6 +22,10 @@ impl Exporter for Json {
     }
 
     fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
+    }
+
+    fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
         document(report, out)
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Exporter, Report, ScenarioReport, SweepReport};
+use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
 use crate::format::{percent, thousands};
 use crate::store::StoreKind;
 
@@ -48,6 +48,32 @@ impl Exporter for Markdown {
                 })
             }),
         )
+    }
+
+    fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "### racedemo isolation: {} {} x {} increments, {} trials per run\n",
+            report.workers.count,
+            report.workers.kind.name(),
+            thousands(report.iterations),
+            thousands(report.trials)
+        )?;
+        for retried in [false, true] {
+            if retried {
+                writeln!(out, "\nWith `--retry {}`:\n", report.retry)?;
+            } else {
+                writeln!(out, "Without retry:\n")?;
+            }
+            let (header, rows) = report.matrix(retried);
+            table(
+                out,
+                &header,
+                rows.into_iter()
+                    .map(|r| r.into_iter().map(|c| escape(&c)).collect()),
+            )?;
+        }
+        Ok(())
     }
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -2,6 +2,7 @@
 //! Reports know nothing about threads; they only read the model.
 
 mod csv;
+mod isolation;
 mod json;
 pub mod junit;
 mod markdown;
@@ -10,6 +11,7 @@ pub mod svg;
 mod sweep;
 mod text;
 
+pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
     CheckBody, CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioBody, ScenarioExplanation,
     ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
@@ -239,6 +241,8 @@ pub trait Exporter {
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()>;
     /// `sweep`.
     fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()>;
+    /// `isolation`.
+    fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The exporter for the chosen format.

@@ -2,6 +2,7 @@
 //! caller to turn into an exit status.
 
 mod counter;
+mod isolation;
 mod scenario;
 mod store;
 mod sweep;
@@ -37,6 +38,10 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
         Options::Sweep(o) => {
             decide_colour(&o.output);
             sweep::run(&o, out)
+        }
+        Options::Isolation(o) => {
+            decide_colour(&o.output);
+            isolation::run(&o, out)
         }
         Options::Completions(shell) => {
             let mut cli = Cli::command();

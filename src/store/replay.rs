@@ -18,6 +18,9 @@ pub const BLOCKED_AFTER: Duration = Duration::from_millis(300);
 /// How long a blocked step may stay blocked before the replay gives up on the server.
 const STUCK_AFTER: Duration = Duration::from_secs(15);
 
+/// The outcome of a step that was blocked and then went through.
+const DONE_LATE: &str = "done, once unblocked";
+
 /// What the schedule came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,10 +61,16 @@ pub struct Event {
 }
 
 impl Event {
-    /// `T2 write 1: blocked`.
+    /// `T1 reads 0`, `T2 write blocks`, `T2 write fails (40001 ...)`.
     pub fn describe(&self) -> String {
         let value = self.value.map(|v| format!(" {v}")).unwrap_or_default();
-        format!("T{} {}{value}: {}", self.tx, self.op, self.outcome)
+        let (tx, op) = (self.tx, self.op);
+        match self.outcome.as_str() {
+            "ok" => format!("T{tx} {op}s{value}"),
+            "blocked" => format!("T{tx} {op} blocks"),
+            DONE_LATE => format!("T{tx} {op}s{value}, unblocked"),
+            failed => format!("T{tx} {op} {failed}"),
+        }
     }
 }
 
@@ -244,7 +253,7 @@ fn hear(s: &mut Session, tx: u8, wait: Duration, events: &mut Vec<Event>) -> Res
                 .any(|e| e.tx == tx && e.op == op.name() && e.outcome == "blocked");
             s.waiting = None;
             let (value, outcome) = match answer {
-                Ok(v) if blocked_before => (v, "done, once unblocked".to_string()),
+                Ok(v) if blocked_before => (v, DONE_LATE.to_string()),
                 Ok(v) => (v, "ok".to_string()),
                 Err(Fail::Refused(kind)) => {
                     s.failed = Some(kind.to_string());

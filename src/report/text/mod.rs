@@ -7,11 +7,13 @@ use colored::Colorize;
 mod chart;
 mod counter;
 mod explain;
+mod isolation;
 mod scenario;
 mod sweep;
 
 use super::{
-    CheckReport, Exporter, Report, ScenarioReport, StrategyResult, SweepReport, TrialMode,
+    CheckReport, Exporter, IsolationReport, Report, ScenarioReport, StrategyResult, SweepReport,
+    TrialMode,
 };
 use crate::expect::Expect;
 use crate::format::{nanos, per_second, percent, thousands, wrap_lines};
@@ -40,6 +42,10 @@ impl Exporter for Text {
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         self.wrapped(out, |buf| self.counter_report(report, buf))
+    }
+
+    fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
+        self.wrapped(out, |buf| self.isolation_report(report, buf))
     }
 }
 
