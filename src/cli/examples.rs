@@ -108,3 +108,9 @@ Examples:
   racedemo isolation --store postgres://localhost/test --store mysql://root@localhost/test
   racedemo isolation --store postgres://localhost/test --levels read-committed,serializable
   racedemo isolation --store mysql://root@localhost/test --format markdown   for a slide or an issue";
+
+pub(super) const WORKER_EXAMPLES: &str = "\
+Examples:
+  racedemo unsafe --store redis://db.internal/ --run demo --remote-workers 3   on one machine
+  racedemo worker --store redis://db.internal/ --run demo                      on each of three others
+  racedemo worker --store postgres://me@db.internal/test --run demo --wait 5m";

@@ -79,6 +79,10 @@ pub enum Command {
     /// (lost, aborted with the server's error code, or deadlock).
     #[command(after_help = ISOLATION_EXAMPLES, after_long_help = format!("{ISOLATION_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Isolation(IsolationArgs),
+    /// Join a run coordinated from elsewhere (its --run NAME --remote-workers K) as one of its
+    /// workers, until the run ends
+    #[command(after_help = WORKER_EXAMPLES, after_long_help = format!("{WORKER_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Worker(WorkerArgs),
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -300,10 +304,38 @@ pub struct StoreArgs {
     #[arg(long, value_name = "LEVEL", value_parser = crate::store::Isolation::parse)]
     pub isolation: Option<crate::store::Isolation>,
 
-    /// How long a worker process may go silent before its trial is ended as hung [default:
-    /// 30s]
+    /// Name this run, so that `racedemo worker --store URL --run NAME` processes on other
+    /// machines can join it (with --remote-workers)
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+
+    /// Race K `racedemo worker` processes that join through the store (started anywhere that
+    /// reaches it, before or after this command), instead of threads or local processes
+    #[arg(long, value_name = "K", value_parser = parse_count, allow_negative_numbers = true)]
+    pub remote_workers: Option<u64>,
+
+    /// How long a worker may go silent before its trial is ended as hung, and how long a run
+    /// waits for its remote workers to join [default: 30s]
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     pub worker_timeout: Option<std::time::Duration>,
+}
+
+/// Flags of `worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The server the run counts on, as this machine reaches it: postgres://…, mysql://… or
+    /// redis://…
+    // Parsed in options, not by clap: clap's error would echo a password in a URL.
+    #[arg(long, value_name = "URL", required = true)]
+    pub store: String,
+
+    /// The run to join: the name its coordinator was given with --run
+    #[arg(long, value_name = "NAME", required = true)]
+    pub run: String,
+
+    /// How long to wait for the run to appear on the store (10s, 2m) [default: 60s]
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
 }
 
 /// Flags of `isolation`.

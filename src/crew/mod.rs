@@ -5,8 +5,10 @@
 //! The loop one worker runs ([`work`]) is the same for both kinds, so a thread and a process
 //! do exactly the same increments; only how they are started and heard from differs.
 
+pub mod joined;
 mod processes;
 pub mod protocol;
+pub mod remote;
 mod threads;
 pub mod worker;
 
@@ -16,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 pub use processes::Processes;
+pub use remote::Remote;
 pub use threads::Threads;
 
 pub use crate::harness::Stop;
@@ -31,6 +34,8 @@ use crate::window::WindowSpec;
 pub enum CrewKind {
     Threads,
     Processes,
+    /// `racedemo worker` processes, on this machine or others, joined through the store.
+    Remote,
 }
 
 impl CrewKind {
@@ -39,6 +44,7 @@ impl CrewKind {
         match self {
             CrewKind::Threads => "thread",
             CrewKind::Processes => "process",
+            CrewKind::Remote => "remote worker",
         }
     }
 
@@ -46,6 +52,7 @@ impl CrewKind {
         match self {
             CrewKind::Threads => "threads",
             CrewKind::Processes => "processes",
+            CrewKind::Remote => "remote workers",
         }
     }
 }

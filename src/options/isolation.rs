@@ -124,6 +124,8 @@ fn cell_run(
             retry: Some(retry),
             worker_timeout: None,
             isolation: Some(level),
+            run: None,
+            remote_workers: None,
         },
         output: args.output.clone(),
     };

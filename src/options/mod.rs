@@ -48,6 +48,13 @@ pub enum Options {
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
     Isolation(IsolationOptions),
+    /// `racedemo worker`: the store's kind and URL, the run's name, how long to wait for it.
+    Worker {
+        kind: StoreKind,
+        url: String,
+        run: String,
+        wait: Duration,
+    },
     Completions(clap_complete::Shell),
     /// Pages to stdout, or into a folder.
     Man(Option<PathBuf>),
@@ -61,6 +68,7 @@ impl Options {
             Command::Isolation(args) => {
                 return IsolationOptions::new(args, env).map(Options::Isolation);
             }
+            Command::Worker(args) => return worker(args),
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
                 if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
@@ -196,6 +204,32 @@ impl Environment {
                 }),
         }
     }
+}
+
+/// How long `racedemo worker` waits for its run when --wait is not given.
+pub const WORKER_WAIT: Duration = Duration::from_secs(60);
+
+fn worker(args: crate::cli::WorkerArgs) -> Result<Options, Error> {
+    let (kind, url) = match store::parse(&args.store)? {
+        crate::store::StoreSpec::Server(kind, url) => (kind, url),
+        other => {
+            return Err(Error::input(format!(
+                "--store {}: a worker joins through a server every machine reaches \
+                 (postgres://, mysql:// or redis://)",
+                other.shown()
+            )));
+        }
+    };
+    crate::crew::remote::check_name(&args.run).map_err(|e| Error::input(format!("--run: {e}")))?;
+    if args.wait.is_some_and(|w| w.is_zero()) {
+        return Err(Error::input("--wait must be longer than 0s"));
+    }
+    Ok(Options::Worker {
+        kind,
+        url,
+        run: args.run,
+        wait: args.wait.unwrap_or(WORKER_WAIT),
+    })
 }
 
 impl RunOptions {

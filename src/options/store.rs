@@ -23,6 +23,8 @@ pub struct StoreOptions {
     pub worker_timeout: Duration,
     /// What `transaction` begins with; `None`: the server's default.
     pub isolation: Option<Isolation>,
+    /// The name remote workers join (`--run`), with a crew of remote workers.
+    pub run: Option<String>,
 }
 
 /// `--store TEXT`, or the one-line reason it is not a store.
@@ -103,18 +105,51 @@ impl StoreOptions {
                  together",
             ));
         }
-        let (crew, workers) = match (args.processes, threads) {
-            (Some(_), Some(_)) => {
+        match (&args.run, args.remote_workers) {
+            (Some(_), None) => {
+                return Err(Error::input(
+                    "--run NAME needs --remote-workers K: how many workers join it",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::input(
+                    "--remote-workers needs --run NAME: the name its workers join",
+                ));
+            }
+            (Some(name), Some(_)) => {
+                crate::crew::remote::check_name(name)
+                    .map_err(|e| Error::input(format!("--run: {e}")))?;
+                if !kind.is_server() {
+                    return Err(Error::input(format!(
+                        "--remote-workers needs a server every machine reaches (postgres://, \
+                         mysql:// or redis://): {} is local to this machine (--processes races \
+                         processes here)",
+                        kind.title()
+                    )));
+                }
+            }
+            (None, None) => {}
+        }
+        let (crew, workers) = match (args.processes, threads, args.remote_workers) {
+            (Some(_), Some(_), _) => {
                 return Err(Error::input(
                     "--threads and --processes both given: a run races threads or processes",
                 ));
             }
-            (Some(p), None) => (CrewKind::Processes, p),
-            (None, t) => (CrewKind::Threads, t.unwrap_or(4)),
+            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "--remote-workers with --threads or --processes: a run races one kind of \
+                     worker",
+                ));
+            }
+            (None, None, Some(k)) => (CrewKind::Remote, k),
+            (Some(p), None, None) => (CrewKind::Processes, p),
+            (None, t, None) => (CrewKind::Threads, t.unwrap_or(4)),
         };
         let flag = match crew {
             CrewKind::Processes => "--processes",
             CrewKind::Threads => "--threads",
+            CrewKind::Remote => "--remote-workers",
         };
         if workers == 0 {
             return Err(Error::input(format!("{flag} must be at least 1")));
@@ -139,6 +174,7 @@ impl StoreOptions {
             retry: args.retry.unwrap_or(0),
             worker_timeout: args.worker_timeout.unwrap_or(WORKER_TIMEOUT),
             isolation: args.isolation,
+            run: args.run.clone(),
         }))
     }
 

@@ -122,6 +122,8 @@ impl SweepOptions {
                     retry: args.retry,
                     worker_timeout: None,
                     isolation: None,
+                    run: None,
+                    remote_workers: None,
                 },
                 output: args.output.clone(),
             };

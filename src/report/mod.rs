@@ -171,10 +171,13 @@ impl StoreInfo {
 }
 
 /// Who raced for the counter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkersInfo {
     pub kind: CrewKind,
     pub count: usize,
+    /// Each remote worker, as "host (pid N)", in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<String>>,
 }
 
 /// How the harness ran the trials.
@@ -323,6 +326,7 @@ pub(crate) mod fixture {
                     workers: WorkersInfo {
                         kind: CrewKind::Threads,
                         count: 2,
+                        members: None,
                     },
                 },
                 results,

@@ -317,6 +317,7 @@ pub(super) fn workload_info(
         workers: WorkersInfo {
             kind: CrewKind::Threads,
             count: spec.threads,
+            members: None,
         },
     }
 }

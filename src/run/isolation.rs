@@ -78,6 +78,7 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
             workers: WorkersInfo {
                 kind: store.crew,
                 count: store.workers,
+                members: None,
             },
             iterations: first.spec.iterations,
             trials: first.plan.trials,

@@ -39,6 +39,31 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
             decide_colour(&o.output);
             sweep::run(&o, out)
         }
+        Options::Worker {
+            kind,
+            url,
+            run,
+            wait,
+        } => match crate::crew::joined::serve(kind, &url, &run, wait) {
+            Ok(s) => {
+                writeln!(
+                    out,
+                    "worker {} of {} in run '{run}': {} trials, {} increments acknowledged, {} \
+                     retries, {} given up",
+                    s.index + 1,
+                    s.of,
+                    crate::format::thousands(s.trials),
+                    crate::format::thousands(s.counts.acknowledged),
+                    crate::format::thousands(s.counts.retries),
+                    crate::format::thousands(s.counts.given_up),
+                )
+                .map_err(Error::io("writing the summary"))?;
+                Ok(Vec::new())
+            }
+            // The signal is reported by the caller, with its exit status.
+            Err(_) if crate::harness::interrupted() => Ok(Vec::new()),
+            Err(e) => Err(Error::Fault(e)),
+        },
         Options::Isolation(o) => {
             decide_colour(&o.output);
             isolation::run(&o, out)

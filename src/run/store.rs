@@ -5,7 +5,8 @@
 use std::io::Write;
 
 use super::counter::set_slowdowns;
-use crate::crew::{Crew, CrewKind, Order, Part, Processes, Stop, Threads};
+use crate::crew::remote::RunRecord;
+use crate::crew::{Crew, CrewKind, Order, Part, Processes, Remote, Stop, Threads};
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
@@ -77,12 +78,17 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         Err(e) => return Err(e),
     };
     progress.rename("starting workers");
+    let mut members = Vec::new();
     let crew: Result<Box<dyn Crew>, String> = match store.crew {
         CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
         CrewKind::Processes => {
             Processes::start(place.address(), store.workers, store.worker_timeout)
                 .map(|c| Box::new(c) as _)
         }
+        CrewKind::Remote => remote(&place, store).map(|c| {
+            members = c.members();
+            Box::new(c) as _
+        }),
     };
     let mut results = Vec::with_capacity(options.strategies.len());
     let mut fault = None;
@@ -108,11 +114,37 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         |r, x| r.vs_unsafe = x,
     );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
+    let workload = workload_info(options, store, Some(&place), trials);
     Ok(Executed {
-        workload: workload_info(options, store, Some(&place), trials),
+        workload: WorkloadInfo {
+            workers: WorkersInfo {
+                members: (!members.is_empty()).then_some(members),
+                ..workload.workers
+            },
+            ..workload
+        },
         results,
         fault,
     })
+}
+
+/// The crew of `--remote-workers`: the run posted on the store's board, its workers joined.
+fn remote(place: &Place, store: &StoreOptions) -> Result<Remote, String> {
+    let address = place.address();
+    let board = crate::store::board::open(address.kind, &address.location)?;
+    let me = crate::crew::remote::Member::me();
+    let record = RunRecord {
+        kind: address.kind,
+        slot: address.slot,
+        isolation: address.isolation,
+        workers: store.workers,
+        by: me.label(),
+    };
+    let name = store
+        .run
+        .as_deref()
+        .expect("remote workers come with --run");
+    Remote::start(board, name, record, store.worker_timeout)
 }
 
 /// What running one strategy on the store gave.
@@ -367,6 +399,7 @@ fn workload_info(
         workers: WorkersInfo {
             kind: store.crew,
             count: store.workers,
+            members: None,
         },
         ..super::counter::workload_info(options, &options.spec, trials, false)
     }
@@ -461,6 +494,7 @@ mod tests {
             retry: 0,
             worker_timeout: Duration::from_secs(1),
             isolation: None,
+            run: None,
         };
         let mut place = Place::open(&store.spec, None).unwrap();
         let address: Address = place.address().clone();

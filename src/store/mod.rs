@@ -5,6 +5,7 @@
 //! record, row or key, named by a run id, created at the start and removed at the end. Every
 //! worker, thread or process, opens its own [`Connection`] to it from an [`Address`].
 
+pub mod board;
 mod file;
 mod isolation;
 mod mysql;

@@ -119,15 +119,20 @@ impl Text {
             format!("{} (threads x increments)", thousands(w.expected))
         };
         let store = on_store.then(|| store_line(&w.store));
+        let members = w.workers.members.as_ref().map(|m| m.join(", "));
         let rows = [("expected", expected), ("start", start)];
-        let rows = rows.into_iter().chain(store.map(|s| ("store", s))).chain([
-            ("window", window),
-            ("seed", w.seed.to_string()),
-            (
-                "machine",
-                format!("{} logical CPUs, {} {}", m.logical_cpus, m.os, m.arch),
-            ),
-        ]);
+        let rows = rows
+            .into_iter()
+            .chain(store.map(|s| ("store", s)))
+            .chain(members.map(|m| ("workers", m)))
+            .chain([
+                ("window", window),
+                ("seed", w.seed.to_string()),
+                (
+                    "machine",
+                    format!("{} logical CPUs, {} {}", m.logical_cpus, m.os, m.arch),
+                ),
+            ]);
         let rows = rows
             .chain(lengthened.map(|l| ("longer", l)))
             .collect::<Vec<_>>();
