@@ -437,7 +437,9 @@ fn a_users_sqlite_database_keeps_its_tables_rows_and_journal_mode() {
 #[test]
 fn the_worker_command_is_racedemos_own_and_offered_nowhere() {
     for args in ["--help", "completions bash", "man"] {
-        let text = stdout(args);
+        // Bash completion names its cases racedemo__subcmd__NAME: the public `worker` command
+        // appears so, as `__subcmd__worker`.
+        let text = stdout(args).replace("__subcmd__", " ");
         assert!(
             !text.contains("__worker"),
             "{args} offers the worker command"
