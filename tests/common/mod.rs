@@ -4,6 +4,8 @@
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
 
 /// racedemo with `args`, in an environment that does not leak the developer's settings. Text
 /// is laid out for a terminal 200 columns wide, so that a test reads each line whole; wrapping
@@ -163,4 +165,41 @@ pub fn assert_consistent(report: &Value) {
         assert!(u(&f["observed_max"]) <= u(&f["possible_max"]), "{f}");
         assert_eq!(u(&f["possible_max"]), expected);
     }
+}
+
+/// The URL of a test server of `kind`, or `None` (after saying so) when it does not answer.
+pub fn server(kind: &str) -> Option<String> {
+    let (var, default, port) = match kind {
+        "postgres" => (
+            "RACEDEMO_TEST_POSTGRES",
+            "postgres://postgres@127.0.0.1/test",
+            5432,
+        ),
+        "mysql" => ("RACEDEMO_TEST_MYSQL", "mysql://root@127.0.0.1/test", 3306),
+        _ => ("RACEDEMO_TEST_REDIS", "redis://127.0.0.1/", 6379),
+    };
+    let url = std::env::var(var).unwrap_or_else(|_| default.to_string());
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
+        .map(|a| a.rsplit_once('@').map_or(a, |(_, h)| h))
+        .unwrap_or("127.0.0.1");
+    let address = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let answers = address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+    if answers {
+        return Some(url);
+    }
+    if std::env::var("RACEDEMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{kind} at {address} does not answer, and RACEDEMO_REQUIRE_SERVICES=1");
+    }
+    eprintln!("skipped: no {kind} server answers at {address} (set {var})");
+    None
 }

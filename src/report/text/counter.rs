@@ -250,7 +250,8 @@ impl Text {
                 percent(s.pace.overlap.min),
             )?,
         }
-        if let Some(o) = s.ops.as_ref().filter(|o| o.retries + o.error_total() > 0) {
+        // Always on a store: "errors: none" beside lost updates is the lesson of a weak level.
+        if let Some(o) = s.ops.as_ref() {
             writeln!(
                 out,
                 "retries: {} · errors: {}",

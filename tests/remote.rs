@@ -1,0 +1,275 @@
+//! Workers on other machines: `racedemo worker --store URL --run NAME` processes, started as
+//! separate, unrelated processes, join a run coordinated by `--run NAME --remote-workers K`
+//! through the store. Skipped with a notice where a server does not answer (failing under
+//! RACEDEMO_REQUIRE_SERVICES=1).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{counter_json, racedemo, server, u};
+use serde_json::Value;
+
+fn results(report: &Value) -> &Vec<Value> {
+    report["results"].as_array().unwrap()
+}
+
+/// `racedemo worker --store URL --run NAME`, started as a process of its own, its output
+/// captured.
+fn worker(url: &str, run: &str, extra: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args(["worker", "--store", url, "--run", run])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A run name no other test uses at the same time.
+fn run_name(test: &str) -> String {
+    format!("{test}-{}", std::process::id())
+}
+
+fn remote_workers_join_and_race(kind: &str) {
+    let Some(url) = server(kind) else { return };
+    let name = run_name(&format!("join-{kind}"));
+    // One worker before the run exists, one after: either may start first.
+    let early = worker(&url, &name, &[]);
+    let coordinator = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args([
+            "unsafe",
+            "--store",
+            &url,
+            "--run",
+            &name,
+            "--remote-workers",
+            "2",
+        ])
+        .args(["--iterations", "300", "--trials", "3", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let late = worker(&url, &name, &[]);
+    let out = coordinator.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::assert_consistent(&report);
+    let w = &report["workload"]["workers"];
+    assert_eq!(w["kind"], "remote");
+    let members = w["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let (early_pid, late_pid) = (early.id(), late.id());
+    for m in members {
+        let m = m.as_str().unwrap();
+        assert!(m.starts_with(&host), "{m}");
+    }
+    let pids: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+    assert!(
+        pids.iter()
+            .any(|m| m.contains(&format!("pid {early_pid})"))),
+        "{pids:?}"
+    );
+    assert!(
+        pids.iter().any(|m| m.contains(&format!("pid {late_pid})"))),
+        "{pids:?}"
+    );
+    let r = &results(&report)[0];
+    assert_eq!(u(&r["summary"]["acknowledged"]), 3 * 2 * 300);
+    for child in [early, late] {
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{done:?}");
+        let said = String::from_utf8(done.stdout).unwrap();
+        assert!(
+            said.contains("3 trials, 900 increments acknowledged"),
+            "{said}"
+        );
+    }
+}
+
+#[test]
+fn remote_workers_started_as_separate_processes_join_a_run_on_redis() {
+    remote_workers_join_and_race("redis");
+}
+
+#[test]
+fn remote_workers_started_as_separate_processes_join_a_run_on_postgres() {
+    remote_workers_join_and_race("postgres");
+}
+
+#[test]
+fn remote_workers_race_on_mariadb_too_and_their_updates_get_lost() {
+    let Some(url) = server("mysql") else { return };
+    let name = run_name("lose-mysql");
+    let workers: Vec<Child> = (0..3).map(|_| worker(&url, &name, &[])).collect();
+    let report = counter_json(
+        &format!(
+            "unsafe --store {url} --run {name} --remote-workers 3 --iterations 300 --trials 2 \
+             --expect race"
+        ),
+        0,
+    );
+    assert!(u(&results(&report)[0]["summary"]["lost"]["max"]) > 0);
+    for w in workers {
+        assert_eq!(w.wait_with_output().unwrap().status.code(), Some(0));
+    }
+}
+
+#[test]
+fn a_run_waits_for_its_remote_workers_only_as_long_as_the_timeout() {
+    let Some(url) = server("redis") else { return };
+    let name = run_name("nobody");
+    let started = Instant::now();
+    let report = common::json(
+        &format!("unsafe --store {url} --run {name} --remote-workers 2 --worker-timeout 1s"),
+        3,
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let fault = report["fault"].as_str().unwrap();
+    assert!(
+        fault.contains("only 0 of 2 remote workers joined run"),
+        "{fault}"
+    );
+}
+
+#[test]
+fn a_worker_waits_for_its_run_only_as_long_as_told() {
+    let Some(url) = server("postgres") else {
+        return;
+    };
+    let name = run_name("never");
+    let out = racedemo(&format!("worker --store {url} --run {name} --wait 1s"))
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("no run named '{name}' appeared")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn two_runs_with_the_same_name_at_once_are_refused() {
+    let Some(url) = server("redis") else { return };
+    let name = run_name("twice");
+    let first = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args([
+            "unsafe",
+            "--store",
+            &url,
+            "--run",
+            &name,
+            "--remote-workers",
+            "1",
+        ])
+        .args(["--iterations", "50", "--trials", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let out = racedemo(&format!(
+        "unsafe --store {url} --run {name} --remote-workers 1"
+    ))
+    .assert()
+    .code(3)
+    .get_output()
+    .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("is already going on this store"),
+        "{stderr}"
+    );
+    // The first run goes on, and finishes once its worker comes.
+    let w = worker(&url, &name, &[]);
+    assert_eq!(first.wait_with_output().unwrap().status.code(), Some(0));
+    assert_eq!(w.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
+    let Some(url) = server("redis") else { return };
+    let name = run_name("killed");
+    let mut victim = worker(&url, &name, &[]);
+    let other = worker(&url, &name, &[]);
+    let coordinator = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+        .args([
+            "unsafe",
+            "--store",
+            &url,
+            "--run",
+            &name,
+            "--remote-workers",
+            "2",
+        ])
+        .args([
+            "--iterations",
+            "2000",
+            "--trials",
+            "100000",
+            "--worker-timeout",
+            "1s",
+        ])
+        .args(["--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let out = coordinator.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fault = report["fault"].as_str().unwrap();
+    assert!(fault.contains(&format!("pid {})", victim.id())), "{fault}");
+    assert!(fault.contains("sent nothing for 1s"), "{fault}");
+    common::assert_consistent(&report);
+    // The other worker hears that the run is over.
+    assert_eq!(other.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+#[test]
+fn remote_workers_need_a_server_and_a_name() {
+    for (args, says) in [
+        (
+            "unsafe --store sqlite --run x --remote-workers 2",
+            "is local to this machine",
+        ),
+        (
+            "unsafe --store redis://127.0.0.1/ --remote-workers 2",
+            "needs --run NAME",
+        ),
+        (
+            "unsafe --store redis://127.0.0.1/ --run x",
+            "needs --remote-workers K",
+        ),
+        (
+            "unsafe --store redis://127.0.0.1/ --run 'a*' --remote-workers 1",
+            "letters, digits",
+        ),
+        (
+            "unsafe --store redis://127.0.0.1/ --run x --remote-workers 1 --processes 2",
+            "a run races one kind of worker",
+        ),
+        (
+            "worker --store sqlite --run x",
+            "through a server every machine reaches",
+        ),
+        (
+            "worker --store redis://127.0.0.1/ --run a/b",
+            "letters, digits",
+        ),
+    ] {
+        let out = racedemo(args).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(says), "{args}: {stderr}");
+    }
+}
