@@ -18,9 +18,16 @@ fn results(report: &Value) -> &Vec<Value> {
 /// `racedemo worker --store URL --run NAME`, started as a process of its own, its output
 /// captured.
 fn worker(url: &str, run: &str, extra: &[&str]) -> Child {
+    spawn(&format!(
+        "worker --store {url} --run {run} {}",
+        extra.join(" ")
+    ))
+}
+
+/// `racedemo ARGS` as a process of its own (a coordinator, say), its output captured.
+fn spawn(args: &str) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args(["worker", "--store", url, "--run", run])
-        .args(extra)
+        .args(args.split_whitespace())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -37,21 +44,10 @@ fn remote_workers_join_and_race(kind: &str) {
     let name = run_name(&format!("join-{kind}"));
     // One worker before the run exists, one after: either may start first.
     let early = worker(&url, &name, &[]);
-    let coordinator = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args([
-            "unsafe",
-            "--store",
-            &url,
-            "--run",
-            &name,
-            "--remote-workers",
-            "2",
-        ])
-        .args(["--iterations", "300", "--trials", "3", "--format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let coordinator = spawn(&format!(
+        "unsafe --store {url} --run {name} --remote-workers 2 --iterations 300 --trials 3 \
+         --format json"
+    ));
     std::thread::sleep(Duration::from_millis(300));
     let late = worker(&url, &name, &[]);
     let out = coordinator.wait_with_output().unwrap();
@@ -159,21 +155,9 @@ fn a_worker_waits_for_its_run_only_as_long_as_told() {
 fn two_runs_with_the_same_name_at_once_are_refused() {
     let Some(url) = server("redis") else { return };
     let name = run_name("twice");
-    let first = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args([
-            "unsafe",
-            "--store",
-            &url,
-            "--run",
-            &name,
-            "--remote-workers",
-            "1",
-        ])
-        .args(["--iterations", "50", "--trials", "1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = spawn(&format!(
+        "unsafe --store {url} --run {name} --remote-workers 1 --iterations 50 --trials 1"
+    ));
     std::thread::sleep(Duration::from_millis(500));
     let out = racedemo(&format!(
         "unsafe --store {url} --run {name} --remote-workers 1"
@@ -199,29 +183,10 @@ fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
     let name = run_name("killed");
     let mut victim = worker(&url, &name, &[]);
     let other = worker(&url, &name, &[]);
-    let coordinator = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args([
-            "unsafe",
-            "--store",
-            &url,
-            "--run",
-            &name,
-            "--remote-workers",
-            "2",
-        ])
-        .args([
-            "--iterations",
-            "2000",
-            "--trials",
-            "100000",
-            "--worker-timeout",
-            "1s",
-        ])
-        .args(["--format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let coordinator = spawn(&format!(
+        "unsafe --store {url} --run {name} --remote-workers 2 --iterations 2000 --trials 100000 \
+         --worker-timeout 1s --format json"
+    ));
     std::thread::sleep(Duration::from_millis(1500));
     victim.kill().unwrap();
     victim.wait().unwrap();

@@ -105,6 +105,39 @@ pub trait Crew {
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop>;
 }
 
+/// Starts `count` workers of `kind` on `address`: threads, local processes, or remote workers
+/// joining run `run` through the store (each named, as "host (pid N)", beside the crew).
+/// `timeout`: how long a worker may be silent, and how long remote workers have to join.
+pub fn start(
+    kind: CrewKind,
+    address: &store::Address,
+    count: usize,
+    timeout: std::time::Duration,
+    run: Option<&str>,
+) -> Result<(Box<dyn Crew>, Vec<String>), String> {
+    Ok(match kind {
+        CrewKind::Threads => (Box::new(Threads::new(address, count)?), Vec::new()),
+        CrewKind::Processes => (
+            Box::new(Processes::start(address, count, timeout)?),
+            Vec::new(),
+        ),
+        CrewKind::Remote => {
+            let board = store::board::open(address.kind, &address.location)?;
+            let record = remote::RunRecord {
+                kind: address.kind,
+                slot: address.slot,
+                isolation: address.isolation,
+                workers: count,
+                by: remote::Member::me().label(),
+            };
+            let name = run.ok_or("remote workers need a run name")?;
+            let crew = Remote::start(board, name, record, timeout)?;
+            let members = crew.members();
+            (Box::new(crew), members)
+        }
+    })
+}
+
 /// Now, in ns since the Unix epoch.
 pub fn epoch_ns() -> u64 {
     SystemTime::now()

@@ -5,8 +5,7 @@
 use std::io::Write;
 
 use super::counter::set_slowdowns;
-use crate::crew::remote::RunRecord;
-use crate::crew::{Crew, CrewKind, Order, Part, Processes, Remote, Stop, Threads};
+use crate::crew::{self, Crew, Order, Part, Stop};
 use crate::diagnosis;
 use crate::error::Error;
 use crate::expect::Expect;
@@ -79,17 +78,17 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
     };
     progress.rename("starting workers");
     let mut members = Vec::new();
-    let crew: Result<Box<dyn Crew>, String> = match store.crew {
-        CrewKind::Threads => Threads::new(place.address(), store.workers).map(|c| Box::new(c) as _),
-        CrewKind::Processes => {
-            Processes::start(place.address(), store.workers, store.worker_timeout)
-                .map(|c| Box::new(c) as _)
-        }
-        CrewKind::Remote => remote(&place, store).map(|c| {
-            members = c.members();
-            Box::new(c) as _
-        }),
-    };
+    let crew = crew::start(
+        store.crew,
+        place.address(),
+        store.workers,
+        store.worker_timeout,
+        store.run.as_deref(),
+    )
+    .map(|(crew, joined)| {
+        members = joined;
+        crew
+    });
     let mut results = Vec::with_capacity(options.strategies.len());
     let mut fault = None;
     match crew {
@@ -126,25 +125,6 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         results,
         fault,
     })
-}
-
-/// The crew of `--remote-workers`: the run posted on the store's board, its workers joined.
-fn remote(place: &Place, store: &StoreOptions) -> Result<Remote, String> {
-    let address = place.address();
-    let board = crate::store::board::open(address.kind, &address.location)?;
-    let me = crate::crew::remote::Member::me();
-    let record = RunRecord {
-        kind: address.kind,
-        slot: address.slot,
-        isolation: address.isolation,
-        workers: store.workers,
-        by: me.label(),
-    };
-    let name = store
-        .run
-        .as_deref()
-        .expect("remote workers come with --run");
-    Remote::start(board, name, record, store.worker_timeout)
 }
 
 /// What running one strategy on the store gave.
@@ -410,6 +390,7 @@ mod tests {
     use super::*;
     use crate::cli::Format;
     use crate::counter::CounterSpec;
+    use crate::crew::CrewKind;
     use crate::harness::{Plan, StartMode};
     use crate::options::OutputOptions;
     use crate::store::{Address, Connection, StoreSpec};
