@@ -34,6 +34,22 @@ fn spawn(args: &str) -> Child {
         .unwrap()
 }
 
+/// Waits (up to 20 s) until run `name`'s board on Redis holds `key`: the test goes on once the
+/// run got that far, however slowly a loaded machine started it.
+fn wait_for_board(url: &str, name: &str, key: &str) {
+    let mut r = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let full = format!("racedemo:board:run:{name}/{key}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: u64 = redis::cmd("EXISTS").arg(&full).query(&mut r).unwrap();
+        if n == 1 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "run {name} never posted {key}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A run name no other test uses at the same time.
 fn run_name(test: &str) -> String {
     format!("{test}-{}", std::process::id())
@@ -158,7 +174,7 @@ fn two_runs_with_the_same_name_at_once_are_refused() {
     let first = spawn(&format!(
         "unsafe --store {url} --run {name} --remote-workers 1 --iterations 50 --trials 1"
     ));
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_board(&url, &name, "alive");
     let out = racedemo(&format!(
         "unsafe --store {url} --run {name} --remote-workers 1"
     ))
@@ -185,9 +201,11 @@ fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
     let other = worker(&url, &name, &[]);
     let coordinator = spawn(&format!(
         "unsafe --store {url} --run {name} --remote-workers 2 --iterations 2000 --trials 100000 \
-         --worker-timeout 1s --format json"
+         --worker-timeout 2s --format json"
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    // Both joined and the first trial is under way.
+    wait_for_board(&url, &name, "go");
+    std::thread::sleep(Duration::from_millis(200));
     victim.kill().unwrap();
     victim.wait().unwrap();
     let out = coordinator.wait_with_output().unwrap();
@@ -195,7 +213,7 @@ fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let fault = report["fault"].as_str().unwrap();
     assert!(fault.contains(&format!("pid {})", victim.id())), "{fault}");
-    assert!(fault.contains("sent nothing for 1s"), "{fault}");
+    assert!(fault.contains("sent nothing for 2s"), "{fault}");
     common::assert_consistent(&report);
     // The other worker hears that the run is over.
     assert_eq!(other.wait_with_output().unwrap().status.code(), Some(0));

@@ -361,7 +361,7 @@ impl ThrowAway {
                 if std::env::var("RACEDEMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
                     panic!("redis-server cannot be started: {e}");
                 }
-                eprintln!("skipped: redis-server cannot be started ({e})");
+                common::skipped(&format!("redis-server cannot be started ({e})"));
                 return None;
             }
         };
@@ -418,8 +418,25 @@ fn a_server_dying_mid_run_ends_it_with_exit_3_a_partial_report_and_no_worker_lef
         assert!(Instant::now() < deadline, "the workers never started");
         std::thread::sleep(Duration::from_millis(20));
     };
-    // Some trials complete first.
-    std::thread::sleep(Duration::from_millis(700));
+    // Some trials complete first: a trial is 2 x 2,000 increments of two commands each, so
+    // 30,000 commands served means at least three trials, however loaded the machine.
+    let mut r = redis::Client::open(format!("redis://127.0.0.1:{}/", server.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    loop {
+        let info: String = redis::cmd("INFO").arg("stats").query(&mut r).unwrap();
+        let served: u64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        if served > 30_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let out = child.wait_with_output().unwrap();

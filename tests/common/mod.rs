@@ -200,6 +200,15 @@ pub fn server(kind: &str) -> Option<String> {
     if std::env::var("RACEDEMO_REQUIRE_SERVICES").as_deref() == Ok("1") {
         panic!("{kind} at {address} does not answer, and RACEDEMO_REQUIRE_SERVICES=1");
     }
-    eprintln!("skipped: no {kind} server answers at {address} (set {var})");
+    skipped(&format!(
+        "no {kind} server answers at {address} (set {var})"
+    ));
     None
+}
+
+/// Says on the real stderr, past the test harness's capture, that a test did not run and why:
+/// a skip nobody sees looks like a pass.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
