@@ -6,8 +6,9 @@ Exit status:
     0  ran, and every expectation held
     1  an expectation failed (locked/atomic lost an update, or --expect was not met)
     2  invalid input: a bad flag value, store or path; nothing was run
-    3  the run could not be carried out (a worker died or hung, the store failed, output
-       failed): the report printed covers the trials that completed
+    3  the run could not be carried out (a worker died or hung, a server could not be
+       reached or died, the store failed, output failed): the report printed covers the
+       trials that completed
   129  stopped by SIGHUP, 130 by SIGINT (Ctrl-C), 143 by SIGTERM: the report printed
        covers the trials that completed";
 
@@ -18,6 +19,7 @@ Examples:
   racedemo locked                      the same workload under a Mutex: always correct
   racedemo compare --threads 8         unsafe, locked, atomic and optimistic, with their cost
   racedemo unsafe --store sqlite --processes 4   the same race between processes, in SQLite
+  racedemo isolation --store postgres://localhost/test --store mysql://root@localhost/test
   racedemo sweep --threads 1..64       how the race and the cost change with the threads
   racedemo scenario list               other classic races, as files
   racedemo unsafe --format json | jq   one JSON document for scripts";
@@ -42,6 +44,7 @@ Examples:
   racedemo unsafe -t 2 -i 1 --duration 10s     millions of one-increment trials
   racedemo unsafe --expect race                in CI: exit 1 unless a race shows (within 10s)
   racedemo unsafe --store sqlite --processes 4 SELECT then UPDATE, from 4 processes
+  racedemo unsafe --store postgres://localhost/test --processes 8   the same on PostgreSQL
   racedemo unsafe --format json | jq '.results[0].summary'";
 
 pub(super) const OPTIMISTIC_EXAMPLES: &str = "\
@@ -53,7 +56,12 @@ Examples:
 pub(super) const TRANSACTION_EXAMPLES: &str = "\
 Examples:
   racedemo transaction --store sqlite --processes 4            SQLITE_BUSY, counted
-  racedemo transaction --store sqlite --processes 4 --retry 50 retried until it commits";
+  racedemo transaction --store sqlite --processes 4 --retry 50 retried until it commits
+  racedemo transaction --store postgres://localhost/test --isolation repeatable-read
+                                               0 lost, most transactions aborted (40001)
+  racedemo transaction --store mysql://root@localhost/test --isolation repeatable-read
+                                               updates silently lost, 0 errors
+  racedemo transaction --store postgres://localhost/test --isolation serializable --retry 20";
 
 pub(super) const LOCKED_EXAMPLES: &str = "\
 Examples:
@@ -72,6 +80,7 @@ Examples:
   racedemo compare --threads 8                 every strategy, with the cost of correctness
   racedemo compare --strategies unsafe,atomic  just these two
   racedemo compare --store file --processes 4  a file: read+write, and the same under flock
+  racedemo compare --store redis://127.0.0.1/  GET/SET, a lock key, INCR, WATCH/MULTI/EXEC
   racedemo compare --format csv > compare.csv  one row per strategy";
 
 pub(super) const RUN_EXAMPLES: &str = "\

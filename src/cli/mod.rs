@@ -58,8 +58,8 @@ pub enum Command {
     /// the retries
     #[command(after_help = OPTIMISTIC_EXAMPLES, after_long_help = format!("{OPTIMISTIC_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Optimistic(RunArgs),
-    /// Read, then write, inside one database transaction (needs a store): SQLite refuses the
-    /// stale write with SQLITE_BUSY, counted as errors
+    /// Read, then write, inside one database transaction (needs a store): the stale write is
+    /// refused (SQLITE_BUSY, 40001, 1020) or silently lost, by store and --isolation
     #[command(after_help = TRANSACTION_EXAMPLES, after_long_help = format!("{TRANSACTION_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Transaction(RunArgs),
     /// Run several strategies on the same workload and show them side by side
