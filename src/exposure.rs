@@ -2,7 +2,7 @@
 //! race is expected, trials that go on until one shows.
 //!
 //! On a busy machine (a CI runner with a neighbour on the other core) a trial of a million
-//! increments fits in one scheduler time slice: one thread runs it from start to end while the
+//! increments spans a few scheduler time slices: one thread runs it from start to end while the
 //! other waits for a CPU, and nothing is lost. The overlap of every trial says so; here racedemo
 //! acts on it. Before the counted trials it runs a few probe trials; while any of them did not
 //! overlap (or, for a racy workload, did not race) it makes the trials four times longer, so
@@ -25,10 +25,12 @@ use crate::stats;
 pub const PROBES: u64 = 5;
 /// A probe trial whose threads ran together for less than this share of it did not overlap.
 pub const MIN_OVERLAP: f64 = 0.5;
-/// A probe trial shorter than this fits in a scheduler time slice (a few milliseconds), so
-/// whether its threads overlapped is luck: a thread that waits for a CPU for one slice
-/// misses the whole trial.
-pub const MIN_TRIAL: Duration = Duration::from_millis(5);
+/// A probe trial shorter than this spans only a few scheduler time slices (a few
+/// milliseconds each), so whether its threads overlapped is luck: a thread that waits for a
+/// CPU for one slice misses most of the trial. At 5 ms, 2 threads x 1,000,000 increments
+/// beside a busy core (trials of 5-17 ms, a quarter of them with one thread alone) passed
+/// five probes about one run in ten and then missed half its trials.
+pub const MIN_TRIAL: Duration = Duration::from_millis(15);
 /// Each lengthening multiplies the size by this.
 const GROWTH: u64 = 4;
 /// Trials are never made more than this many times longer than the starting size.
@@ -325,13 +327,13 @@ mod tests {
     #[test]
     fn trials_grow_fourfold_until_every_probe_races_and_say_from_what() {
         let mut probed = Vec::new();
-        let (size, lengthened) = choose(10, prober(100, u64::MAX, 6, &mut probed)).unwrap();
+        let (size, lengthened) = choose(10, prober(100, u64::MAX, 20, &mut probed)).unwrap();
         assert_eq!((size, probed), (160, vec![10, 40, 160]));
         let l = lengthened.unwrap();
         assert_eq!((l.from, l.to, l.raced, l.probes), (10, 160, 0, PROBES));
         assert_eq!(
             l.describe("increments"),
-            "trials lengthened to 160 increments: at 10 a trial took 6.0 ms, the threads \
+            "trials lengthened to 160 increments: at 10 a trial took 20.0 ms, the threads \
              overlapped 3.0% and 0 of 5 probe trials raced"
         );
     }
@@ -345,7 +347,7 @@ mod tests {
                 Probe {
                     overlap: 0.9,
                     raced: true,
-                    elapsed_ns: 6_000_000,
+                    elapsed_ns: 20_000_000,
                 };
                 PROBES as usize
             ];
@@ -382,7 +384,7 @@ mod tests {
     #[test]
     fn a_size_that_already_races_is_kept() {
         let mut probed = Vec::new();
-        let (size, lengthened) = choose(10, prober(1, u64::MAX, 6, &mut probed)).unwrap();
+        let (size, lengthened) = choose(10, prober(1, u64::MAX, 20, &mut probed)).unwrap();
         assert_eq!((size, lengthened), (10, None));
     }
 
