@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(not(any(loom, shuttle, miri)))]
 fn main() -> ExitCode {
     match racedemo::run() {
         Ok(status) => status,
@@ -15,8 +15,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Built for the model checkers' tests only, where there is no program to run.
-#[cfg(any(loom, shuttle))]
+/// Built for the model checkers' and Miri's tests only, where there is no program to run.
+#[cfg(any(loom, shuttle, miri))]
 fn main() -> ExitCode {
     ExitCode::FAILURE
 }
