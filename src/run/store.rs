@@ -70,7 +70,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         Err(Error::Fault(fault)) => {
             return Ok(Executed {
                 results: Vec::new(),
-                workload: workload_info(options, store, None, 0),
+                workload: workload_info(options, store, None, Vec::new(), 0),
                 fault: Some(fault),
             });
         }
@@ -113,15 +113,8 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         |r, x| r.vs_unsafe = x,
     );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
-    let workload = workload_info(options, store, Some(&place), trials);
     Ok(Executed {
-        workload: WorkloadInfo {
-            workers: WorkersInfo {
-                members: (!members.is_empty()).then_some(members),
-                ..workload.workers
-            },
-            ..workload
-        },
+        workload: workload_info(options, store, Some(&place), members, trials),
         results,
         fault,
     })
@@ -360,11 +353,13 @@ fn result(
     }
 }
 
-/// The memory run's workload, with the store and its workers in place of threads in memory.
+/// The memory run's workload, with the store and its workers in place of threads in memory;
+/// `members`: each remote worker as "host (pid N)", none for local ones.
 fn workload_info(
     options: &RunOptions,
     store: &StoreOptions,
     place: Option<&Place>,
+    members: Vec<String>,
     trials: u64,
 ) -> WorkloadInfo {
     WorkloadInfo {
@@ -379,7 +374,7 @@ fn workload_info(
         workers: WorkersInfo {
             kind: store.crew,
             count: store.workers,
-            members: None,
+            members: (!members.is_empty()).then_some(members),
         },
         ..super::counter::workload_info(options, &options.spec, trials, false)
     }
