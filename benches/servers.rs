@@ -16,7 +16,6 @@ use std::time::Duration;
 use racedemo::crew::{Crew, Order, Threads};
 use racedemo::store::{Place, StoreSpec};
 use racedemo::strategy::StrategyKind;
-use racedemo::window::WindowSpec;
 
 const WORKERS: usize = 8;
 const INCREMENTS: u64 = 2_000;
@@ -65,15 +64,7 @@ fn compare(name: &str, url: &str, tool: impl Fn() -> Result<f64, String>, target
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         place.admin().reset().expect("reset");
-        let order = Order {
-            strategy: StrategyKind::Atomic,
-            iterations: INCREMENTS,
-            retry: 0,
-            window: WindowSpec::default(),
-            seed: 1,
-            trial: 0,
-            record: 0,
-        };
+        let order = Order::plain(StrategyKind::Atomic, INCREMENTS);
         let parts = threads.trial(&order).expect("a trial");
         let start = parts.iter().map(|p| p.start_ns).min().unwrap_or(0);
         let end = parts.iter().map(|p| p.end_ns).max().unwrap_or(0);

@@ -249,15 +249,7 @@ fn stores() {
     let minimal_db = MinimalSqlite::new();
     let mut trial = |strategy| {
         place.admin().reset().expect("reset");
-        let order = Order {
-            strategy,
-            iterations: STORE_INCREMENTS,
-            retry: 0,
-            window: WindowSpec::default(),
-            seed: 1,
-            trial: 0,
-            record: 0,
-        };
+        let order = Order::plain(strategy, STORE_INCREMENTS);
         let parts = threads.trial(&order).expect("a trial");
         let p = &parts[0];
         (p.end_ns - p.start_ns) as f64 / p.counts.acknowledged as f64

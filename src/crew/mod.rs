@@ -72,6 +72,22 @@ pub struct Order {
     pub record: u64,
 }
 
+impl Order {
+    /// `iterations` increments with `strategy` and nothing else: no retry, no race window,
+    /// nothing recorded (what a benchmark times).
+    pub fn plain(strategy: StrategyKind, iterations: u64) -> Order {
+        Order {
+            strategy,
+            iterations,
+            retry: 0,
+            window: WindowSpec::default(),
+            seed: 1,
+            trial: 0,
+            record: 0,
+        }
+    }
+}
+
 /// What one worker did in one trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Part {
