@@ -67,6 +67,7 @@ fn main() {
         .compile(Overrides {
             threads: Some(THREADS as u64),
             iterations: Some(ITERATIONS),
+            ..Overrides::default()
         })
         .expect("compiles");
     let interpreted = harnessed(&program, &plan);
@@ -110,6 +111,7 @@ fn main() {
         .compile(Overrides {
             threads: Some(THREADS as u64),
             iterations: Some(1),
+            ..Overrides::default()
         })
         .expect("compiles");
     let (mut trials, mut differing) = (0u64, 0u64);

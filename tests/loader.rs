@@ -18,6 +18,7 @@ fn load(text: String) -> Option<String> {
             .compile(Overrides {
                 threads: Some(3),
                 iterations: Some(2),
+                ..Overrides::default()
             })
             .err()
             .map(|e| e.to_string()),

@@ -26,6 +26,7 @@ fn program(name: &str) -> Arc<Program> {
     let small = Overrides {
         threads: Some(2),
         iterations: Some(2),
+        ..Overrides::default()
     };
     let sizes = if name.starts_with("tickets") || name.starts_with("lazy-init") {
         Overrides::default()

@@ -120,6 +120,11 @@ pub enum ScenarioCommand {
         /// A scenario name, or a path to a .toml file
         #[arg(value_name = "SCENARIO")]
         scenario: String,
+
+        /// How to print it: its explanation and program (text), or a runnable Python
+        /// `threading` program doing the same (python)
+        #[arg(long = "as", value_name = "FORM", value_enum, default_value_t = ShowAs::Text)]
+        form: ShowAs,
     },
     /// Run a scenario: each distinct outcome with its count, share and grade
     #[command(after_help = RUN_EXAMPLES, after_long_help = format!("{RUN_EXAMPLES}\n\n{EXIT_STATUS}"))]
@@ -164,6 +169,15 @@ pub enum ScenarioCommand {
     },
 }
 
+/// What `scenario show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowAs {
+    /// The explanation and the program, as in the file
+    Text,
+    /// A Python 3 program with threading's Thread, Lock, Condition and Semaphore
+    Python,
+}
+
 /// Overrides of a scenario file's defaults.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Workload")]
@@ -177,6 +191,11 @@ pub struct ScenarioArgs {
     /// did not run at the same time; a value given is kept as given]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true)]
     pub iterations: Option<u64>,
+
+    /// Let a condvar `wait` return now and then without a notify (one wait in four), as real
+    /// condition variables may: code that waits in an `if` rather than a `while` breaks
+    #[arg(long)]
+    pub spurious_wakeups: bool,
 
     /// For a scenario that expects a race, when no planned trial showed one: keep running
     /// trials for up to this long until one does (10s, 500ms, 2m)

@@ -342,6 +342,7 @@ mod tests {
             .compile(Overrides {
                 threads,
                 iterations: None,
+                ..Overrides::default()
             })
             .unwrap()
     }
@@ -360,6 +361,7 @@ mod tests {
             interesting: 0,
             acceptable: trials - differed,
             deadlocks,
+            stuck: 0,
             distinct_outcomes: 1,
             pace: timing.pace(1, differed),
         }

@@ -43,7 +43,8 @@ pub enum Options {
         width: usize,
     },
     /// One scenario, wrapped to this many columns.
-    ScenarioShow(Box<crate::scenario::Scenario>, usize),
+    /// A scenario, the terminal's width, and whether to print it as a Python program.
+    ScenarioShow(Box<crate::scenario::Scenario>, usize, bool),
     ScenarioRun(Box<ScenarioOptions>),
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{
     DEFAULT_WIDTH, Environment, Options, OutputOptions, at_least_one, plan, writable_file,
 };
-use crate::cli::{ScenarioArgs, ScenarioCommand};
+use crate::cli::{ScenarioArgs, ScenarioCommand, ShowAs};
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::exposure::DEFAULT_RACE_BUDGET;
@@ -54,9 +54,10 @@ pub(super) fn options(command: ScenarioCommand, env: &Environment) -> Result<Opt
         ScenarioCommand::List => Options::ScenarioList {
             width: env.columns.unwrap_or(DEFAULT_WIDTH),
         },
-        ScenarioCommand::Show { scenario } => Options::ScenarioShow(
+        ScenarioCommand::Show { scenario, form } => Options::ScenarioShow(
             Box::new(Scenario::load(scenario::library::find(&scenario)?)?),
             env.columns.unwrap_or(DEFAULT_WIDTH),
+            form == ShowAs::Python,
         ),
         ScenarioCommand::Run {
             scenario,
@@ -126,6 +127,7 @@ impl ScenarioJob {
         let overrides = Overrides {
             threads,
             iterations,
+            spurious_wakeups: args.spurious_wakeups,
         };
         let program = scenario.compile(overrides)?;
         Ok(ScenarioJob {

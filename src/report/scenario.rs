@@ -114,6 +114,9 @@ pub struct ScenarioSummary {
     pub interesting: u64,
     pub acceptable: u64,
     pub deadlocks: u64,
+    /// Trials given up because a thread waited on a condvar or a semaphore, or looped, past
+    /// the watchdog (`stuck`), or over-released a bounded semaphore.
+    pub stuck: u64,
     pub distinct_outcomes: u64,
     /// `ns_per_op` here is per pass of one thread over its ops.
     #[serde(flatten)]

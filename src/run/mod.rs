@@ -26,7 +26,9 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
             }
         }
         Options::ScenarioList { width } => scenario::list(width, out).map(|()| Vec::new()),
-        Options::ScenarioShow(s, width) => scenario::show(&s, width, out).map(|()| Vec::new()),
+        Options::ScenarioShow(s, width, python) => {
+            scenario::show(&s, width, python, out).map(|()| Vec::new())
+        }
         Options::ScenarioRun(o) => {
             decide_colour(&o.output);
             scenario::run(&o, out)

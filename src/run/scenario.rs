@@ -58,7 +58,17 @@ pub fn list(width: usize, out: &mut dyn Write) -> Result<(), Error> {
     writeln!(out, "{}", lines.join("\n")).map_err(Error::io(WRITING))
 }
 
-pub fn show(scenario: &Scenario, width: usize, out: &mut dyn Write) -> Result<(), Error> {
+/// `scenario show`: the explanation and the program, or (`python`) the same program as
+/// Python.
+pub fn show(
+    scenario: &Scenario,
+    width: usize,
+    python: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    if python {
+        return write!(out, "{}", scenario.python()).map_err(Error::io(WRITING));
+    }
     let text = format!(
         "{} — {}\n{}\nfrom {}\n\n{}\n\n{}",
         scenario.name,
@@ -236,7 +246,7 @@ fn run_one(
                     values,
                     invariant_held,
                 } => (Some(values.clone()), *invariant_held),
-                Outcome::Deadlock => (None, true),
+                _ => (None, true),
             };
             let means = values
                 .as_ref()
@@ -276,6 +286,11 @@ fn run_one(
         interesting,
         acceptable,
         deadlocks: counts.get(&Outcome::Deadlock).copied().unwrap_or(0),
+        stuck: counts
+            .iter()
+            .filter(|(o, _)| matches!(o, Outcome::Stuck | Outcome::OverReleased(_)))
+            .map(|(_, n)| n)
+            .sum(),
         distinct_outcomes: counts.len() as u64,
         pace: timing.pace(program.iterations_per_trial(), differed),
     };
@@ -361,7 +376,7 @@ fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplana
             values: values.clone(),
             invariant_held: row.invariant_held,
         },
-        None => Outcome::Deadlock,
+        None => program.halted_named(&row.outcome)?,
     };
     Some(ScenarioExplanation {
         outcome: row.outcome.clone(),

@@ -4,38 +4,24 @@
 use std::time::Duration;
 
 use super::file::{self, File};
-use super::parse::{self, BinOp, Expr, Name, OpSyntax, Order};
-use super::program::{CExpr, Grade, GroupProgram, MAX_REGISTERS, Op, Program, Rule, Source};
+use super::group::{Decls, GroupBuilder, SemaphoreUse};
+use super::parse::{self, Expr};
+use super::program::{
+    CExpr, CondvarDecl, Grade, GroupProgram, Op, Program, Rule, SemaphoreDecl, Source,
+};
+use super::resolve::{Consts, Result, known, lower, problem};
 use crate::harness::over_thread_limit;
-use crate::sync::Ordering;
-
-/// Most ops in one group: a scenario is a small program, not a workload generator.
-const MAX_OPS: usize = 1000;
 const MAX_SHARED: usize = 1000;
 const MAX_WATCHDOG_MS: u64 = 60_000;
 pub const DEFAULT_WATCHDOG_MS: u64 = 500;
-
-/// A problem in a scenario file, at a byte offset of its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub offset: usize,
-    pub message: String,
-}
-
-pub type Result<T> = std::result::Result<T, Problem>;
-
-fn problem<T>(offset: usize, message: impl Into<String>) -> Result<T> {
-    Err(Problem {
-        offset,
-        message: message.into(),
-    })
-}
 
 /// Command-line overrides of the file's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub threads: Option<u64>,
     pub iterations: Option<u64>,
+    /// `--spurious-wakeups`: waits may return without a notify, whatever the file says.
+    pub spurious_wakeups: bool,
 }
 
 pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program> {
@@ -80,16 +66,7 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         Some(w) => *w.get_ref(),
         None => DEFAULT_WATCHDOG_MS,
     };
-    let mut locks: Vec<String> = Vec::new();
-    for lock in &file.locks {
-        if locks.contains(lock.get_ref()) {
-            return problem(
-                lock.span().start,
-                format!("lock '{}' is declared twice", lock.get_ref()),
-            );
-        }
-        locks.push(lock.get_ref().clone());
-    }
+    let sync = declarations(file)?;
     if file.group.is_empty() {
         return problem(0, "a scenario needs at least one [[group]] of threads");
     }
@@ -136,6 +113,10 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
 
     let mut groups: Vec<GroupProgram> = Vec::new();
     let mut uses_jitter = false;
+    let mut semaphore_use = SemaphoreUse {
+        acquired: vec![false; sync.semaphores.len()],
+        first_release: vec![None; sync.semaphores.len()],
+    };
     for (g, &(threads, iters, _)) in file.group.iter().zip(&sizes) {
         if groups.iter().any(|other| other.name == *g.name.get_ref()) {
             return problem(
@@ -143,14 +124,21 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
                 format!("group '{}' is declared twice", g.name.get_ref()),
             );
         }
+        let decls = Decls {
+            shared: &shared,
+            locks: &sync.locks,
+            condvars: &sync.condvars,
+            semaphores: &sync.semaphores,
+            rwlocks: &sync.rwlocks,
+            consts,
+        };
         let mut builder = GroupBuilder {
             text,
-            shared: &shared,
-            locks: &locks,
-            consts,
+            decls: &decls,
             registers: Vec::new(),
+            testing: false,
         };
-        let ops = builder.ops(g)?;
+        let ops = builder.ops(g, &mut semaphore_use)?;
         uses_jitter |= ops.iter().any(|op| matches!(op, Op::Jitter(_)));
         groups.push(GroupProgram {
             name: g.name.get_ref().clone(),
@@ -161,6 +149,21 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         });
     }
 
+    for (s, decl) in sync.semaphores.iter().enumerate() {
+        if let (true, false, Some(at)) = (
+            decl.bounded,
+            semaphore_use.acquired[s],
+            semaphore_use.first_release[s],
+        ) {
+            return problem(
+                at,
+                format!(
+                    "bounded semaphore '{}' is released but never acquired: every release would go above its bound of {} (Python's BoundedSemaphore raises ValueError)",
+                    decl.name, decl.initial
+                ),
+            );
+        }
+    }
     let mut checks = CheckBuilder {
         shared: &shared,
         groups: &groups,
@@ -232,7 +235,11 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
     Ok(Program {
         groups,
         shared,
-        locks,
+        locks: sync.locks,
+        condvars: sync.condvars,
+        semaphores: sync.semaphores,
+        rwlocks: sync.rwlocks,
+        spurious_wakeups: overrides.spurious_wakeups || file.spurious_wakeups.unwrap_or(false),
         watchdog: Duration::from_millis(watchdog_ms),
         check_slots,
         outcome,
@@ -242,6 +249,82 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         threads: total as usize,
         iterations,
         uses_jitter,
+    })
+}
+
+/// The scenario's locks, condvars, semaphores and reader-writer locks, each name declared
+/// once across all of them.
+struct Sync {
+    locks: Vec<String>,
+    condvars: Vec<CondvarDecl>,
+    semaphores: Vec<SemaphoreDecl>,
+    rwlocks: Vec<String>,
+}
+
+fn declarations(file: &File) -> Result<Sync> {
+    let mut names: Vec<String> = file.shared.keys().cloned().collect();
+    let mut declare = |name: &str, at: usize| {
+        if names.iter().any(|n| n == name) {
+            return problem(
+                at,
+                format!(
+                    "'{name}' is declared twice (shared variables, locks, condvars, semaphores and reader-writer locks share one set of names)"
+                ),
+            );
+        }
+        names.push(name.to_string());
+        Ok(())
+    };
+    let mut locks = Vec::new();
+    for lock in &file.locks {
+        declare(lock.get_ref(), lock.span().start)?;
+        locks.push(lock.get_ref().clone());
+    }
+    let mut rwlocks = Vec::new();
+    for lock in &file.rwlocks {
+        declare(lock.get_ref(), lock.span().start)?;
+        rwlocks.push(lock.get_ref().clone());
+    }
+    let mut condvars = Vec::new();
+    for (name, lock) in &file.condvars {
+        declare(name, lock.span().start)?;
+        let Some(l) = locks.iter().position(|n| n == lock.get_ref()) else {
+            return problem(
+                lock.span().start,
+                format!(
+                    "condvar '{name}' is tied to '{}', which is not a declared lock{}",
+                    lock.get_ref(),
+                    known(locks.iter().map(String::as_str))
+                ),
+            );
+        };
+        condvars.push(CondvarDecl {
+            name: name.clone(),
+            lock: l as u16,
+        });
+    }
+    let mut semaphores = Vec::new();
+    for (table, bounded) in [(&file.semaphores, false), (&file.bounded_semaphores, true)] {
+        for (name, count) in table {
+            declare(name, count.span().start)?;
+            if !(0..=1_000_000).contains(count.get_ref()) {
+                return problem(
+                    count.span().start,
+                    format!("semaphore '{name}' must start with 0 to 1,000,000 permits"),
+                );
+            }
+            semaphores.push(SemaphoreDecl {
+                name: name.clone(),
+                initial: *count.get_ref(),
+                bounded,
+            });
+        }
+    }
+    Ok(Sync {
+        locks,
+        condvars,
+        semaphores,
+        rwlocks,
     })
 }
 
@@ -258,280 +341,6 @@ fn grade(word: &toml::Spanned<String>) -> Result<Grade> {
             word.span().start,
             format!("unknown grade '{other}': use acceptable, interesting or forbidden"),
         ),
-    }
-}
-
-/// The values `threads` and `iterations` stand for.
-#[derive(Clone, Copy)]
-struct Consts {
-    threads: i64,
-    iterations: i64,
-}
-
-impl Consts {
-    fn get(self, name: &str) -> Option<i64> {
-        match name {
-            "threads" => Some(self.threads),
-            "iterations" => Some(self.iterations),
-            _ => None,
-        }
-    }
-}
-
-struct GroupBuilder<'a> {
-    text: &'a str,
-    shared: &'a [(String, i64)],
-    locks: &'a [String],
-    consts: Consts,
-    registers: Vec<String>,
-}
-
-impl GroupBuilder<'_> {
-    fn ops(&mut self, group: &file::Group) -> Result<Vec<Op>> {
-        let list = group.ops.get_ref();
-        if list.is_empty() {
-            return problem(
-                group.ops.span().start,
-                format!("group '{}' has no ops", group.name.get_ref()),
-            );
-        }
-        if list.len() > MAX_OPS {
-            return problem(
-                group.ops.span().start,
-                format!("more than {MAX_OPS} ops in one group"),
-            );
-        }
-        let mut ops = Vec::new();
-        let mut held = vec![false; self.locks.len()];
-        // Open `if`s: the op index to patch, where it was written, and the locks held there.
-        let mut open: Vec<(usize, usize, Vec<bool>)> = Vec::new();
-        let mut taken_at = vec![0usize; self.locks.len()];
-        for item in list {
-            let base = file::string_content_start(self.text, item.span().start);
-            let syntax =
-                parse::op(item.get_ref()).or_else(|e| problem(base + e.offset, e.message))?;
-            let op = match syntax {
-                OpSyntax::Load { reg, var, order } => {
-                    let var = self.var(&var, base)?;
-                    Op::Load {
-                        reg: self.assign(&reg, base)?,
-                        var,
-                        order: ordering(order),
-                    }
-                }
-                OpSyntax::Store { var, value, order } => Op::Store {
-                    var: self.var(&var, base)?,
-                    value: self.expr(&value, base)?,
-                    order: ordering(order),
-                },
-                OpSyntax::FetchAdd {
-                    reg,
-                    var,
-                    value,
-                    order,
-                } => Op::FetchAdd {
-                    var: self.var(&var, base)?,
-                    value: self.expr(&value, base)?,
-                    reg: reg.map(|r| self.assign(&r, base)).transpose()?,
-                    order: ordering(order),
-                },
-                OpSyntax::Cas {
-                    reg,
-                    var,
-                    expected,
-                    new,
-                    order,
-                } => Op::Cas {
-                    var: self.var(&var, base)?,
-                    expected: self.expr(&expected, base)?,
-                    new: self.expr(&new, base)?,
-                    reg: reg.map(|r| self.assign(&r, base)).transpose()?,
-                    order: ordering(order),
-                },
-                OpSyntax::CasLoop {
-                    reg,
-                    var,
-                    current,
-                    new,
-                    guard,
-                    order,
-                } => {
-                    let var = self.var(&var, base)?;
-                    // The current value is assigned before the new value and guard read it.
-                    let current = self.assign(&current, base)?;
-                    Op::CasLoop {
-                        var,
-                        current,
-                        new: self.expr(&new, base)?,
-                        guard: guard.map(|g| self.expr(&g, base)).transpose()?,
-                        reg: reg.map(|r| self.assign(&r, base)).transpose()?,
-                        order: ordering(order),
-                    }
-                }
-                OpSyntax::Set { reg, value } => {
-                    let value = self.expr(&value, base)?;
-                    Op::Set {
-                        reg: self.assign(&reg, base)?,
-                        value,
-                    }
-                }
-                OpSyntax::Lock(name) => {
-                    let l = self.lock(&name, base)?;
-                    if held[l] {
-                        return problem(
-                            base + name.offset,
-                            format!(
-                                "lock '{}' is already held here: taking it again would deadlock the thread with itself",
-                                name.text
-                            ),
-                        );
-                    }
-                    held[l] = true;
-                    taken_at[l] = base + name.offset;
-                    Op::Lock(l as u16)
-                }
-                OpSyntax::Unlock(name) => {
-                    let l = self.lock(&name, base)?;
-                    if !held[l] {
-                        return problem(
-                            base + name.offset,
-                            format!(
-                                "unlock of '{}', which this thread does not hold here",
-                                name.text
-                            ),
-                        );
-                    }
-                    held[l] = false;
-                    Op::Unlock(l as u16)
-                }
-                OpSyntax::If(cond) => {
-                    open.push((ops.len(), base, held.clone()));
-                    Op::JumpUnless {
-                        cond: self.expr(&cond, base)?,
-                        to: usize::MAX,
-                    }
-                }
-                OpSyntax::End => {
-                    let Some((at, _, before)) = open.pop() else {
-                        return problem(base, "'end' without an 'if'");
-                    };
-                    if before != held {
-                        return problem(
-                            base,
-                            "the locks held at this 'end' differ from those held at its 'if': take and release locks on both paths alike",
-                        );
-                    }
-                    let to = ops.len();
-                    if let Op::JumpUnless { to: target, .. } = &mut ops[at] {
-                        *target = to;
-                    }
-                    continue;
-                }
-                OpSyntax::Spin(n) => Op::Spin(n),
-                OpSyntax::Jitter(n) => Op::Jitter(n),
-                OpSyntax::Yield => Op::Yield,
-                OpSyntax::Fence(order) => Op::Fence(ordering(order)),
-            };
-            ops.push(op);
-        }
-        if let Some((_, at, _)) = open.pop() {
-            return problem(at, "this 'if' has no 'end'");
-        }
-        if let Some(l) = held.iter().position(|&h| h) {
-            return problem(
-                taken_at[l],
-                format!(
-                    "lock '{}' is still held after the last op: unlock it",
-                    self.locks[l]
-                ),
-            );
-        }
-        Ok(fuse(ops))
-    }
-
-    fn var(&self, name: &Name, base: usize) -> Result<u16> {
-        match self.shared.iter().position(|(n, _)| *n == name.text) {
-            Some(i) => Ok(i as u16),
-            None => problem(
-                base + name.offset,
-                format!(
-                    "unknown shared variable '{}'{}",
-                    name.text,
-                    known(self.shared.iter().map(|s| s.0.as_str()))
-                ),
-            ),
-        }
-    }
-
-    fn lock(&self, name: &Name, base: usize) -> Result<usize> {
-        self.locks.iter().position(|n| *n == name.text).map_or_else(
-            || {
-                problem(
-                    base + name.offset,
-                    format!(
-                        "unknown lock '{}'{}",
-                        name.text,
-                        known(self.locks.iter().map(String::as_str))
-                    ),
-                )
-            },
-            Ok,
-        )
-    }
-
-    /// The register a value is assigned to, created on first assignment.
-    fn assign(&mut self, name: &Name, base: usize) -> Result<u8> {
-        if self.shared.iter().any(|s| s.0 == name.text) {
-            return problem(
-                base + name.offset,
-                format!(
-                    "'{}' is a shared variable: write it with 'store {} = ...'",
-                    name.text, name.text
-                ),
-            );
-        }
-        if self.consts.get(&name.text).is_some() || self.locks.contains(&name.text) {
-            return problem(
-                base + name.offset,
-                format!("'{}' is taken: pick another register name", name.text),
-            );
-        }
-        if let Some(i) = self.registers.iter().position(|r| *r == name.text) {
-            return Ok(i as u8);
-        }
-        if self.registers.len() == MAX_REGISTERS {
-            return problem(
-                base + name.offset,
-                format!("more than {MAX_REGISTERS} registers in one group"),
-            );
-        }
-        self.registers.push(name.text.clone());
-        Ok((self.registers.len() - 1) as u8)
-    }
-
-    fn expr(&self, e: &Expr, base: usize) -> Result<CExpr> {
-        lower(e, &mut |name, offset| {
-            if let Some(i) = self.registers.iter().position(|r| r == name) {
-                return Ok(CExpr::Slot(i as u16));
-            }
-            if let Some(v) = self.consts.get(name) {
-                return Ok(CExpr::Const(v));
-            }
-            if self.shared.iter().any(|s| s.0 == name) {
-                return problem(
-                    base + offset,
-                    format!(
-                        "'{name}' is a shared variable: read it into a register first ('r = load {name}')"
-                    ),
-                );
-            }
-            problem(
-                base + offset,
-                format!(
-                    "unknown register '{name}': assign it first ('{name} = load var' or '{name} = ...')"
-                ),
-            )
-        })
     }
 }
 
@@ -608,103 +417,5 @@ impl CheckBuilder<'_> {
                 self.slots.len() - 1
             });
         Ok(slot as u16)
-    }
-}
-
-/// Lowers a parsed expression, resolving names with `resolve` and folding constants.
-fn lower(e: &Expr, resolve: &mut dyn FnMut(&str, usize) -> Result<CExpr>) -> Result<CExpr> {
-    Ok(match e {
-        Expr::Int(n) => CExpr::Const(*n),
-        Expr::Name(name, offset) => resolve(name, *offset)?,
-        Expr::Neg(inner) => match lower(inner, resolve)? {
-            CExpr::Const(n) => CExpr::Const(n.wrapping_neg()),
-            other => CExpr::Neg(Box::new(other)),
-        },
-        Expr::Not(inner) => CExpr::Not(Box::new(lower(inner, resolve)?)),
-        Expr::Bin(op, a, b) => {
-            let (a, b) = (lower(a, resolve)?, lower(b, resolve)?);
-            match (op, a, b) {
-                (_, CExpr::Const(x), CExpr::Const(y)) => CExpr::Const(
-                    CExpr::Bin(*op, Box::new(CExpr::Const(x)), Box::new(CExpr::Const(y))).eval(&[]),
-                ),
-                (BinOp::Add, CExpr::Slot(s), CExpr::Const(n))
-                | (BinOp::Add, CExpr::Const(n), CExpr::Slot(s)) => CExpr::SlotPlus(s, n),
-                (BinOp::Sub, CExpr::Slot(s), CExpr::Const(n)) => {
-                    CExpr::SlotPlus(s, n.wrapping_neg())
-                }
-                (op, a, b) => CExpr::Bin(*op, Box::new(a), Box::new(b)),
-            }
-        }
-    })
-}
-
-/// Fuses each relaxed `r = load x` directly followed by a relaxed `store x = r + c` into one
-/// [`Op::RacyAdd`], unless a jump lands between them; jump targets are renumbered.
-fn fuse(ops: Vec<Op>) -> Vec<Op> {
-    let targets: Vec<usize> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::JumpUnless { to, .. } => Some(*to),
-            _ => None,
-        })
-        .collect();
-    let mut fused = Vec::with_capacity(ops.len());
-    let mut new_index = vec![0; ops.len() + 1];
-    let mut i = 0;
-    while i < ops.len() {
-        new_index[i] = fused.len();
-        if let (
-            Op::Load {
-                reg,
-                var,
-                order: Ordering::Relaxed,
-            },
-            Some(Op::Store {
-                var: stored,
-                value: CExpr::SlotPlus(slot, add),
-                order: Ordering::Relaxed,
-            }),
-        ) = (&ops[i], ops.get(i + 1))
-            && var == stored
-            && *slot == u16::from(*reg)
-            && !targets.contains(&(i + 1))
-        {
-            fused.push(Op::RacyAdd {
-                reg: *reg,
-                var: *var,
-                add: *add,
-            });
-            new_index[i + 1] = fused.len() - 1;
-            i += 2;
-            continue;
-        }
-        fused.push(ops[i].clone());
-        i += 1;
-    }
-    new_index[ops.len()] = fused.len();
-    for op in &mut fused {
-        if let Op::JumpUnless { to, .. } = op {
-            *to = new_index[*to];
-        }
-    }
-    fused
-}
-
-fn ordering(order: Order) -> Ordering {
-    match order {
-        Order::Relaxed => Ordering::Relaxed,
-        Order::Acquire => Ordering::Acquire,
-        Order::Release => Ordering::Release,
-        Order::AcqRel => Ordering::AcqRel,
-        Order::SeqCst => Ordering::SeqCst,
-    }
-}
-
-fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let names: Vec<&str> = names.collect();
-    if names.is_empty() {
-        " (none are declared)".to_string()
-    } else {
-        format!(" (known: {})", names.join(", "))
     }
 }

@@ -1,6 +1,7 @@
 //! The interpreter: runs a [`Program`] as a harness [`Workload`]. Each thread walks its group's
 //! op list with a fixed register array; nothing is parsed or allocated per op.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use rand::rngs::SmallRng;
@@ -9,7 +10,8 @@ use rand::{RngExt, SeedableRng};
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
 use crate::harness::{ThreadCtx, Workload};
 use crate::sync::{
-    AtomicBool, AtomicI64, CachePadded, Mutex, Ordering, PoisonError, fence, spin_loop, yield_now,
+    AtomicBool, AtomicI64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError, fence,
+    spin_loop, yield_now,
 };
 use crate::window::busy_work;
 
@@ -23,8 +25,18 @@ pub struct State {
     /// shared a line would also contend on it, which no source program asked for.
     vars: Vec<CachePadded<AtomicI64>>,
     locks: Vec<AtomicBool>,
-    /// Set by the first thread whose lock wait outlived the watchdog; the others then give up.
-    stuck: AtomicBool,
+    /// Each condvar's waiting threads, oldest first. Only changed with the condvar's lock
+    /// held, so this mutex is never contended; it is there for the borrow checker.
+    condvars: Vec<Mutex<VecDeque<usize>>>,
+    /// Per thread: a notify picked it out of a condvar's queue.
+    woken: Vec<AtomicBool>,
+    /// Each semaphore's permits.
+    semaphores: Vec<AtomicI64>,
+    /// Each reader-writer lock: the number of readers, or -1 for a writer.
+    rwlocks: Vec<AtomicI64>,
+    /// Why the trial was given up ([`Halt`]), set once by the first thread that gives up; the
+    /// others then give up too.
+    halt: AtomicUsize,
     /// Each thread's registers once it has finished, for checks on `group.reg`.
     registers: Vec<Mutex<[i64; MAX_REGISTERS]>>,
 }
@@ -45,7 +57,23 @@ impl Workload for Program {
                 .map(|(_, v)| CachePadded::new(AtomicI64::new(*v)))
                 .collect(),
             locks: self.locks.iter().map(|_| AtomicBool::new(false)).collect(),
-            stuck: AtomicBool::new(false),
+            condvars: self
+                .condvars
+                .iter()
+                .map(|_| Mutex::new(VecDeque::new()))
+                .collect(),
+            woken: if self.uses_condvars() {
+                (0..self.threads).map(|_| AtomicBool::new(false)).collect()
+            } else {
+                Vec::new()
+            },
+            semaphores: self
+                .semaphores
+                .iter()
+                .map(|s| AtomicI64::new(s.initial))
+                .collect(),
+            rwlocks: self.rwlocks.iter().map(|_| AtomicI64::new(0)).collect(),
+            halt: AtomicUsize::new(Halt::NONE),
             // Kept only when a check reads a register: tiny trials allocate nothing else.
             registers: if self.reads_registers() {
                 (0..self.threads)
@@ -68,8 +96,10 @@ impl Workload for Program {
             })
             .expect("the harness runs exactly `threads` threads");
         let mut thread = Thread {
+            index: ctx.index,
             regs: [0; MAX_REGISTERS],
-            rng: self.uses_jitter.then(|| SmallRng::seed_from_u64(ctx.seed)),
+            rng: (self.uses_jitter || self.spurious_wakeups)
+                .then(|| SmallRng::seed_from_u64(ctx.seed)),
             state,
             program: self,
         };
@@ -93,21 +123,25 @@ impl Workload for Program {
     }
 
     fn waits(&self) -> bool {
-        self.groups
-            .iter()
-            .any(|g| g.ops.iter().any(|op| matches!(op, Op::Lock(_))))
+        self.groups.iter().any(|g| g.ops.iter().any(Op::blocks))
     }
 
     fn is_tiny(&self) -> bool {
         self.groups.iter().all(|g| {
             g.iterations.saturating_mul(g.ops.len() as u64) <= TINY_OPS
-                && !g.ops.iter().any(|op| matches!(op, Op::Lock(_) | Op::Yield))
+                && !g
+                    .ops
+                    .iter()
+                    .any(|op| op.blocks() || matches!(op, Op::Yield))
         })
     }
 
     fn outcome(&self, state: State) -> Outcome {
-        if state.stuck.load(Ordering::SeqCst) {
-            return Outcome::Deadlock;
+        match state.halt.load(Ordering::SeqCst) {
+            Halt::NONE => {}
+            Halt::DEADLOCK => return Outcome::Deadlock,
+            Halt::STUCK => return Outcome::Stuck,
+            s => return Outcome::OverReleased((s - Halt::OVER_RELEASED) as u16),
         }
         self.outcome_from(|source| match source {
             Source::Shared(v) => state.vars[v as usize].load(Ordering::SeqCst),
@@ -118,7 +152,19 @@ impl Workload for Program {
     }
 }
 
+/// Why a trial was given up, as [`State::halt`] holds it.
+struct Halt;
+
+impl Halt {
+    const NONE: usize = 0;
+    const DEADLOCK: usize = 1;
+    const STUCK: usize = 2;
+    /// Plus the semaphore's index.
+    const OVER_RELEASED: usize = 3;
+}
+
 struct Thread<'a> {
+    index: usize,
     regs: [i64; MAX_REGISTERS],
     rng: Option<SmallRng>,
     state: &'a State,
@@ -131,6 +177,8 @@ impl Thread<'_> {
     fn run(&mut self, ops: &[Op]) -> bool {
         let vars = &self.state.vars;
         let mut pc = 0;
+        // A `while` loop's passes, and when its first pass began, for the watchdog.
+        let (mut passes, mut started) = (0u32, None);
         while let Some(op) = ops.get(pc) {
             pc += 1;
             match op {
@@ -199,8 +247,97 @@ impl Thread<'_> {
                 Op::JumpUnless { cond, to } => {
                     if cond.value(&self.regs) == 0 {
                         pc = *to;
+                        // Out of a loop (or past an if): the next loop's passes count anew.
+                        (passes, started) = (0, None);
                     }
                 }
+                Op::Loop { to } => {
+                    pc = *to;
+                    if !self.loop_pass(&mut passes, &mut started) {
+                        return false;
+                    }
+                }
+                Op::Wait(c) => {
+                    if !self.wait(*c as usize) {
+                        return false;
+                    }
+                }
+                Op::Notify(c) => {
+                    let woken = self.queue(*c as usize, VecDeque::pop_front);
+                    if let Some(t) = woken {
+                        self.state.woken[t].store(true, Ordering::Release);
+                    }
+                }
+                Op::NotifyAll(c) => {
+                    let woken: Vec<usize> = self.queue(*c as usize, |q| q.drain(..).collect());
+                    for t in woken {
+                        self.state.woken[t].store(true, Ordering::Release);
+                    }
+                }
+                Op::Acquire(s) => {
+                    let permits = &self.state.semaphores[*s as usize];
+                    let take = || {
+                        let n = permits.load(Ordering::Relaxed);
+                        n > 0
+                            && permits
+                                .compare_exchange_weak(
+                                    n,
+                                    n - 1,
+                                    Ordering::Acquire,
+                                    Ordering::Relaxed,
+                                )
+                                .is_ok()
+                    };
+                    if !self.block(take, Halt::STUCK) {
+                        return false;
+                    }
+                }
+                Op::Release(s) => {
+                    let s = *s as usize;
+                    let permits = &self.state.semaphores[s];
+                    let decl = &self.program.semaphores[s];
+                    let bound = if decl.bounded { decl.initial } else { i64::MAX };
+                    let released =
+                        permits.fetch_update(Ordering::Release, Ordering::Relaxed, |n| {
+                            (n < bound).then_some(n + 1)
+                        });
+                    if released.is_err() {
+                        self.give_up(Halt::OVER_RELEASED + s);
+                        return false;
+                    }
+                }
+                Op::ReadLock(r) => {
+                    let lock = &self.state.rwlocks[*r as usize];
+                    let take = || {
+                        let n = lock.load(Ordering::Relaxed);
+                        n >= 0
+                            && lock
+                                .compare_exchange_weak(
+                                    n,
+                                    n + 1,
+                                    Ordering::Acquire,
+                                    Ordering::Relaxed,
+                                )
+                                .is_ok()
+                    };
+                    if !self.block(take, Halt::DEADLOCK) {
+                        return false;
+                    }
+                }
+                Op::ReadUnlock(r) => {
+                    self.state.rwlocks[*r as usize].fetch_sub(1, Ordering::Release);
+                }
+                Op::WriteLock(r) => {
+                    let lock = &self.state.rwlocks[*r as usize];
+                    let take = || {
+                        lock.compare_exchange_weak(0, -1, Ordering::Acquire, Ordering::Relaxed)
+                            .is_ok()
+                    };
+                    if !self.block(take, Halt::DEADLOCK) {
+                        return false;
+                    }
+                }
+                Op::WriteUnlock(r) => self.state.rwlocks[*r as usize].store(0, Ordering::Release),
                 Op::Spin(n) => busy_work(*n),
                 Op::Jitter(n) => {
                     let units = self.rng.as_mut().map_or(0, |r| r.random_range(0..=*n));
@@ -219,14 +356,20 @@ impl Thread<'_> {
         }
     }
 
-    /// Takes a lock, spinning then yielding; gives up, marking the trial stuck, when the wait
-    /// outlives the watchdog or another thread already gave up.
+    /// Takes a lock, spinning then yielding; gives up, calling the trial a deadlock, when the
+    /// wait outlives the watchdog or another thread already gave up.
     fn lock(&self, l: usize) -> bool {
         let lock = &self.state.locks[l];
         let take = || {
             lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
         };
+        self.block(take, Halt::DEADLOCK)
+    }
+
+    /// Waits until `take` succeeds, spinning then yielding; false, with the trial given up as
+    /// `why`, when the wait outlives the watchdog, or when another thread gave up first.
+    fn block(&self, mut take: impl FnMut() -> bool, why: usize) -> bool {
         if take() {
             return true;
         }
@@ -242,14 +385,83 @@ impl Thread<'_> {
                 continue;
             }
             yield_now();
-            if self.state.stuck.load(Ordering::Relaxed) {
+            if self.state.halt.load(Ordering::Relaxed) != Halt::NONE {
                 return false;
             }
             if spins.is_multiple_of(64) && started.elapsed() > self.program.watchdog {
-                self.state.stuck.store(true, Ordering::SeqCst);
+                self.give_up(why);
                 return false;
             }
         }
+    }
+
+    /// Marks the trial given up, unless another thread already did (its reason stands).
+    fn give_up(&self, why: usize) {
+        let _ =
+            self.state
+                .halt
+                .compare_exchange(Halt::NONE, why, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    /// One more pass of a `while` loop: past 64 passes it yields now and then (the loop may be
+    /// waiting for a thread that needs this CPU), and a loop that outlives the watchdog, or
+    /// spins on after another thread gave up, ends the trial.
+    fn loop_pass(&self, passes: &mut u32, started: &mut Option<Instant>) -> bool {
+        *passes = passes.wrapping_add(1);
+        if *passes < 64 {
+            return true;
+        }
+        if self.state.halt.load(Ordering::Relaxed) != Halt::NONE {
+            return false;
+        }
+        spin_loop();
+        if passes.is_multiple_of(64) {
+            yield_now();
+            let since = *started.get_or_insert_with(Instant::now);
+            if since.elapsed() > self.program.watchdog {
+                self.give_up(Halt::STUCK);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs `f` on condvar `c`'s queue of waiting threads.
+    fn queue<R>(&self, c: usize, f: impl FnOnce(&mut VecDeque<usize>) -> R) -> R {
+        f(&mut self.state.condvars[c]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// `wait`: joins the condvar's queue and releases its lock (one step, as the lock is
+    /// held), sleeps until a notify picks this thread (or, with spurious wake-ups on, now
+    /// and then without one), then takes the lock again. A wait nobody ends within the
+    /// watchdog is the outcome `stuck`.
+    fn wait(&mut self, c: usize) -> bool {
+        let lock = self.program.condvars[c].lock as usize;
+        let woken = &self.state.woken[self.index];
+        woken.store(false, Ordering::Relaxed);
+        self.queue(c, |q| q.push_back(self.index));
+        self.state.locks[lock].store(false, Ordering::Release);
+        // One wait in four returns without a notify when spurious wake-ups are on: after a
+        // yield, so that other threads get to run in between.
+        let spurious = self.program.spurious_wakeups
+            && self.rng.as_mut().is_some_and(|r| r.random_range(0..4) == 0);
+        if spurious {
+            yield_now();
+        } else if !self.block(|| woken.load(Ordering::Acquire), Halt::STUCK) {
+            return false;
+        }
+        if !self.lock(lock) {
+            return false;
+        }
+        // Woken spuriously, and no notify picked this thread meanwhile: it leaves the queue
+        // itself (under the lock, so no notify can pick it as it goes).
+        if !woken.load(Ordering::Acquire) {
+            let me = self.index;
+            self.queue(c, |q| q.retain(|&t| t != me));
+        }
+        true
     }
 }
 

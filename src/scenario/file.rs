@@ -31,6 +31,22 @@ pub struct File {
     /// Named locks (mutexes whose waits the watchdog bounds).
     #[serde(default)]
     pub locks: Vec<Spanned<String>>,
+    /// Condition variables, each tied to one of the locks: `ready = "m"`.
+    #[serde(default)]
+    pub condvars: IndexMap<String, Spanned<String>>,
+    /// Counting semaphores and their initial counts.
+    #[serde(default)]
+    pub semaphores: IndexMap<String, Spanned<i64>>,
+    /// Bounded semaphores (Python's `BoundedSemaphore`): a release above the initial count
+    /// ends the releasing thread, and the trial, as `over-released`.
+    #[serde(default)]
+    pub bounded_semaphores: IndexMap<String, Spanned<i64>>,
+    /// Reader-writer locks: many readers or one writer.
+    #[serde(default)]
+    pub rwlocks: Vec<Spanned<String>>,
+    /// Whether a `wait` may return without a notify, as real condition variables may
+    /// (`--spurious-wakeups` turns it on for one run).
+    pub spurious_wakeups: Option<bool>,
     /// Thread groups.
     #[serde(default)]
     pub group: Vec<Group>,

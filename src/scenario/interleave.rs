@@ -22,6 +22,10 @@ pub const MAX_STATES: usize = 200_000;
 /// nobody, and the search recurses once per step.
 pub const MAX_STEPS: usize = 1_000;
 
+/// Steps a thread may take without touching anything shared before its loop counts as one
+/// that never ends.
+const MAX_LOCAL_STEPS: usize = 100_000;
+
 /// What the search concluded about one outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "found", rename_all = "snake_case")]
@@ -55,6 +59,10 @@ pub fn derive(program: &Program, target: &Outcome) -> Derivation {
     let start = State {
         vars: program.shared.iter().map(|(_, v)| *v).collect(),
         locks: vec![None; program.locks.len()],
+        queues: vec![Vec::new(); program.condvars.len()],
+        permits: program.semaphores.iter().map(|s| s.initial).collect(),
+        rwlocks: vec![0; program.rwlocks.len()],
+        halt: None,
         threads: threads
             .iter()
             .map(|t| ThreadState {
@@ -62,6 +70,8 @@ pub fn derive(program: &Program, target: &Outcome) -> Derivation {
                 iteration: 0,
                 mid: None,
                 regs: [0; MAX_REGISTERS],
+                waiting: false,
+                woken: false,
                 done: program.groups[t.group].iterations == 0,
             })
             .collect(),
@@ -78,7 +88,7 @@ pub fn derive(program: &Program, target: &Outcome) -> Derivation {
     for t in 0..threads.len() {
         search.settle(&mut start, t);
     }
-    if *target == Outcome::Deadlock {
+    if target.halted() {
         return search.shortest(start);
     }
     match search.visit(start) {
@@ -102,6 +112,14 @@ struct State {
     vars: Vec<i64>,
     /// Which thread holds each lock.
     locks: Vec<Option<usize>>,
+    /// Each condvar's waiting threads, oldest first.
+    queues: Vec<Vec<usize>>,
+    permits: Vec<i64>,
+    /// Readers, or -1 for a writer.
+    rwlocks: Vec<i64>,
+    /// Set when a step ended the trial (a bounded semaphore over-released, a loop that
+    /// never ends).
+    halt: Option<Outcome>,
     threads: Vec<ThreadState>,
 }
 
@@ -112,6 +130,9 @@ struct ThreadState {
     /// Halfway through a two-step op (a racy add, a compare-and-swap loop): the value loaded.
     mid: Option<i64>,
     regs: [i64; MAX_REGISTERS],
+    /// In a `wait`, its lock released; `woken` once a notify picked it.
+    waiting: bool,
+    woken: bool,
     done: bool,
 }
 
@@ -217,8 +238,24 @@ impl Search<'_> {
         }
         match self.ops(t).get(th.pc) {
             Some(Op::Lock(l)) => state.locks[*l as usize].is_none(),
+            Some(Op::Wait(c)) if th.waiting => {
+                let lock = self.program.condvars[*c as usize].lock as usize;
+                (th.woken || self.program.spurious_wakeups) && state.locks[lock].is_none()
+            }
+            Some(Op::Acquire(s)) => state.permits[*s as usize] > 0,
+            Some(Op::ReadLock(r)) => state.rwlocks[*r as usize] >= 0,
+            Some(Op::WriteLock(r)) => state.rwlocks[*r as usize] == 0,
             _ => true,
         }
+    }
+
+    /// Whether thread `t`, unable to move, waits on a lock (a deadlock) rather than on a
+    /// condvar or a semaphore (stuck).
+    fn waits_on_lock(&self, state: &State, t: usize) -> bool {
+        matches!(
+            self.ops(t).get(state.threads[t].pc),
+            Some(Op::Lock(_) | Op::ReadLock(_) | Op::WriteLock(_))
+        )
     }
 
     /// Runs thread `t`'s ops that touch nothing shared (and so commute with every other
@@ -227,8 +264,17 @@ impl Search<'_> {
         let iterations = self.program.groups[self.threads[t].group].iterations;
         let ops = self.ops(t);
         let th = &mut state.threads[t];
+        let mut steps = 0usize;
         while !th.done {
+            steps += 1;
+            if steps > MAX_LOCAL_STEPS {
+                // A loop over registers alone that does not end: the watchdog's `stuck`.
+                th.done = true;
+                state.halt.get_or_insert(Outcome::Stuck);
+                break;
+            }
             match ops.get(th.pc) {
+                Some(Op::Loop { to }) => th.pc = *to,
                 None => {
                     th.iteration += 1;
                     th.pc = 0;
@@ -269,12 +315,17 @@ impl Search<'_> {
             Op::Load { reg: r, var: v, .. } => {
                 th.regs[*r as usize] = vars[*v as usize];
                 th.pc += 1;
-                format!(
-                    "{name}: {} = {} (reads {})",
-                    reg(*r),
-                    var(*v),
-                    vars[*v as usize]
-                )
+                if reg(*r).starts_with('@') {
+                    // A test's own read of a shared variable.
+                    format!("{name}: reads {} ({})", var(*v), vars[*v as usize])
+                } else {
+                    format!(
+                        "{name}: {} = {} (reads {})",
+                        reg(*r),
+                        var(*v),
+                        vars[*v as usize]
+                    )
+                }
             }
             Op::RacyAdd {
                 reg: r,
@@ -395,7 +446,114 @@ impl Search<'_> {
                 th.pc += 1;
                 format!("{name}: unlock {}", self.program.locks[*l as usize])
             }
+            Op::Wait(c) => {
+                let (cv, lock) = self.condvar(*c);
+                let lock_index = self.program.condvars[*c as usize].lock as usize;
+                if th.waiting {
+                    th.waiting = false;
+                    th.pc += 1;
+                    state.locks[lock_index] = Some(t);
+                    if th.woken {
+                        format!("{name}: wakes and takes {lock} again")
+                    } else {
+                        state.queues[*c as usize].retain(|&w| w != t);
+                        format!(
+                            "{name}: wakes without a notify (spuriously) and takes {lock} again"
+                        )
+                    }
+                } else {
+                    th.waiting = true;
+                    th.woken = false;
+                    state.queues[*c as usize].push(t);
+                    state.locks[lock_index] = None;
+                    format!("{name}: wait {cv} (releases {lock} and sleeps)")
+                }
+            }
+            Op::Notify(c) | Op::NotifyAll(c) => {
+                th.pc += 1;
+                let (cv, _) = self.condvar(*c);
+                let queue = &mut state.queues[*c as usize];
+                let picked: Vec<usize> = if matches!(op, Op::Notify(_)) {
+                    (!queue.is_empty())
+                        .then(|| queue.remove(0))
+                        .into_iter()
+                        .collect()
+                } else {
+                    queue.drain(..).collect()
+                };
+                let verb = if matches!(op, Op::Notify(_)) {
+                    "notify"
+                } else {
+                    "notify_all"
+                };
+                for &w in &picked {
+                    state.threads[w].woken = true;
+                }
+                if picked.is_empty() {
+                    format!("{name}: {verb} {cv} (nobody waits: the signal is lost)")
+                } else {
+                    let names: Vec<&str> = picked
+                        .iter()
+                        .map(|&w| self.threads[w].name.as_str())
+                        .collect();
+                    format!("{name}: {verb} {cv} (wakes {})", names.join(", "))
+                }
+            }
+            Op::Acquire(s) => {
+                th.pc += 1;
+                let permits = &mut state.permits[*s as usize];
+                *permits -= 1;
+                format!(
+                    "{name}: acquire {} ({} -> {permits})",
+                    self.semaphore(*s),
+                    *permits + 1
+                )
+            }
+            Op::Release(s) => {
+                th.pc += 1;
+                let decl = &self.program.semaphores[*s as usize];
+                let permits = &mut state.permits[*s as usize];
+                if decl.bounded && *permits >= decl.initial {
+                    th.done = true;
+                    state.halt.get_or_insert(Outcome::OverReleased(*s));
+                    format!(
+                        "{name}: release {} above its bound of {} (the thread stops with an error)",
+                        decl.name, decl.initial
+                    )
+                } else {
+                    *permits += 1;
+                    format!(
+                        "{name}: release {} ({} -> {permits})",
+                        decl.name,
+                        *permits - 1
+                    )
+                }
+            }
+            Op::ReadLock(r) | Op::ReadUnlock(r) | Op::WriteLock(r) | Op::WriteUnlock(r) => {
+                th.pc += 1;
+                let lock = &mut state.rwlocks[*r as usize];
+                let verb = match op {
+                    Op::ReadLock(_) => {
+                        *lock += 1;
+                        "read_lock"
+                    }
+                    Op::ReadUnlock(_) => {
+                        *lock -= 1;
+                        "read_unlock"
+                    }
+                    Op::WriteLock(_) => {
+                        *lock = -1;
+                        "write_lock"
+                    }
+                    _ => {
+                        *lock = 0;
+                        "write_unlock"
+                    }
+                };
+                format!("{name}: {verb} {}", self.program.rwlocks[*r as usize])
+            }
             Op::Set { .. }
+            | Op::Loop { .. }
             | Op::JumpUnless { .. }
             | Op::Spin(_)
             | Op::Jitter(_)
@@ -406,13 +564,35 @@ impl Search<'_> {
 
     /// How a state where no thread can move ended: every thread done, or stuck on a lock.
     fn ended(&self, state: &State) -> Outcome {
-        if !state.threads.iter().all(|t| t.done) {
-            return Outcome::Deadlock;
+        if let Some(halt) = &state.halt {
+            return halt.clone();
+        }
+        let blocked: Vec<usize> = (0..self.threads.len())
+            .filter(|&t| !state.threads[t].done)
+            .collect();
+        if !blocked.is_empty() {
+            return if blocked.iter().all(|&t| self.waits_on_lock(state, t)) {
+                Outcome::Deadlock
+            } else {
+                Outcome::Stuck
+            };
         }
         self.program.outcome_from(|source| match source {
             Source::Shared(v) => state.vars[v as usize],
             Source::Register { thread, reg } => state.threads[thread].regs[reg as usize],
         })
+    }
+}
+
+impl Search<'_> {
+    /// A condvar's name and its lock's.
+    fn condvar(&self, c: u16) -> (&str, &str) {
+        let decl = &self.program.condvars[c as usize];
+        (&decl.name, &self.program.locks[decl.lock as usize])
+    }
+
+    fn semaphore(&self, s: u16) -> &str {
+        &self.program.semaphores[s as usize].name
     }
 }
 
@@ -446,6 +626,7 @@ mod tests {
             .compile(Overrides {
                 threads: Some(threads),
                 iterations: Some(iterations),
+                ..Overrides::default()
             })
             .unwrap()
     }

@@ -7,10 +7,13 @@
 mod compile;
 mod exec;
 mod file;
+mod group;
 pub mod interleave;
 pub mod library;
 mod parse;
 pub mod program;
+pub mod python;
+mod resolve;
 
 pub use compile::Overrides;
 pub use library::{Origin, Source};
@@ -93,8 +96,8 @@ impl Scenario {
         }
     }
 
-    /// The program, readable: shared variables, locks, each group's ops indented by `if`
-    /// blocks, and the checks.
+    /// The program, readable: shared variables, locks and the other primitives, each group's
+    /// ops indented by `if` and `while` blocks, and the checks.
     pub fn listing(&self) -> String {
         let f = &self.file;
         let mut out = String::new();
@@ -111,9 +114,34 @@ impl Scenario {
                 shared.join(", ")
             }
         ));
-        if !f.locks.is_empty() {
-            let locks: Vec<&str> = f.locks.iter().map(|l| l.get_ref().as_str()).collect();
-            out.push_str(&format!("locks: {}\n", locks.join(", ")));
+        let p = &self.program;
+        if !p.locks.is_empty() {
+            out.push_str(&format!("locks: {}\n", p.locks.join(", ")));
+        }
+        if !p.rwlocks.is_empty() {
+            out.push_str(&format!("reader-writer locks: {}\n", p.rwlocks.join(", ")));
+        }
+        if !p.condvars.is_empty() {
+            let condvars: Vec<String> = p
+                .condvars
+                .iter()
+                .map(|c| format!("{} (on {})", c.name, p.locks[c.lock as usize]))
+                .collect();
+            out.push_str(&format!("condvars: {}\n", condvars.join(", ")));
+        }
+        if !p.semaphores.is_empty() {
+            let semaphores: Vec<String> = p
+                .semaphores
+                .iter()
+                .map(|s| {
+                    let bounded = if s.bounded { ", bounded" } else { "" };
+                    format!("{} = {}{bounded}", s.name, s.initial)
+                })
+                .collect();
+            out.push_str(&format!("semaphores: {}\n", semaphores.join(", ")));
+        }
+        if p.spurious_wakeups {
+            out.push_str("spurious wake-ups: on\n");
         }
         for g in &self.program.groups {
             out.push_str(&format!(
@@ -133,7 +161,7 @@ impl Scenario {
                     depth = (depth - 1).max(1);
                 }
                 out.push_str(&format!("{}{op}\n", "    ".repeat(depth)));
-                if op.starts_with("if ") {
+                if op.starts_with("if ") || op.starts_with("while ") {
                     depth += 1;
                 }
             }

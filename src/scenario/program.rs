@@ -119,15 +119,64 @@ pub enum Op {
     },
     Lock(u16),
     Unlock(u16),
-    /// Skip to `to` when `cond` is 0 (an `if` block).
+    /// Skip to `to` when `cond` is 0 (an `if` block, or a `while` loop's test).
     JumpUnless {
         cond: CExpr,
         to: usize,
     },
+    /// A `while` loop's way back to its test. The interpreter counts the passes, so that a
+    /// loop that never ends is found by the watchdog (`stuck`), not left spinning.
+    Loop {
+        to: usize,
+    },
+    /// Releases the condvar's lock, sleeps until notified (or woken spuriously), and takes
+    /// the lock again.
+    Wait(u16),
+    Notify(u16),
+    NotifyAll(u16),
+    Acquire(u16),
+    Release(u16),
+    ReadLock(u16),
+    ReadUnlock(u16),
+    WriteLock(u16),
+    WriteUnlock(u16),
     Spin(u32),
     Jitter(u32),
     Yield,
     Fence(Ordering),
+}
+
+impl Op {
+    /// Whether the op can wait for another thread: a thread running it may block, and a
+    /// trial holding it cannot be run in lockstep batches.
+    pub fn blocks(&self) -> bool {
+        matches!(
+            self,
+            Op::Lock(_)
+                | Op::Wait(_)
+                | Op::Acquire(_)
+                | Op::ReadLock(_)
+                | Op::WriteLock(_)
+                | Op::Loop { .. }
+        )
+    }
+}
+
+/// A declared condition variable and the lock it is tied to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CondvarDecl {
+    pub name: String,
+    pub lock: u16,
+}
+
+/// A declared counting semaphore.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SemaphoreDecl {
+    pub name: String,
+    /// Permits at the start of a trial.
+    pub initial: i64,
+    /// Bounded (Python's `BoundedSemaphore`): a release above the initial count is an error.
+    pub bounded: bool,
 }
 
 /// A thread group after overrides: how many threads run which ops how often.
@@ -188,6 +237,19 @@ pub enum Outcome {
     },
     /// A thread waited for a lock longer than the watchdog allows.
     Deadlock,
+    /// A thread waited on a condvar or a semaphore, or looped, longer than the watchdog
+    /// allows: nobody was going to wake it.
+    Stuck,
+    /// A bounded semaphore was released above its initial count (Python's
+    /// `BoundedSemaphore` raises `ValueError` there); the releasing thread stopped.
+    OverReleased(u16),
+}
+
+impl Outcome {
+    /// Whether the trial ended with a thread given up rather than with values.
+    pub fn halted(&self) -> bool {
+        !matches!(self, Outcome::Values { .. })
+    }
 }
 
 /// A whole compiled scenario.
@@ -196,6 +258,11 @@ pub struct Program {
     pub groups: Vec<GroupProgram>,
     pub shared: Vec<(String, i64)>,
     pub locks: Vec<String>,
+    pub condvars: Vec<CondvarDecl>,
+    pub semaphores: Vec<SemaphoreDecl>,
+    pub rwlocks: Vec<String>,
+    /// Whether a `wait` may return without a notify, as real condition variables may.
+    pub spurious_wakeups: bool,
     pub watchdog: Duration,
     /// Values the checks read, in slot order: every shared variable, then registers.
     pub check_slots: Vec<Source>,
@@ -210,11 +277,12 @@ pub struct Program {
 }
 
 impl Program {
-    /// The grade of an outcome: a deadlock or a broken invariant is forbidden; otherwise the
-    /// first matching rule's grade, or the default.
+    /// The grade of an outcome: a thread given up (deadlock, stuck, over-released) or a
+    /// broken invariant is forbidden; otherwise the first matching rule's grade, or the
+    /// default.
     pub fn grade(&self, outcome: &Outcome) -> Grade {
         match outcome {
-            Outcome::Deadlock => Grade::Forbidden,
+            Outcome::Deadlock | Outcome::Stuck | Outcome::OverReleased(_) => Grade::Forbidden,
             Outcome::Values {
                 invariant_held: false,
                 ..
@@ -231,6 +299,13 @@ impl Program {
     pub fn describe(&self, outcome: &Outcome) -> String {
         match outcome {
             Outcome::Deadlock => "deadlock".to_string(),
+            Outcome::Stuck => "stuck".to_string(),
+            Outcome::OverReleased(s) => format!(
+                "over-released {}",
+                self.semaphores
+                    .get(*s as usize)
+                    .map_or("?", |s| s.name.as_str())
+            ),
             Outcome::Values {
                 values,
                 invariant_held,
@@ -264,6 +339,19 @@ impl Program {
                 .as_ref()
                 .is_none_or(|(_, e)| e.eval(&slots) != 0),
         }
+    }
+
+    /// The halted outcome [`Program::describe`] names `text`, if one does.
+    pub fn halted_named(&self, text: &str) -> Option<Outcome> {
+        [Outcome::Deadlock, Outcome::Stuck]
+            .into_iter()
+            .chain((0..self.semaphores.len()).map(|s| Outcome::OverReleased(s as u16)))
+            .find(|o| self.describe(o) == text)
+    }
+
+    /// Whether any thread waits on a condvar.
+    pub fn uses_condvars(&self) -> bool {
+        !self.condvars.is_empty()
     }
 
     /// Whether any check reads a thread's registers (`group.reg`).

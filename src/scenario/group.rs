@@ -1,0 +1,631 @@
+//! One thread group's ops compiled: every name resolved, locks taken and released in pairs on
+//! every path, waits made under their condvar's lock, loops that can end, and each problem
+//! reported at its file:line:column.
+
+use super::file::{self, Group};
+use super::parse::{self, Expr, Name, OpSyntax, Order};
+use super::program::{CExpr, CondvarDecl, MAX_REGISTERS, Op, SemaphoreDecl};
+use super::resolve::{Consts, Result, known, lower, problem, slots_read};
+use crate::sync::Ordering;
+
+/// Most ops in one group: a scenario is a small program, not a workload generator.
+const MAX_OPS: usize = 1000;
+
+/// Everything a group's ops can name, declared once for the whole scenario.
+pub struct Decls<'a> {
+    pub shared: &'a [(String, i64)],
+    pub locks: &'a [String],
+    pub condvars: &'a [CondvarDecl],
+    pub semaphores: &'a [SemaphoreDecl],
+    pub rwlocks: &'a [String],
+    pub consts: Consts,
+}
+
+/// How the scenario's groups use its semaphores, gathered across groups: a bounded
+/// semaphore released somewhere but acquired nowhere can only ever be over-released.
+#[derive(Default)]
+pub struct SemaphoreUse {
+    pub acquired: Vec<bool>,
+    pub first_release: Vec<Option<usize>>,
+}
+
+/// A reader-writer lock as a thread holds it at one point of its ops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RwHeld {
+    Free,
+    Read,
+    Write,
+}
+
+/// What a thread holds at one point of its ops; it must be the same at a block's `end` as at
+/// its start, so that every path through the block takes and releases alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Held {
+    locks: Vec<bool>,
+    rw: Vec<RwHeld>,
+}
+
+/// An `if` or `while` whose `end` has not come yet.
+struct Open {
+    /// The index of the block's `JumpUnless`.
+    jump: usize,
+    /// Where a `while` jumps back to (its test, and the loads the test needs); `None` for an
+    /// `if`.
+    test: Option<usize>,
+    /// Where it was written, and whether its test reads a shared variable (which another
+    /// thread can change) and which registers it reads (which only the body can change).
+    at: usize,
+    reads_shared: bool,
+    cond_registers: Vec<u16>,
+    held: Held,
+}
+
+/// Compiles one group's op strings into ops.
+pub struct GroupBuilder<'a> {
+    pub text: &'a str,
+    pub decls: &'a Decls<'a>,
+    /// Register names; a hidden register that holds a shared variable read by a test is
+    /// named `@var`, which no op can spell.
+    pub registers: Vec<String>,
+    /// Whether an `if` or `while` test is being lowered: only there does a shared variable's
+    /// name stand for its hidden register.
+    pub testing: bool,
+}
+
+impl GroupBuilder<'_> {
+    pub fn ops(&mut self, group: &Group, semaphores: &mut SemaphoreUse) -> Result<Vec<Op>> {
+        let list = group.ops.get_ref();
+        if list.is_empty() {
+            return problem(
+                group.ops.span().start,
+                format!("group '{}' has no ops", group.name.get_ref()),
+            );
+        }
+        if list.len() > MAX_OPS {
+            return problem(
+                group.ops.span().start,
+                format!("more than {MAX_OPS} ops in one group"),
+            );
+        }
+        let d = self.decls;
+        let mut ops = Vec::new();
+        let mut held = Held {
+            locks: vec![false; d.locks.len()],
+            rw: vec![RwHeld::Free; d.rwlocks.len()],
+        };
+        let mut open: Vec<Open> = Vec::new();
+        let mut taken_at = vec![0usize; d.locks.len()];
+        let mut rw_taken_at = vec![0usize; d.rwlocks.len()];
+        for item in list {
+            let base = file::string_content_start(self.text, item.span().start);
+            let syntax =
+                parse::op(item.get_ref()).or_else(|e| problem(base + e.offset, e.message))?;
+            let op = match syntax {
+                OpSyntax::Load { reg, var, order } => {
+                    let var = self.var(&var, base)?;
+                    Op::Load {
+                        reg: self.assign(&reg, base)?,
+                        var,
+                        order: ordering(order),
+                    }
+                }
+                OpSyntax::Store { var, value, order } => Op::Store {
+                    var: self.var(&var, base)?,
+                    value: self.expr(&value, base)?,
+                    order: ordering(order),
+                },
+                OpSyntax::FetchAdd {
+                    reg,
+                    var,
+                    value,
+                    order,
+                } => Op::FetchAdd {
+                    var: self.var(&var, base)?,
+                    value: self.expr(&value, base)?,
+                    reg: reg.map(|r| self.assign(&r, base)).transpose()?,
+                    order: ordering(order),
+                },
+                OpSyntax::Cas {
+                    reg,
+                    var,
+                    expected,
+                    new,
+                    order,
+                } => Op::Cas {
+                    var: self.var(&var, base)?,
+                    expected: self.expr(&expected, base)?,
+                    new: self.expr(&new, base)?,
+                    reg: reg.map(|r| self.assign(&r, base)).transpose()?,
+                    order: ordering(order),
+                },
+                OpSyntax::CasLoop {
+                    reg,
+                    var,
+                    current,
+                    new,
+                    guard,
+                    order,
+                } => {
+                    let var = self.var(&var, base)?;
+                    // The current value is assigned before the new value and guard read it.
+                    let current = self.assign(&current, base)?;
+                    Op::CasLoop {
+                        var,
+                        current,
+                        new: self.expr(&new, base)?,
+                        guard: guard.map(|g| self.expr(&g, base)).transpose()?,
+                        reg: reg.map(|r| self.assign(&r, base)).transpose()?,
+                        order: ordering(order),
+                    }
+                }
+                OpSyntax::Set { reg, value } => {
+                    let value = self.expr(&value, base)?;
+                    Op::Set {
+                        reg: self.assign(&reg, base)?,
+                        value,
+                    }
+                }
+                OpSyntax::Lock(name) => {
+                    let l = self.lock(&name, base)?;
+                    if held.locks[l] {
+                        return problem(
+                            base + name.offset,
+                            format!(
+                                "lock '{}' is already held here: taking it again would deadlock the thread with itself",
+                                name.text
+                            ),
+                        );
+                    }
+                    held.locks[l] = true;
+                    taken_at[l] = base + name.offset;
+                    Op::Lock(l as u16)
+                }
+                OpSyntax::Unlock(name) => {
+                    let l = self.lock(&name, base)?;
+                    if !held.locks[l] {
+                        return problem(
+                            base + name.offset,
+                            format!(
+                                "unlock of '{}', which this thread does not hold here",
+                                name.text
+                            ),
+                        );
+                    }
+                    held.locks[l] = false;
+                    Op::Unlock(l as u16)
+                }
+                OpSyntax::Wait(name) | OpSyntax::Notify(name) | OpSyntax::NotifyAll(name) => {
+                    let (c, what) = (self.condvar(&name, base)?, item.get_ref().trim());
+                    let lock = d.condvars[c].lock as usize;
+                    if !held.locks[lock] {
+                        let why = if what.starts_with("wait") {
+                            "a wait must hold it, so that no notify can come between the check of the condition and the sleep"
+                        } else {
+                            "Python's Condition raises RuntimeError on a notify without it"
+                        };
+                        return problem(
+                            base + name.offset,
+                            format!(
+                                "condvar '{}' is tied to lock '{}', which this thread does not hold here: {why}",
+                                name.text, d.locks[lock]
+                            ),
+                        );
+                    }
+                    match what.split_whitespace().next() {
+                        Some("wait") => Op::Wait(c as u16),
+                        Some("notify") => Op::Notify(c as u16),
+                        _ => Op::NotifyAll(c as u16),
+                    }
+                }
+                OpSyntax::Acquire(name) => {
+                    let s = self.semaphore(&name, base)?;
+                    semaphores.acquired[s] = true;
+                    Op::Acquire(s as u16)
+                }
+                OpSyntax::Release(name) => {
+                    let s = self.semaphore(&name, base)?;
+                    semaphores.first_release[s].get_or_insert(base + name.offset);
+                    Op::Release(s as u16)
+                }
+                OpSyntax::ReadLock(name) | OpSyntax::WriteLock(name) => {
+                    let r = self.rwlock(&name, base)?;
+                    if held.rw[r] != RwHeld::Free {
+                        return problem(
+                            base + name.offset,
+                            format!(
+                                "reader-writer lock '{}' is already held here: taking it again could wait for this very thread",
+                                name.text
+                            ),
+                        );
+                    }
+                    rw_taken_at[r] = base + name.offset;
+                    if item.get_ref().trim_start().starts_with("read") {
+                        held.rw[r] = RwHeld::Read;
+                        Op::ReadLock(r as u16)
+                    } else {
+                        held.rw[r] = RwHeld::Write;
+                        Op::WriteLock(r as u16)
+                    }
+                }
+                OpSyntax::ReadUnlock(name) | OpSyntax::WriteUnlock(name) => {
+                    let r = self.rwlock(&name, base)?;
+                    let read = item.get_ref().trim_start().starts_with("read");
+                    let wanted = if read { RwHeld::Read } else { RwHeld::Write };
+                    if held.rw[r] != wanted {
+                        return problem(
+                            base + name.offset,
+                            format!(
+                                "{} of '{}', which this thread does not hold {} here",
+                                if read { "read_unlock" } else { "write_unlock" },
+                                name.text,
+                                if read { "for reading" } else { "for writing" },
+                            ),
+                        );
+                    }
+                    held.rw[r] = RwHeld::Free;
+                    if read {
+                        Op::ReadUnlock(r as u16)
+                    } else {
+                        Op::WriteUnlock(r as u16)
+                    }
+                }
+                OpSyntax::If(cond) | OpSyntax::While(cond) => {
+                    let is_while = matches!(parse::op(item.get_ref()), Ok(OpSyntax::While(_)));
+                    let test = ops.len();
+                    let (cond, reads_shared) = self.test(&cond, base, &mut ops)?;
+                    let mut cond_registers = Vec::new();
+                    slots_read(&cond, &mut cond_registers);
+                    if is_while
+                        && let CExpr::Const(c) = cond
+                        && c != 0
+                    {
+                        return problem(
+                            base,
+                            "this loop's test is always true, so it never ends: test something the loop or another thread changes",
+                        );
+                    }
+                    open.push(Open {
+                        jump: ops.len(),
+                        test: is_while.then_some(test),
+                        at: base,
+                        reads_shared,
+                        cond_registers,
+                        held: held.clone(),
+                    });
+                    Op::JumpUnless {
+                        cond,
+                        to: usize::MAX,
+                    }
+                }
+                OpSyntax::End => {
+                    let Some(block) = open.pop() else {
+                        return problem(base, "'end' without an 'if' or a 'while'");
+                    };
+                    if block.held != held {
+                        return problem(
+                            base,
+                            "the locks held at this 'end' differ from those held where its block began: take and release locks on every path alike",
+                        );
+                    }
+                    if let Some(test) = block.test {
+                        self.check_loop_ends(&block, &ops[block.jump + 1..])?;
+                        ops.push(Op::Loop { to: test });
+                    }
+                    let to = ops.len();
+                    if let Op::JumpUnless { to: target, .. } = &mut ops[block.jump] {
+                        *target = to;
+                    }
+                    continue;
+                }
+                OpSyntax::Spin(n) => Op::Spin(n),
+                OpSyntax::Jitter(n) => Op::Jitter(n),
+                OpSyntax::Yield => Op::Yield,
+                OpSyntax::Fence(order) => Op::Fence(ordering(order)),
+            };
+            ops.push(op);
+        }
+        if let Some(block) = open.pop() {
+            let what = if block.test.is_some() { "while" } else { "if" };
+            return problem(block.at, format!("this '{what}' has no 'end'"));
+        }
+        if let Some(l) = held.locks.iter().position(|&h| h) {
+            return problem(
+                taken_at[l],
+                format!(
+                    "lock '{}' is still held after the last op: unlock it",
+                    d.locks[l]
+                ),
+            );
+        }
+        if let Some(r) = held.rw.iter().position(|&h| h != RwHeld::Free) {
+            return problem(
+                rw_taken_at[r],
+                format!(
+                    "reader-writer lock '{}' is still held after the last op: unlock it",
+                    d.rwlocks[r]
+                ),
+            );
+        }
+        Ok(fuse(ops))
+    }
+
+    /// A loop ends only if its test can change: it reads a shared variable (another thread
+    /// may write it; the watchdog bounds the wait), or a register the body assigns.
+    fn check_loop_ends(&self, block: &Open, body: &[Op]) -> Result<()> {
+        if block.reads_shared {
+            return Ok(());
+        }
+        let assigned: Vec<u16> = body.iter().filter_map(assigned_register).collect();
+        if block
+            .cond_registers
+            .iter()
+            .any(|r| assigned.contains(r) || self.registers[*r as usize].starts_with('@'))
+        {
+            return Ok(());
+        }
+        problem(
+            block.at,
+            "this loop's test reads nothing the loop changes, so once true it stays true and the thread spins forever: load a shared variable in the test or in the body",
+        )
+    }
+
+    /// A test's expression. A shared variable named in it is loaded (acquire) into a hidden
+    /// register each time the test runs, as Python reads a global in `while not ready:`.
+    fn test(&mut self, cond: &Expr, base: usize, ops: &mut Vec<Op>) -> Result<(CExpr, bool)> {
+        let mut loads = Vec::new();
+        let lowered = {
+            let shared = self.decls.shared;
+            let hidden = |name: &str| -> Option<u16> {
+                let var = shared.iter().position(|(n, _)| n == name)?;
+                Some(var as u16)
+            };
+            let mut names = Vec::new();
+            collect_names(cond, &mut names);
+            for (name, offset) in names {
+                if let Some(var) = hidden(&name)
+                    && !loads.iter().any(|(v, _)| *v == var)
+                {
+                    let reg = self.hidden_register(&name, base + offset)?;
+                    loads.push((var, reg));
+                }
+            }
+            self.testing = true;
+            let lowered = self.expr(cond, base);
+            self.testing = false;
+            lowered?
+        };
+        let reads_shared = !loads.is_empty();
+        for (var, reg) in loads {
+            ops.push(Op::Load {
+                reg,
+                var,
+                order: Ordering::Acquire,
+            });
+        }
+        Ok((lowered, reads_shared))
+    }
+
+    fn hidden_register(&mut self, var: &str, at: usize) -> Result<u8> {
+        let name = format!("@{var}");
+        if let Some(i) = self.registers.iter().position(|r| *r == name) {
+            return Ok(i as u8);
+        }
+        self.new_register(name, at)
+    }
+
+    fn new_register(&mut self, name: String, at: usize) -> Result<u8> {
+        if self.registers.len() == MAX_REGISTERS {
+            return problem(
+                at,
+                format!("more than {MAX_REGISTERS} registers in one group"),
+            );
+        }
+        self.registers.push(name);
+        Ok((self.registers.len() - 1) as u8)
+    }
+
+    fn var(&self, name: &Name, base: usize) -> Result<u16> {
+        let shared = self.decls.shared;
+        match shared.iter().position(|(n, _)| *n == name.text) {
+            Some(i) => Ok(i as u16),
+            None => problem(
+                base + name.offset,
+                format!(
+                    "unknown shared variable '{}'{}",
+                    name.text,
+                    known(shared.iter().map(|s| s.0.as_str()))
+                ),
+            ),
+        }
+    }
+
+    fn lock(&self, name: &Name, base: usize) -> Result<usize> {
+        find(
+            name,
+            base,
+            "lock",
+            self.decls.locks.iter().map(String::as_str),
+        )
+    }
+
+    fn condvar(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.decls.condvars.iter().map(|c| c.name.as_str());
+        find(name, base, "condvar", names)
+    }
+
+    fn semaphore(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.decls.semaphores.iter().map(|s| s.name.as_str());
+        find(name, base, "semaphore", names)
+    }
+
+    fn rwlock(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.decls.rwlocks.iter().map(String::as_str);
+        find(name, base, "reader-writer lock", names)
+    }
+
+    /// The register a value is assigned to, created on first assignment.
+    fn assign(&mut self, name: &Name, base: usize) -> Result<u8> {
+        let d = self.decls;
+        if d.shared.iter().any(|s| s.0 == name.text) {
+            return problem(
+                base + name.offset,
+                format!(
+                    "'{}' is a shared variable: write it with 'store {} = ...'",
+                    name.text, name.text
+                ),
+            );
+        }
+        let taken = d.consts.get(&name.text).is_some()
+            || d.locks.contains(&name.text)
+            || d.rwlocks.contains(&name.text)
+            || d.condvars.iter().any(|c| c.name == name.text)
+            || d.semaphores.iter().any(|s| s.name == name.text);
+        if taken {
+            return problem(
+                base + name.offset,
+                format!("'{}' is taken: pick another register name", name.text),
+            );
+        }
+        if let Some(i) = self.registers.iter().position(|r| *r == name.text) {
+            return Ok(i as u8);
+        }
+        self.new_register(name.text.clone(), base + name.offset)
+    }
+
+    fn expr(&self, e: &Expr, base: usize) -> Result<CExpr> {
+        lower(e, &mut |name, offset| {
+            if let Some(i) = self.registers.iter().position(|r| r == name) {
+                return Ok(CExpr::Slot(i as u16));
+            }
+            if let Some(v) = self.decls.consts.get(name) {
+                return Ok(CExpr::Const(v));
+            }
+            // Read by the test: its hidden register.
+            if let Some(i) = self
+                .registers
+                .iter()
+                .position(|r| self.testing && r.strip_prefix('@') == Some(name))
+            {
+                return Ok(CExpr::Slot(i as u16));
+            }
+            if self.decls.shared.iter().any(|s| s.0 == name) {
+                return problem(
+                    base + offset,
+                    format!(
+                        "'{name}' is a shared variable: read it into a register first ('r = load {name}'), or test it in an 'if' or 'while'"
+                    ),
+                );
+            }
+            problem(
+                base + offset,
+                format!(
+                    "unknown register '{name}': assign it first ('{name} = load var' or '{name} = ...')"
+                ),
+            )
+        })
+    }
+}
+
+fn find<'a>(
+    name: &Name,
+    base: usize,
+    kind: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<usize> {
+    names.clone().position(|n| n == name.text).map_or_else(
+        || {
+            problem(
+                base + name.offset,
+                format!("unknown {kind} '{}'{}", name.text, known(names)),
+            )
+        },
+        Ok,
+    )
+}
+
+/// Every name an expression reads, with its offset.
+fn collect_names(e: &Expr, out: &mut Vec<(String, usize)>) {
+    match e {
+        Expr::Int(_) => {}
+        Expr::Name(n, at) => out.push((n.clone(), *at)),
+        Expr::Neg(e) | Expr::Not(e) => collect_names(e, out),
+        Expr::Bin(_, a, b) => {
+            collect_names(a, out);
+            collect_names(b, out);
+        }
+    }
+}
+
+/// The register an op writes, if any.
+fn assigned_register(op: &Op) -> Option<u16> {
+    match op {
+        Op::Load { reg, .. } | Op::RacyAdd { reg, .. } | Op::Set { reg, .. } => {
+            Some(u16::from(*reg))
+        }
+        Op::FetchAdd { reg, .. } | Op::Cas { reg, .. } => reg.map(u16::from),
+        Op::CasLoop { current, .. } => Some(u16::from(*current)),
+        _ => None,
+    }
+}
+
+/// Fuses each relaxed `r = load x` directly followed by a relaxed `store x = r + c` into one
+/// [`Op::RacyAdd`], unless a jump lands between them; jump targets are renumbered.
+fn fuse(ops: Vec<Op>) -> Vec<Op> {
+    let targets: Vec<usize> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::JumpUnless { to, .. } | Op::Loop { to } => Some(*to),
+            _ => None,
+        })
+        .collect();
+    let mut fused = Vec::with_capacity(ops.len());
+    let mut new_index = vec![0; ops.len() + 1];
+    let mut i = 0;
+    while i < ops.len() {
+        new_index[i] = fused.len();
+        if let (
+            Op::Load {
+                reg,
+                var,
+                order: Ordering::Relaxed,
+            },
+            Some(Op::Store {
+                var: stored,
+                value: CExpr::SlotPlus(slot, add),
+                order: Ordering::Relaxed,
+            }),
+        ) = (&ops[i], ops.get(i + 1))
+            && var == stored
+            && *slot == u16::from(*reg)
+            && !targets.contains(&(i + 1))
+        {
+            fused.push(Op::RacyAdd {
+                reg: *reg,
+                var: *var,
+                add: *add,
+            });
+            new_index[i + 1] = fused.len() - 1;
+            i += 2;
+            continue;
+        }
+        fused.push(ops[i].clone());
+        i += 1;
+    }
+    new_index[ops.len()] = fused.len();
+    for op in &mut fused {
+        if let Op::JumpUnless { to, .. } | Op::Loop { to } = op {
+            *to = new_index[*to];
+        }
+    }
+    fused
+}
+
+fn ordering(order: Order) -> Ordering {
+    match order {
+        Order::Relaxed => Ordering::Relaxed,
+        Order::Acquire => Ordering::Acquire,
+        Order::Release => Ordering::Release,
+        Order::AcqRel => Ordering::AcqRel,
+        Order::SeqCst => Ordering::SeqCst,
+    }
+}
