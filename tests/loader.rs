@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use proptest::prelude::*;
-use racedemo::scenario::{Origin, Overrides, Scenario, Source};
+use racedemo::scenario::{Origin, Outcome, Overrides, Scenario, Source, interleave};
 
 /// Loads and compiles `text` the way `scenario run` does; returns the error line, if any.
 fn load(text: String) -> Option<String> {
@@ -64,7 +64,21 @@ const TOKENS: &[&str] = &[
     "lock",
     "unlock",
     "if",
+    "while",
     "end",
+    "wait",
+    "notify",
+    "notify_all",
+    "c",
+    "acquire",
+    "release",
+    "s",
+    "b",
+    "read_lock",
+    "read_unlock",
+    "write_lock",
+    "write_unlock",
+    "t",
     "spin",
     "jitter",
     "yield",
@@ -120,12 +134,26 @@ proptest! {
     ) {
         let ops: Vec<String> = ops.iter().map(|op| format!("{:?}", op.join(" "))).collect();
         let text = format!(
-            "name = \"f\"\nsummary = \"f\"\nexplanation = \"f\"\nlocks = [\"m\"]\n[shared]\nx = 0\n\
-             [[group]]\nname = \"g\"\nthreads = 1\nops = [{}]\n[check]\ninvariant = {:?}\n",
+            "name = \"f\"\nsummary = \"f\"\nexplanation = \"f\"\nlocks = [\"m\"]\nrwlocks = [\"t\"]\n\
+             watchdog_ms = 5\n[condvars]\nc = \"m\"\n[semaphores]\ns = 1\n[bounded_semaphores]\nb = 1\n\
+             [shared]\nx = 0\n[[group]]\nname = \"g\"\nthreads = 1\nops = [{}]\n[check]\ninvariant = {:?}\n",
             ops.join(", "),
             invariant.join(" ")
         );
-        assert_one_line(load(text));
+        let error = load(text.clone());
+        // What compiles can also be searched and written as Python, without a panic.
+        if error.is_none() {
+            let scenario = Scenario::load(Source {
+                name: "fuzz".into(),
+                origin: Origin::File(PathBuf::from("fuzz.toml")),
+                text,
+            })
+            .unwrap();
+            let program = scenario.compile(Overrides::default()).unwrap();
+            let _ = interleave::derive(&program, &Outcome::Stuck);
+            let _ = scenario.python();
+        }
+        assert_one_line(error);
     }
 }
 

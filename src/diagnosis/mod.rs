@@ -168,6 +168,16 @@ pub fn scenario_notes(
             program.watchdog.as_millis()
         ));
     }
+    if s.stuck > 0 {
+        notes.push(format!(
+            "{} of {} trials were stuck: a thread waited on a condvar or a semaphore, or \
+             looped, longer than the {} ms watchdog with nobody left to end the wait, so \
+             racedemo gave the trial up and went on",
+            thousands(s.stuck),
+            thousands(s.trials),
+            program.watchdog.as_millis()
+        ));
+    }
     if expect != Expect::Correct
         && !hardware_explains
         && program.threads > 1

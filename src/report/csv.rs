@@ -64,6 +64,7 @@ struct CheckRow<'a> {
     differed: u64,
     forbidden: u64,
     deadlocks: u64,
+    stuck: u64,
     verdict: &'a str,
 }
 
@@ -205,6 +206,7 @@ impl Exporter for Csv {
                 differed: s.differed,
                 forbidden: s.forbidden,
                 deadlocks: s.deadlocks,
+                stuck: s.stuck,
                 verdict: &s.verdict,
             }),
             out,

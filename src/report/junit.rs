@@ -57,6 +57,7 @@ mod tests {
             differed: if met { 20 } else { 0 },
             forbidden: 0,
             deadlocks: 0,
+            stuck: 0,
             expect: Expect::Race,
             expect_met: met,
             elapsed_s: 0.25,

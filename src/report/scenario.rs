@@ -115,7 +115,7 @@ pub struct ScenarioSummary {
     pub acceptable: u64,
     pub deadlocks: u64,
     /// Trials given up because a thread waited on a condvar or a semaphore, or looped, past
-    /// the watchdog (`stuck`), or over-released a bounded semaphore.
+    /// the watchdog with nobody left to end the wait (`stuck`).
     pub stuck: u64,
     pub distinct_outcomes: u64,
     /// `ns_per_op` here is per pass of one thread over its ops.
@@ -141,6 +141,7 @@ pub struct CheckRow {
     pub differed: u64,
     pub forbidden: u64,
     pub deadlocks: u64,
+    pub stuck: u64,
     pub expect: Expect,
     pub expect_met: bool,
     /// Wall-clock seconds the scenario's trials took.

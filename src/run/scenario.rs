@@ -286,11 +286,7 @@ fn run_one(
         interesting,
         acceptable,
         deadlocks: counts.get(&Outcome::Deadlock).copied().unwrap_or(0),
-        stuck: counts
-            .iter()
-            .filter(|(o, _)| matches!(o, Outcome::Stuck | Outcome::OverReleased(_)))
-            .map(|(_, n)| n)
-            .sum(),
+        stuck: counts.get(&Outcome::Stuck).copied().unwrap_or(0),
         distinct_outcomes: counts.len() as u64,
         pace: timing.pace(program.iterations_per_trial(), differed),
     };
@@ -403,10 +399,19 @@ fn pattern_text(program: &Program, pattern: &[Option<i64>]) -> String {
 fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     let s = &r.summary;
     let mut verdict = if s.forbidden > 0 {
-        let deadlocks = if s.deadlocks > 0 {
-            format!(", {} of them deadlocks", thousands(s.deadlocks))
-        } else {
+        let halted: Vec<String> = [(s.deadlocks, "deadlocks"), (s.stuck, "stuck")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .enumerate()
+            .map(|(i, (n, what))| {
+                let of_them = if i == 0 { " of them" } else { "" };
+                format!("{}{of_them} {what}", thousands(*n))
+            })
+            .collect();
+        let deadlocks = if halted.is_empty() {
             String::new()
+        } else {
+            format!(", {}", halted.join(" and "))
         };
         format!(
             "forbidden outcome in {} of {} trials{deadlocks}",
@@ -437,6 +442,7 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
         forbidden: s.forbidden,
         elapsed_s,
         deadlocks: s.deadlocks,
+        stuck: s.stuck,
         expect: r.expect,
         expect_met: r.expect_met,
         verdict,

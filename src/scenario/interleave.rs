@@ -479,7 +479,7 @@ impl Search<'_> {
                         .into_iter()
                         .collect()
                 } else {
-                    queue.drain(..).collect()
+                    std::mem::take(queue)
                 };
                 let verb = if matches!(op, Op::Notify(_)) {
                     "notify"

@@ -59,12 +59,21 @@ const RESERVED: &[&str] = &[
     "WATCHDOG",
 ];
 
+/// A name as a Python identifier: a group or lock may be named anything in the file, so
+/// other characters become `_`; reserved names and names that could clash with the program's
+/// own (`_atomic`, `_registers`) get a trailing underscore.
 fn py(name: &str) -> String {
-    if RESERVED.contains(&name) || name.starts_with('_') {
-        format!("{name}_")
-    } else {
-        name.to_string()
+    let mut id: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
+        id.insert(0, 'n');
     }
+    if RESERVED.contains(&id.as_str()) || id.starts_with('_') {
+        id.push('_');
+    }
+    id
 }
 
 /// An expression in Python: `&&` is `and`, `!` is `not`, division is integer division, and
@@ -75,7 +84,8 @@ fn expr(e: &Expr) -> String {
         Expr::Name(name, _) => match (name.as_str(), name.split_once('.')) {
             ("threads", _) => "THREADS".into(),
             ("iterations", _) => "ITERATIONS".into(),
-            (_, Some((group, reg))) => format!("_registers[{group:?}][{:?}]", py(reg)),
+            // Single quotes: the outcome line puts this inside a double-quoted f-string.
+            (_, Some((group, reg))) => format!("_registers['{}']['{}']", py(group), py(reg)),
             _ => py(name),
         },
         Expr::Neg(e) => format!("-{}", expr(e)),
@@ -364,11 +374,11 @@ impl Scenario {
             }
             let saved: Vec<String> = registers
                 .iter()
-                .map(|r| format!("{:?}: {}", py(r), py(r)))
+                .map(|r| format!("'{}': {}", py(r), py(r)))
                 .collect();
             line(&format!(
-                "    _registers[{:?}] = {{{}}}",
-                g.name,
+                "    _registers['{}'] = {{{}}}",
+                py(&g.name),
                 saved.join(", ")
             ));
         }
@@ -430,10 +440,12 @@ mod tests {
         let e = parse::expr("!(a && b) || c / 2 == reader.r").unwrap();
         assert_eq!(
             expr(&e),
-            "(int(not (a and b)) or ((c // 2) == _registers[\"reader\"][\"r\"]))"
+            "(int(not (a and b)) or ((c // 2) == _registers['reader']['r']))"
         );
         assert_eq!(py("from"), "from_");
         assert_eq!(py("count"), "count");
+        assert_eq!(py("also-ab"), "also_ab");
+        assert_eq!(py("2nd"), "n2nd");
     }
 
     #[test]

@@ -117,9 +117,15 @@ impl Text {
             s.rate.differed_upper95,
         );
         writeln!(out, "{}", self.by_count(s.rate.differed, &line))?;
+        // `stuck` only where it happened: most scenarios cannot get stuck.
+        let stuck = if s.stuck > 0 {
+            format!(" · stuck {}", thousands(s.stuck))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "forbidden {} · interesting {} · deadlocks {} · {} per pass over the ops · threads overlapped {} of each trial",
+            "forbidden {} · interesting {} · deadlocks {}{stuck} · {} per pass over the ops · threads overlapped {} of each trial",
             thousands(s.forbidden),
             thousands(s.interesting),
             thousands(s.deadlocks),
