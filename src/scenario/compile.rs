@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use super::file::{self, File};
-use super::group::{Decls, GroupBuilder, SemaphoreUse};
+use super::group::{GroupBuilder, SemaphoreUse};
 use super::parse::{self, Expr};
 use super::program::{
     CExpr, CondvarDecl, Grade, GroupProgram, Op, Program, Rule, SemaphoreDecl, Source,
 };
-use super::resolve::{Consts, Result, known, lower, problem};
+use super::resolve::{Consts, Decls, Result, known, lower, problem};
 use crate::harness::over_thread_limit;
 const MAX_SHARED: usize = 1000;
 const MAX_WATCHDOG_MS: u64 = 60_000;

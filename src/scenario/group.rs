@@ -3,23 +3,14 @@
 //! reported at its file:line:column.
 
 use super::file::{self, Group};
-use super::parse::{self, Expr, Name, OpSyntax, Order};
-use super::program::{CExpr, CondvarDecl, MAX_REGISTERS, Op, SemaphoreDecl};
-use super::resolve::{Consts, Result, known, lower, problem, slots_read};
+use super::fuse::ordering;
+use super::parse::{self, Expr, Name, OpSyntax};
+use super::program::{CExpr, MAX_REGISTERS, Op};
+use super::resolve::{Decls, Result, lower, problem, slots_read};
 use crate::sync::Ordering;
 
 /// Most ops in one group: a scenario is a small program, not a workload generator.
 const MAX_OPS: usize = 1000;
-
-/// Everything a group's ops can name, declared once for the whole scenario.
-pub struct Decls<'a> {
-    pub shared: &'a [(String, i64)],
-    pub locks: &'a [String],
-    pub condvars: &'a [CondvarDecl],
-    pub semaphores: &'a [SemaphoreDecl],
-    pub rwlocks: &'a [String],
-    pub consts: Consts,
-}
 
 /// How the scenario's groups use its semaphores, gathered across groups: a bounded
 /// semaphore released somewhere but acquired nowhere can only ever be over-released.
@@ -102,7 +93,7 @@ impl GroupBuilder<'_> {
                 parse::op(item.get_ref()).or_else(|e| problem(base + e.offset, e.message))?;
             let op = match syntax {
                 OpSyntax::Load { reg, var, order } => {
-                    let var = self.var(&var, base)?;
+                    let var = d.var(&var, base)?;
                     Op::Load {
                         reg: self.assign(&reg, base)?,
                         var,
@@ -110,7 +101,7 @@ impl GroupBuilder<'_> {
                     }
                 }
                 OpSyntax::Store { var, value, order } => Op::Store {
-                    var: self.var(&var, base)?,
+                    var: d.var(&var, base)?,
                     value: self.expr(&value, base)?,
                     order: ordering(order),
                 },
@@ -120,7 +111,7 @@ impl GroupBuilder<'_> {
                     value,
                     order,
                 } => Op::FetchAdd {
-                    var: self.var(&var, base)?,
+                    var: d.var(&var, base)?,
                     value: self.expr(&value, base)?,
                     reg: reg.map(|r| self.assign(&r, base)).transpose()?,
                     order: ordering(order),
@@ -132,7 +123,7 @@ impl GroupBuilder<'_> {
                     new,
                     order,
                 } => Op::Cas {
-                    var: self.var(&var, base)?,
+                    var: d.var(&var, base)?,
                     expected: self.expr(&expected, base)?,
                     new: self.expr(&new, base)?,
                     reg: reg.map(|r| self.assign(&r, base)).transpose()?,
@@ -146,7 +137,7 @@ impl GroupBuilder<'_> {
                     guard,
                     order,
                 } => {
-                    let var = self.var(&var, base)?;
+                    let var = d.var(&var, base)?;
                     // The current value is assigned before the new value and guard read it.
                     let current = self.assign(&current, base)?;
                     Op::CasLoop {
@@ -166,7 +157,7 @@ impl GroupBuilder<'_> {
                     }
                 }
                 OpSyntax::Lock(name) => {
-                    let l = self.lock(&name, base)?;
+                    let l = d.lock(&name, base)?;
                     if held.locks[l] {
                         return problem(
                             base + name.offset,
@@ -181,7 +172,7 @@ impl GroupBuilder<'_> {
                     Op::Lock(l as u16)
                 }
                 OpSyntax::Unlock(name) => {
-                    let l = self.lock(&name, base)?;
+                    let l = d.lock(&name, base)?;
                     if !held.locks[l] {
                         return problem(
                             base + name.offset,
@@ -195,7 +186,7 @@ impl GroupBuilder<'_> {
                     Op::Unlock(l as u16)
                 }
                 OpSyntax::Wait(name) | OpSyntax::Notify(name) | OpSyntax::NotifyAll(name) => {
-                    let (c, what) = (self.condvar(&name, base)?, item.get_ref().trim());
+                    let (c, what) = (d.condvar(&name, base)?, item.get_ref().trim());
                     let lock = d.condvars[c].lock as usize;
                     if !held.locks[lock] {
                         let why = if what.starts_with("wait") {
@@ -218,17 +209,17 @@ impl GroupBuilder<'_> {
                     }
                 }
                 OpSyntax::Acquire(name) => {
-                    let s = self.semaphore(&name, base)?;
+                    let s = d.semaphore(&name, base)?;
                     semaphores.acquired[s] = true;
                     Op::Acquire(s as u16)
                 }
                 OpSyntax::Release(name) => {
-                    let s = self.semaphore(&name, base)?;
+                    let s = d.semaphore(&name, base)?;
                     semaphores.first_release[s].get_or_insert(base + name.offset);
                     Op::Release(s as u16)
                 }
                 OpSyntax::ReadLock(name) | OpSyntax::WriteLock(name) => {
-                    let r = self.rwlock(&name, base)?;
+                    let r = d.rwlock(&name, base)?;
                     if held.rw[r] != RwHeld::Free {
                         return problem(
                             base + name.offset,
@@ -248,7 +239,7 @@ impl GroupBuilder<'_> {
                     }
                 }
                 OpSyntax::ReadUnlock(name) | OpSyntax::WriteUnlock(name) => {
-                    let r = self.rwlock(&name, base)?;
+                    let r = d.rwlock(&name, base)?;
                     let read = item.get_ref().trim_start().starts_with("read");
                     let wanted = if read { RwHeld::Read } else { RwHeld::Write };
                     if held.rw[r] != wanted {
@@ -346,7 +337,7 @@ impl GroupBuilder<'_> {
                 ),
             );
         }
-        Ok(fuse(ops))
+        Ok(super::fuse::fuse(ops))
     }
 
     /// A loop ends only if its test can change: it reads a shared variable (another thread
@@ -424,45 +415,6 @@ impl GroupBuilder<'_> {
         Ok((self.registers.len() - 1) as u8)
     }
 
-    fn var(&self, name: &Name, base: usize) -> Result<u16> {
-        let shared = self.decls.shared;
-        match shared.iter().position(|(n, _)| *n == name.text) {
-            Some(i) => Ok(i as u16),
-            None => problem(
-                base + name.offset,
-                format!(
-                    "unknown shared variable '{}'{}",
-                    name.text,
-                    known(shared.iter().map(|s| s.0.as_str()))
-                ),
-            ),
-        }
-    }
-
-    fn lock(&self, name: &Name, base: usize) -> Result<usize> {
-        find(
-            name,
-            base,
-            "lock",
-            self.decls.locks.iter().map(String::as_str),
-        )
-    }
-
-    fn condvar(&self, name: &Name, base: usize) -> Result<usize> {
-        let names = self.decls.condvars.iter().map(|c| c.name.as_str());
-        find(name, base, "condvar", names)
-    }
-
-    fn semaphore(&self, name: &Name, base: usize) -> Result<usize> {
-        let names = self.decls.semaphores.iter().map(|s| s.name.as_str());
-        find(name, base, "semaphore", names)
-    }
-
-    fn rwlock(&self, name: &Name, base: usize) -> Result<usize> {
-        let names = self.decls.rwlocks.iter().map(String::as_str);
-        find(name, base, "reader-writer lock", names)
-    }
-
     /// The register a value is assigned to, created on first assignment.
     fn assign(&mut self, name: &Name, base: usize) -> Result<u8> {
         let d = self.decls;
@@ -526,23 +478,6 @@ impl GroupBuilder<'_> {
     }
 }
 
-fn find<'a>(
-    name: &Name,
-    base: usize,
-    kind: &str,
-    names: impl Iterator<Item = &'a str> + Clone,
-) -> Result<usize> {
-    names.clone().position(|n| n == name.text).map_or_else(
-        || {
-            problem(
-                base + name.offset,
-                format!("unknown {kind} '{}'{}", name.text, known(names)),
-            )
-        },
-        Ok,
-    )
-}
-
 /// Every name an expression reads, with its offset.
 fn collect_names(e: &Expr, out: &mut Vec<(String, usize)>) {
     match e {
@@ -565,67 +500,5 @@ fn assigned_register(op: &Op) -> Option<u16> {
         Op::FetchAdd { reg, .. } | Op::Cas { reg, .. } => reg.map(u16::from),
         Op::CasLoop { current, .. } => Some(u16::from(*current)),
         _ => None,
-    }
-}
-
-/// Fuses each relaxed `r = load x` directly followed by a relaxed `store x = r + c` into one
-/// [`Op::RacyAdd`], unless a jump lands between them; jump targets are renumbered.
-fn fuse(ops: Vec<Op>) -> Vec<Op> {
-    let targets: Vec<usize> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::JumpUnless { to, .. } | Op::Loop { to } => Some(*to),
-            _ => None,
-        })
-        .collect();
-    let mut fused = Vec::with_capacity(ops.len());
-    let mut new_index = vec![0; ops.len() + 1];
-    let mut i = 0;
-    while i < ops.len() {
-        new_index[i] = fused.len();
-        if let (
-            Op::Load {
-                reg,
-                var,
-                order: Ordering::Relaxed,
-            },
-            Some(Op::Store {
-                var: stored,
-                value: CExpr::SlotPlus(slot, add),
-                order: Ordering::Relaxed,
-            }),
-        ) = (&ops[i], ops.get(i + 1))
-            && var == stored
-            && *slot == u16::from(*reg)
-            && !targets.contains(&(i + 1))
-        {
-            fused.push(Op::RacyAdd {
-                reg: *reg,
-                var: *var,
-                add: *add,
-            });
-            new_index[i + 1] = fused.len() - 1;
-            i += 2;
-            continue;
-        }
-        fused.push(ops[i].clone());
-        i += 1;
-    }
-    new_index[ops.len()] = fused.len();
-    for op in &mut fused {
-        if let Op::JumpUnless { to, .. } | Op::Loop { to } = op {
-            *to = new_index[*to];
-        }
-    }
-    fused
-}
-
-fn ordering(order: Order) -> Ordering {
-    match order {
-        Order::Relaxed => Ordering::Relaxed,
-        Order::Acquire => Ordering::Acquire,
-        Order::Release => Ordering::Release,
-        Order::AcqRel => Ordering::AcqRel,
-        Order::SeqCst => Ordering::SeqCst,
     }
 }

@@ -7,6 +7,7 @@
 mod compile;
 mod exec;
 mod file;
+mod fuse;
 mod group;
 pub mod interleave;
 pub mod library;
@@ -14,6 +15,7 @@ mod parse;
 pub mod program;
 pub mod python;
 mod resolve;
+mod syntax;
 
 pub use compile::Overrides;
 pub use library::{Origin, Source};

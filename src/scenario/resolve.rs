@@ -1,8 +1,8 @@
 //! What compiling a scenario's checks and its groups both need: the problem type, the
 //! constants `threads` and `iterations`, and lowering an expression once its names resolve.
 
-use super::parse::{BinOp, Expr};
-use super::program::CExpr;
+use super::parse::{BinOp, Expr, Name};
+use super::program::{CExpr, CondvarDecl, SemaphoreDecl};
 
 /// A problem in a scenario file, at a byte offset of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,69 @@ impl Consts {
             _ => None,
         }
     }
+}
+
+/// Everything a group's ops can name, declared once for the whole scenario.
+pub struct Decls<'a> {
+    pub shared: &'a [(String, i64)],
+    pub locks: &'a [String],
+    pub condvars: &'a [CondvarDecl],
+    pub semaphores: &'a [SemaphoreDecl],
+    pub rwlocks: &'a [String],
+    pub consts: Consts,
+}
+
+impl Decls<'_> {
+    pub fn var(&self, name: &Name, base: usize) -> Result<u16> {
+        let shared = self.shared;
+        match shared.iter().position(|(n, _)| *n == name.text) {
+            Some(i) => Ok(i as u16),
+            None => problem(
+                base + name.offset,
+                format!(
+                    "unknown shared variable '{}'{}",
+                    name.text,
+                    known(shared.iter().map(|s| s.0.as_str()))
+                ),
+            ),
+        }
+    }
+
+    pub fn lock(&self, name: &Name, base: usize) -> Result<usize> {
+        find(name, base, "lock", self.locks.iter().map(String::as_str))
+    }
+
+    pub fn condvar(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.condvars.iter().map(|c| c.name.as_str());
+        find(name, base, "condvar", names)
+    }
+
+    pub fn semaphore(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.semaphores.iter().map(|s| s.name.as_str());
+        find(name, base, "semaphore", names)
+    }
+
+    pub fn rwlock(&self, name: &Name, base: usize) -> Result<usize> {
+        let names = self.rwlocks.iter().map(String::as_str);
+        find(name, base, "reader-writer lock", names)
+    }
+}
+
+fn find<'a>(
+    name: &Name,
+    base: usize,
+    kind: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<usize> {
+    names.clone().position(|n| n == name.text).map_or_else(
+        || {
+            problem(
+                base + name.offset,
+                format!("unknown {kind} '{}'{}", name.text, known(names)),
+            )
+        },
+        Ok,
+    )
 }
 
 /// Lowers a parsed expression, resolving names with `resolve` and folding constants.
