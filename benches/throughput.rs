@@ -3,15 +3,17 @@
 //! ratios. `cargo bench` runs it; no test asserts a time.
 
 use std::hint::black_box;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::thread;
 use std::time::Instant;
 
 use racedemo::counter::{CounterSpec, CounterWorkload};
 use racedemo::harness::{self, Plan, StartMode, Workload};
 use racedemo::scenario::{Grade, Overrides, Scenario, library};
-use racedemo::strategy::{Atomic, Locked, Optimistic, Racy};
+use racedemo::strategy::{
+    Atomic, Locked, LockedRwLock, LockedSemaphore, LockedSpin, Optimistic, Racy,
+};
 use racedemo::window::WindowSpec;
 
 const THREADS: usize = 2;
@@ -49,6 +51,24 @@ fn main() {
     row(
         "locked (std Mutex)",
         harnessed(&CounterWorkload::<Locked>::new(spec), &plan),
+        minimal(mutex_loop),
+    );
+    // The other locks of `locked --lock`: the RwLock beside a minimal one; the semaphore and
+    // the spin lock, which have no std counterpart, beside the minimal Mutex loop, so the
+    // ratio says what they cost against a plain Mutex.
+    row(
+        "locked:rwlock (std RwLock)",
+        harnessed(&CounterWorkload::<LockedRwLock>::new(spec), &plan),
+        minimal(rwlock_loop),
+    );
+    row(
+        "locked:semaphore (vs Mutex)",
+        harnessed(&CounterWorkload::<LockedSemaphore>::new(spec), &plan),
+        minimal(mutex_loop),
+    );
+    row(
+        "locked:spin (vs Mutex)",
+        harnessed(&CounterWorkload::<LockedSpin>::new(spec), &plan),
         minimal(mutex_loop),
     );
     row(
@@ -213,6 +233,13 @@ fn racy_loop(c: &AtomicU64, n: u64) {
 fn mutex_loop(c: &Mutex<u64>, n: u64) {
     for _ in 0..n {
         *c.lock().unwrap() += 1;
+    }
+}
+
+#[inline(never)]
+fn rwlock_loop(c: &RwLock<u64>, n: u64) {
+    for _ in 0..n {
+        *c.write().unwrap() += 1;
     }
 }
 

@@ -89,7 +89,7 @@ impl<S: Strategy> Workload for CounterWorkload<S> {
     }
 
     fn waits(&self) -> bool {
-        S::KIND == crate::strategy::StrategyKind::Locked
+        S::KIND.locks()
     }
 }
 

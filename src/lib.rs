@@ -31,6 +31,7 @@ pub mod gate;
 pub mod harness;
 #[cfg(not(any(loom, shuttle, miri)))]
 pub mod histogram;
+pub mod locks;
 #[cfg(not(any(loom, shuttle, miri)))]
 pub mod options;
 #[cfg(not(any(loom, shuttle, miri)))]

@@ -8,7 +8,8 @@ use std::hint::black_box;
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::sync::{AtomicU64, Mutex, Ordering, PoisonError};
+use crate::locks::{Semaphore, SpinLock};
+use crate::sync::{AtomicU64, Mutex, Ordering, PoisonError, RwLock};
 use crate::window::Window;
 
 /// A way of incrementing a shared counter.
@@ -35,7 +36,21 @@ pub enum StrategyKind {
     /// Unsynchronised read-modify-write: read, add one, write back (loses updates).
     Unsafe,
     /// Read and write under a lock: a Mutex, flock, BEGIN IMMEDIATE (always correct).
+    #[value(alias = "locked:mutex")]
     Locked,
+    /// Read and write holding a std::sync::RwLock for writing (always correct; memory only).
+    #[value(name = "locked:rwlock")]
+    #[serde(rename = "locked:rwlock")]
+    LockedRwLock,
+    /// Read and write holding a semaphore of one permit, made from a Mutex and a Condvar
+    /// (always correct; memory only).
+    #[value(name = "locked:semaphore")]
+    #[serde(rename = "locked:semaphore")]
+    LockedSemaphore,
+    /// Read and write holding a spin lock made from one atomic (always correct; memory only).
+    #[value(name = "locked:spin")]
+    #[serde(rename = "locked:spin")]
+    LockedSpin,
     /// One indivisible increment: fetch_add, UPDATE v = v + 1 (always correct).
     Atomic,
     /// Compare-and-swap, retried until it succeeds (always correct; counts retries).
@@ -69,7 +84,7 @@ pub enum Support {
 }
 
 /// Every strategy, in the order `compare` shows them.
-pub const TABLE: [About; 5] = [
+pub const TABLE: [About; 8] = [
     About {
         kind: StrategyKind::Unsafe,
         name: "unsafe",
@@ -89,6 +104,36 @@ pub const TABLE: [About; 5] = [
              no other thread can slip in between",
         ),
         rgb: (31, 119, 180),
+    },
+    About {
+        kind: StrategyKind::LockedRwLock,
+        name: "locked:rwlock",
+        racy: false,
+        memory: Support::Does(
+            "take a std::sync::RwLock for writing, read the counter, add 1, write it back, \
+             unlock: a writer holds it alone",
+        ),
+        rgb: (23, 190, 207),
+    },
+    About {
+        kind: StrategyKind::LockedSemaphore,
+        name: "locked:semaphore",
+        racy: false,
+        memory: Support::Does(
+            "acquire a semaphore of one permit (a Mutex and a Condvar), read the counter, add \
+             1, write it back, release: one thread at a time holds the permit",
+        ),
+        rgb: (140, 86, 75),
+    },
+    About {
+        kind: StrategyKind::LockedSpin,
+        name: "locked:spin",
+        racy: false,
+        memory: Support::Does(
+            "spin on one atomic flag until a compare-exchange takes it (yielding after 64 \
+             tries), read the counter, add 1, write it back, clear the flag",
+        ),
+        rgb: (188, 189, 34),
     },
     About {
         kind: StrategyKind::Atomic,
@@ -150,6 +195,47 @@ impl StrategyKind {
     pub fn is_racy(self) -> bool {
         self.about().racy
     }
+
+    /// The in-memory locks other than the Mutex: a store takes its own lock for `locked`, and
+    /// has none of these.
+    pub fn memory_only(self) -> bool {
+        matches!(
+            self,
+            Self::LockedRwLock | Self::LockedSemaphore | Self::LockedSpin
+        )
+    }
+
+    /// Whether it takes a lock, so that a thread may wait for another.
+    pub fn locks(self) -> bool {
+        LockKind::ALL.iter().any(|l| l.strategy() == self)
+    }
+}
+
+/// The lock `racedemo locked --lock` takes around each read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockKind {
+    /// std::sync::Mutex
+    Mutex,
+    /// std::sync::RwLock, taken for writing
+    Rwlock,
+    /// A semaphore of one permit, from a Mutex and a Condvar
+    Semaphore,
+    /// A spin lock: one atomic flag, taken by compare-exchange
+    Spin,
+}
+
+impl LockKind {
+    pub const ALL: [LockKind; 4] = [Self::Mutex, Self::Rwlock, Self::Semaphore, Self::Spin];
+
+    /// The strategy that increments under this lock.
+    pub fn strategy(self) -> StrategyKind {
+        match self {
+            LockKind::Mutex => StrategyKind::Locked,
+            LockKind::Rwlock => StrategyKind::LockedRwLock,
+            LockKind::Semaphore => StrategyKind::LockedSemaphore,
+            LockKind::Spin => StrategyKind::LockedSpin,
+        }
+    }
 }
 
 /// Read, then write, as two operations: the lost-update race, in well-defined safe Rust.
@@ -194,6 +280,86 @@ impl Strategy for Locked {
 
     fn value(counter: &Mutex<u64>) -> u64 {
         *counter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Read and write holding a reader-writer lock for writing.
+pub struct LockedRwLock;
+
+impl Strategy for LockedRwLock {
+    type Counter = RwLock<u64>;
+    const KIND: StrategyKind = StrategyKind::LockedRwLock;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &RwLock<u64>, window: &mut W) -> u64 {
+        let mut guard = counter.write().unwrap_or_else(PoisonError::into_inner);
+        let read = *guard;
+        window.between();
+        *guard = read + 1;
+        read
+    }
+
+    fn value(counter: &RwLock<u64>) -> u64 {
+        *counter.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A counter beside the lock that guards it: the value is an atomic only so that safe Rust
+/// can share it; under the lock, its Relaxed load and store never overlap another thread's.
+#[derive(Default)]
+pub struct Guarded<L> {
+    lock: L,
+    value: AtomicU64,
+}
+
+impl<L> Guarded<L> {
+    /// The read, the window, the write: the same steps as the racy increment, under a lock.
+    #[inline(always)]
+    fn read_write<W: Window>(&self, window: &mut W) -> u64 {
+        let read = self.value.load(Ordering::Relaxed);
+        window.between();
+        self.value.store(read + 1, Ordering::Relaxed);
+        read
+    }
+}
+
+/// Read and write holding a semaphore of one permit.
+pub struct LockedSemaphore;
+
+impl Strategy for LockedSemaphore {
+    type Counter = Guarded<Semaphore>;
+    const KIND: StrategyKind = StrategyKind::LockedSemaphore;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &Guarded<Semaphore>, window: &mut W) -> u64 {
+        counter.lock.acquire();
+        let read = counter.read_write(window);
+        counter.lock.release();
+        read
+    }
+
+    fn value(counter: &Guarded<Semaphore>) -> u64 {
+        counter.value.load(Ordering::Relaxed)
+    }
+}
+
+/// Read and write holding a spin lock.
+pub struct LockedSpin;
+
+impl Strategy for LockedSpin {
+    type Counter = Guarded<SpinLock>;
+    const KIND: StrategyKind = StrategyKind::LockedSpin;
+
+    #[inline(always)]
+    fn increment<W: Window>(counter: &Guarded<SpinLock>, window: &mut W) -> u64 {
+        counter.lock.lock();
+        let read = counter.read_write(window);
+        counter.lock.unlock();
+        read
+    }
+
+    fn value(counter: &Guarded<SpinLock>) -> u64 {
+        counter.value.load(Ordering::Relaxed)
     }
 }
 
@@ -266,6 +432,9 @@ mod tests {
         assert_eq!(count::<Locked>(1000), 1000);
         assert_eq!(count::<Atomic>(1000), 1000);
         assert_eq!(count::<Optimistic>(1000), 1000);
+        assert_eq!(count::<LockedRwLock>(1000), 1000);
+        assert_eq!(count::<LockedSemaphore>(1000), 1000);
+        assert_eq!(count::<LockedSpin>(1000), 1000);
     }
 
     /// Real threads, a yield between each read and write: under Miri, whose scheduler switches
@@ -299,6 +468,9 @@ mod tests {
         assert_eq!(run::<Locked>(), 20);
         assert_eq!(run::<Atomic>(), 20);
         assert_eq!(run::<Optimistic>(), 20);
+        assert_eq!(run::<LockedRwLock>(), 20);
+        assert_eq!(run::<LockedSemaphore>(), 20);
+        assert_eq!(run::<LockedSpin>(), 20);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64 as StdAtomicU64, Ordering as StdOrdering};
 use loom::sync::Arc;
 use loom::thread;
 use racedemo::gate::{StartGate, StartMode};
-use racedemo::strategy::{Atomic, Locked, Optimistic, Racy, Strategy};
+use racedemo::strategy::{
+    Atomic, Locked, LockedRwLock, LockedSemaphore, LockedSpin, Optimistic, Racy, Strategy,
+};
 use racedemo::window::Closed;
 
 /// Runs `threads` threads of `increments` increments with strategy `S` under loom and returns
@@ -56,6 +58,15 @@ where
 fn locked_counter_is_correct_under_every_interleaving() {
     assert_eq!(explore::<Locked>(2, 2, None), (4, 4));
     assert_eq!(explore::<Locked>(3, 2, None), (6, 6));
+}
+
+#[test]
+fn every_other_lock_of_locked_is_correct_under_every_interleaving() {
+    assert_eq!(explore::<LockedRwLock>(2, 2, None), (4, 4));
+    // The semaphore's Condvar wait and the spin lock's retries multiply the interleavings:
+    // a preemption bound keeps the search to seconds (loom's own advice for spin loops).
+    assert_eq!(explore::<LockedSemaphore>(2, 2, Some(3)), (4, 4));
+    assert_eq!(explore::<LockedSpin>(2, 2, Some(3)), (4, 4));
 }
 
 #[test]

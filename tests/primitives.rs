@@ -1,5 +1,6 @@
-//! The scenario language's condvars, semaphores, reader-writer locks and loops: bad files,
-//! waits nobody ends, over-released semaphores, spurious wake-ups, and the Python rendering.
+//! The article's other primitives. In scenarios: condvars, semaphores, reader-writer locks and
+//! loops (bad files, waits nobody ends, over-released semaphores, spurious wake-ups, the
+//! Python rendering). Built in: `locked --lock mutex|rwlock|semaphore|spin`.
 
 mod common;
 
@@ -287,4 +288,59 @@ fn the_python_programs_run_the_same_race_and_fix() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("invariant broken: empty_takes == 0"));
+}
+
+#[test]
+fn every_lock_of_locked_never_loses_an_update_even_yielding_inside_it() {
+    for lock in ["mutex", "rwlock", "semaphore", "spin"] {
+        // The yield inside the lock lets another thread run there even on one CPU: a lock
+        // that let it in would lose updates at once (unsafe does, with the same flags).
+        let report = json(
+            &format!("locked --lock {lock} --threads 4 --iterations 300 --trials 20 --yield"),
+            0,
+        );
+        let result = &report["results"][0];
+        let name = if lock == "mutex" {
+            "locked".to_string()
+        } else {
+            format!("locked:{lock}")
+        };
+        assert_eq!(result["strategy"], name.as_str());
+        assert_eq!(u(&result["summary"]["differed"]), 0, "{lock}");
+        assert_eq!(result["expect"], "correct");
+    }
+    let racy = json("unsafe --threads 4 --iterations 300 --trials 20 --yield", 0);
+    assert!(u(&racy["results"][0]["summary"]["differed"]) > 0);
+}
+
+#[test]
+fn compare_puts_the_locks_side_by_side() {
+    let report = json(
+        "compare --strategies locked:mutex,locked:rwlock,locked:semaphore,locked:spin --threads 2 --iterations 1000 --trials 3",
+        0,
+    );
+    let results = report["results"].as_array().unwrap();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["locked", "locked:rwlock", "locked:semaphore", "locked:spin"]
+    );
+    for r in results {
+        assert_eq!(u(&r["summary"]["differed"]), 0, "{r}");
+        assert!(r["summary"]["ns_per_op"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
+
+#[test]
+fn an_in_memory_lock_on_a_store_is_refused_with_the_reason() {
+    racedemo("locked --lock spin --store sqlite")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::starts_with(
+            "error: locked:spin cannot run on --store sqlite: an in-memory lock",
+        ));
 }

@@ -66,6 +66,7 @@ Examples:
 pub(super) const LOCKED_EXAMPLES: &str = "\
 Examples:
   racedemo locked --threads 8                  the same workload under a Mutex: never loses one
+  racedemo locked --lock spin                  the same under a spin lock made from one atomic
   racedemo locked --explain                    two increments handing the counter on
   racedemo locked --format markdown >> \"$GITHUB_STEP_SUMMARY\"   a table in a CI summary";
 
@@ -79,6 +80,8 @@ pub(super) const COMPARE_EXAMPLES: &str = "\
 Examples:
   racedemo compare --threads 8                 every strategy, with the cost of correctness
   racedemo compare --strategies unsafe,atomic  just these two
+  racedemo compare --strategies locked:mutex,locked:rwlock,locked:semaphore,locked:spin
+                                               what each lock costs, measured the same way
   racedemo compare --store file --processes 4  a file: read+write, and the same under flock
   racedemo compare --store redis://127.0.0.1/  GET/SET, a lock key, INCR, WATCH/MULTI/EXEC
   racedemo compare --format csv > compare.csv  one row per strategy";

@@ -11,7 +11,7 @@ pub use store::{IsolationArgs, StoreArgs, WorkerArgs};
 
 use crate::expect::Expect;
 use crate::harness::StartMode;
-use crate::strategy::StrategyKind;
+use crate::strategy::{LockKind, StrategyKind};
 use crate::sweep::Values;
 
 /// Make race conditions visible: N threads increment one shared counter, with and without
@@ -48,9 +48,10 @@ pub enum Command {
     /// Increment without synchronisation (load, add 1, store): updates get lost
     #[command(after_help = UNSAFE_EXAMPLES, after_long_help = format!("{UNSAFE_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Unsafe(RunArgs),
-    /// Increment under a std::sync::Mutex: never loses an update
+    /// Increment under a lock (a std::sync::Mutex unless --lock says otherwise): never loses
+    /// an update
     #[command(after_help = LOCKED_EXAMPLES, after_long_help = format!("{LOCKED_EXAMPLES}\n\n{EXIT_STATUS}"))]
-    Locked(RunArgs),
+    Locked(LockedArgs),
     /// Increment with one atomic fetch_add: never loses an update, takes no lock
     #[command(after_help = ATOMIC_EXAMPLES, after_long_help = format!("{ATOMIC_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Atomic(RunArgs),
@@ -296,9 +297,22 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LockedArgs {
+    /// The lock taken around each read and write: mutex (std::sync::Mutex), rwlock
+    /// (std::sync::RwLock, for writing), semaphore (one permit, from a Mutex and a Condvar)
+    /// or spin (one atomic flag); the others than mutex run in memory only
+    #[arg(long, value_name = "LOCK", value_enum, default_value_t = LockKind::Mutex, help_heading = "Workload")]
+    pub lock: LockKind,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Strategies to run, in order, separated by commas [default: every strategy the store can
-    /// run: unsafe,locked,atomic,optimistic in memory]
+    /// Strategies to run, in order, separated by commas: unsafe, locked (also locked:mutex),
+    /// locked:rwlock, locked:semaphore, locked:spin, atomic, optimistic, transaction
+    /// [default: every strategy the store can run: unsafe,locked,atomic,optimistic in memory]
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub strategies: Option<Vec<StrategyKind>>,
 

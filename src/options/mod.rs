@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{ColorChoice, Command, CompareArgs, Format, OutputArgs, RunArgs, TrialArgs};
+use crate::cli::{
+    ColorChoice, Command, CompareArgs, Format, LockedArgs, OutputArgs, RunArgs, TrialArgs,
+};
 use crate::counter::CounterSpec;
 use crate::error::Error;
 use crate::expect::Expect;
@@ -81,7 +83,7 @@ impl Options {
                 return Ok(Options::Man(dir));
             }
             Command::Unsafe(args) => (Some(vec![StrategyKind::Unsafe]), args),
-            Command::Locked(args) => (Some(vec![StrategyKind::Locked]), args),
+            Command::Locked(LockedArgs { lock, run }) => (Some(vec![lock.strategy()]), run),
             Command::Atomic(args) => (Some(vec![StrategyKind::Atomic]), args),
             Command::Optimistic(args) => (Some(vec![StrategyKind::Optimistic]), args),
             Command::Transaction(args) => (Some(vec![StrategyKind::Transaction]), args),

@@ -19,7 +19,10 @@ use crate::report::{
     WorkersInfo, WorkloadInfo,
 };
 use crate::stats::{Summary, Tally};
-use crate::strategy::{Atomic, Locked, Optimistic, Racy, Strategy, StrategyKind};
+use crate::strategy::{
+    Atomic, Locked, LockedRwLock, LockedSemaphore, LockedSpin, Optimistic, Racy, Strategy,
+    StrategyKind,
+};
 
 /// Runs every strategy of `options` and writes the report to `out`; returns a message for each
 /// expectation that failed.
@@ -160,6 +163,15 @@ pub(super) fn tally(
     match kind {
         StrategyKind::Unsafe => tally_of::<Racy>(spec, plan, race_budget, explain, progress),
         StrategyKind::Locked => tally_of::<Locked>(spec, plan, race_budget, explain, progress),
+        StrategyKind::LockedRwLock => {
+            tally_of::<LockedRwLock>(spec, plan, race_budget, explain, progress)
+        }
+        StrategyKind::LockedSemaphore => {
+            tally_of::<LockedSemaphore>(spec, plan, race_budget, explain, progress)
+        }
+        StrategyKind::LockedSpin => {
+            tally_of::<LockedSpin>(spec, plan, race_budget, explain, progress)
+        }
         StrategyKind::Atomic => tally_of::<Atomic>(spec, plan, race_budget, explain, progress),
         StrategyKind::Optimistic => {
             tally_of::<Optimistic>(spec, plan, race_budget, explain, progress)

@@ -203,7 +203,12 @@ impl Connection for FileCounter {
     ) -> Result<Attempt, String> {
         match strategy {
             StrategyKind::Unsafe => self.read_add_write(between),
-            StrategyKind::Locked => {
+            // The in-memory locks are refused on stores before a run starts; one that got
+            // here would take the store's own lock, as `locked` does.
+            StrategyKind::Locked
+            | StrategyKind::LockedRwLock
+            | StrategyKind::LockedSemaphore
+            | StrategyKind::LockedSpin => {
                 self.file
                     .lock()
                     .map_err(|e| format!("flock on the counter file: {e}"))?;

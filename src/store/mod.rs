@@ -75,6 +75,11 @@ impl StoreKind {
 
     /// What `kind` does on this store, from the store's own table: one line, or why not.
     pub fn support(self, kind: StrategyKind) -> Support {
+        if kind.memory_only() && self != StoreKind::Memory {
+            return Support::Refused(
+                "an in-memory lock: on a store, `locked` takes the store's own lock (use --lock mutex, the default, or leave --lock out)",
+            );
+        }
         let table: &[(StrategyKind, Support)] = match self {
             StoreKind::Memory => return kind.about().memory,
             StoreKind::File => &file::STRATEGIES,
@@ -112,7 +117,8 @@ impl StoreKind {
         crate::strategy::TABLE
             .iter()
             .map(|a| a.kind)
-            .filter(|&k| matches!(self.support(k), Support::Does(_)))
+            // The other locks of `locked --lock` run when asked for by name.
+            .filter(|&k| !k.memory_only() && matches!(self.support(k), Support::Does(_)))
             .collect()
     }
 }

@@ -187,7 +187,12 @@ impl Connection for Redis {
                 self.set(read + 1)?;
                 Attempt::Done(read)
             }
-            StrategyKind::Locked => {
+            // The in-memory locks are refused on stores before a run starts; one that got
+            // here would take the store's own lock, as `locked` does.
+            StrategyKind::Locked
+            | StrategyKind::LockedRwLock
+            | StrategyKind::LockedSemaphore
+            | StrategyKind::LockedSpin => {
                 let token = self.lock()?;
                 let done = self.get().and_then(|read| {
                     between();

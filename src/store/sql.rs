@@ -68,7 +68,12 @@ impl SqlCounter {
     ) -> Result<Attempt, Fail> {
         Ok(match strategy {
             StrategyKind::Unsafe => Attempt::Done(self.read_add_write(false, between)?),
-            StrategyKind::Locked => {
+            // The in-memory locks are refused on stores before a run starts; one that got
+            // here would take the store's own lock, as `locked` does.
+            StrategyKind::Locked
+            | StrategyKind::LockedRwLock
+            | StrategyKind::LockedSemaphore
+            | StrategyKind::LockedSpin => {
                 Attempt::Done(self.in_transaction(None, |s| s.read_add_write(true, between))?)
             }
             StrategyKind::Transaction => {

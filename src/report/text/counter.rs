@@ -267,10 +267,11 @@ impl Text {
         let width = name_width(report).max(8);
         let on_store = report.results.iter().any(|r| r.summary.ops.is_some());
         // On a store two more columns: narrower ones, so the table still fits 80 columns.
+        // A long name (locked:semaphore) takes its room from the differed column's padding.
         let (d, l, p, v) = if on_store {
             (15, 9, 10, 6)
         } else {
-            (22, 15, 12, 9)
+            ((22 - width.saturating_sub(14)).max(15), 15, 12, 9)
         };
         let store_heads = if on_store {
             format!("  {:>8}  {:>8}", "errors", "retries")
