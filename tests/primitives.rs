@@ -147,6 +147,11 @@ fn a_wait_nobody_ends_is_the_outcome_stuck_and_never_hangs() {
     assert_eq!(outcomes.len(), 1, "{outcomes:?}");
     assert_eq!(outcomes[0]["outcome"], "stuck");
     assert_eq!(outcomes[0]["grade"], "forbidden");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("3 of 3 trials were stuck: a thread waited on a condvar or a semaphore"),
+        "{notes}"
+    );
     // The derivation ends with the consumer asleep, after the notify that nobody heard.
     let steps = report["explain"]["steps"].as_array().unwrap();
     let text: Vec<&str> = steps.iter().map(|s| s.as_str().unwrap()).collect();

@@ -10,8 +10,8 @@ use rand::{RngExt, SeedableRng};
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
 use crate::harness::{ThreadCtx, Workload};
 use crate::sync::{
-    AtomicBool, AtomicI64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError, fence,
-    spin_loop, yield_now,
+    AtomicBool, AtomicI64, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError,
+    fence, spin_loop, yield_now,
 };
 use crate::window::busy_work;
 
@@ -24,7 +24,10 @@ pub struct State {
     /// Each on a cache line of its own, as the built-in counter effectively is: variables that
     /// shared a line would also contend on it, which no source program asked for.
     vars: Vec<CachePadded<AtomicI64>>,
-    locks: Vec<AtomicBool>,
+    /// Each lock's hand-overs: odd while held. Counting them, rather than a held flag, lets a
+    /// waiter see that the lock changes hands (other threads progress) and tell a slow turn
+    /// from a deadlock.
+    locks: Vec<AtomicU64>,
     /// Each condvar's waiting threads, oldest first. Only changed with the condvar's lock
     /// held, so this mutex is never contended; it is there for the borrow checker.
     condvars: Vec<Mutex<VecDeque<usize>>>,
@@ -32,8 +35,13 @@ pub struct State {
     woken: Vec<AtomicBool>,
     /// Each semaphore's permits.
     semaphores: Vec<AtomicI64>,
+    /// Each semaphore's acquisitions so far, for waiters' watchdogs ([`Thread::progress`]):
+    /// the permits alone may read 0 at every look while they change hands.
+    acquired: Vec<AtomicU64>,
     /// Each reader-writer lock: the number of readers, or -1 for a writer.
     rwlocks: Vec<AtomicI64>,
+    /// Each reader-writer lock's takings so far, read or write, for waiters' watchdogs.
+    rwlock_turns: Vec<AtomicU64>,
     /// Why the trial was given up ([`Halt`]), set once by the first thread that gives up; the
     /// others then give up too.
     halt: AtomicUsize,
@@ -56,7 +64,7 @@ impl Workload for Program {
                 .iter()
                 .map(|(_, v)| CachePadded::new(AtomicI64::new(*v)))
                 .collect(),
-            locks: self.locks.iter().map(|_| AtomicBool::new(false)).collect(),
+            locks: self.locks.iter().map(|_| AtomicU64::new(0)).collect(),
             condvars: self
                 .condvars
                 .iter()
@@ -72,7 +80,9 @@ impl Workload for Program {
                 .iter()
                 .map(|s| AtomicI64::new(s.initial))
                 .collect(),
+            acquired: self.semaphores.iter().map(|_| AtomicU64::new(0)).collect(),
             rwlocks: self.rwlocks.iter().map(|_| AtomicI64::new(0)).collect(),
+            rwlock_turns: self.rwlocks.iter().map(|_| AtomicU64::new(0)).collect(),
             halt: AtomicUsize::new(Halt::NONE),
             // Kept only when a check reads a register: tiny trials allocate nothing else.
             registers: if self.reads_registers() {
@@ -243,7 +253,7 @@ impl Thread<'_> {
                         return false;
                     }
                 }
-                Op::Unlock(l) => self.state.locks[*l as usize].store(false, Ordering::Release),
+                Op::Unlock(l) => self.unlock(*l as usize),
                 Op::JumpUnless { cond, to } => {
                     if cond.value(&self.regs) == 0 {
                         pc = *to;
@@ -288,9 +298,11 @@ impl Thread<'_> {
                                 )
                                 .is_ok()
                     };
+                    let acquired = &self.state.acquired[*s as usize];
                     if !self.block(take, Halt::STUCK) {
                         return false;
                     }
+                    acquired.fetch_add(1, Ordering::Relaxed);
                 }
                 Op::Release(s) => {
                     let s = *s as usize;
@@ -320,9 +332,11 @@ impl Thread<'_> {
                                 )
                                 .is_ok()
                     };
+                    let turns = &self.state.rwlock_turns[*r as usize];
                     if !self.block(take, Halt::DEADLOCK) {
                         return false;
                     }
+                    turns.fetch_add(1, Ordering::Relaxed);
                 }
                 Op::ReadUnlock(r) => {
                     self.state.rwlocks[*r as usize].fetch_sub(1, Ordering::Release);
@@ -333,9 +347,11 @@ impl Thread<'_> {
                         lock.compare_exchange_weak(0, -1, Ordering::Acquire, Ordering::Relaxed)
                             .is_ok()
                     };
+                    let turns = &self.state.rwlock_turns[*r as usize];
                     if !self.block(take, Halt::DEADLOCK) {
                         return false;
                     }
+                    turns.fetch_add(1, Ordering::Relaxed);
                 }
                 Op::WriteUnlock(r) => self.state.rwlocks[*r as usize].store(0, Ordering::Release),
                 Op::Spin(n) => busy_work(*n),
@@ -361,19 +377,34 @@ impl Thread<'_> {
     fn lock(&self, l: usize) -> bool {
         let lock = &self.state.locks[l];
         let take = || {
-            lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+            let turn = lock.load(Ordering::Relaxed);
+            turn.is_multiple_of(2)
+                && lock
+                    .compare_exchange_weak(turn, turn + 1, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
         };
         self.block(take, Halt::DEADLOCK)
     }
 
+    fn unlock(&self, l: usize) {
+        // Only the holder writes a held lock, so a load and a store do what a fetch_add would,
+        // without a locked instruction on every unlock.
+        let lock = &self.state.locks[l];
+        lock.store(lock.load(Ordering::Relaxed) + 1, Ordering::Release);
+    }
+
     /// Waits until `take` succeeds, spinning then yielding; false, with the trial given up as
-    /// `why`, when the wait outlives the watchdog, or when another thread gave up first.
+    /// `why`, when the wait outlives the watchdog, or when another thread gave up first. The
+    /// watchdog restarts whenever a lock, semaphore or reader-writer lock anywhere in the
+    /// trial changes hands ([`Thread::progress`]): a thread kept waiting while the others go
+    /// on (by a busy machine, or an unfair lock) is slow, not stuck; in a deadlock nothing
+    /// changes hands.
     fn block(&self, mut take: impl FnMut() -> bool, why: usize) -> bool {
         if take() {
             return true;
         }
-        let started = Instant::now();
+        let mut started = Instant::now();
+        let mut last = self.progress();
         let mut spins = 0u32;
         loop {
             if take() {
@@ -388,11 +419,30 @@ impl Thread<'_> {
             if self.state.halt.load(Ordering::Relaxed) != Halt::NONE {
                 return false;
             }
-            if spins.is_multiple_of(64) && started.elapsed() > self.program.watchdog {
-                self.give_up(why);
-                return false;
+            if spins.is_multiple_of(64) {
+                let now = self.progress();
+                if now != last {
+                    (last, started) = (now, Instant::now());
+                } else if started.elapsed() > self.program.watchdog {
+                    self.give_up(why);
+                    return false;
+                }
             }
         }
+    }
+
+    /// Every hand-over so far of every lock, semaphore and reader-writer lock: read only by
+    /// waiting threads, now and then, so the running ones pay nothing for it.
+    fn progress(&self) -> u64 {
+        let sum = |counters: &[AtomicU64]| {
+            counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .fold(0u64, u64::wrapping_add)
+        };
+        sum(&self.state.locks)
+            .wrapping_add(sum(&self.state.acquired))
+            .wrapping_add(sum(&self.state.rwlock_turns))
     }
 
     /// Marks the trial given up, unless another thread already did (its reason stands).
@@ -442,7 +492,7 @@ impl Thread<'_> {
         let woken = &self.state.woken[self.index];
         woken.store(false, Ordering::Relaxed);
         self.queue(c, |q| q.push_back(self.index));
-        self.state.locks[lock].store(false, Ordering::Release);
+        self.unlock(lock);
         // One wait in four returns without a notify when spurious wake-ups are on: after a
         // yield, so that other threads get to run in between.
         let spurious = self.program.spurious_wakeups

@@ -128,13 +128,18 @@ fn op(text: &str) -> Option<Vec<String>> {
             reg, var, value, ..
         } => {
             let v = py(&var.text);
-            let mut lines = vec![
-                format!("with _atomic:  # fetch_add: one indivisible step, as an atomic is{note}"),
-                format!("    _old = {v}"),
-                format!("    {v} = _old + {}", expr(&value)),
-            ];
-            lines.extend(reg.map(|r| format!("{} = _old", py(&r.text))));
-            lines
+            let head =
+                format!("with _atomic:  # fetch_add: one indivisible step, as an atomic is{note}");
+            match reg {
+                None => vec![head, format!("    {v} += {}", expr(&value))],
+                // Through _old: the added value may read the register being assigned.
+                Some(r) => vec![
+                    head,
+                    format!("    _old = {v}"),
+                    format!("    {v} = _old + {}", expr(&value)),
+                    format!("{} = _old", py(&r.text)),
+                ],
+            }
         }
         OpSyntax::Cas {
             reg,
