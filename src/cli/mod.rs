@@ -115,7 +115,7 @@ pub enum ScenarioCommand {
     List,
     /// Print a scenario's explanation and its program
     #[command(
-        after_help = "Example:\n  racedemo scenario show tickets-racy    its explanation and its program"
+        after_help = "Examples:\n  racedemo scenario show tickets-racy    its explanation and its program\n  racedemo scenario show lost-wakeup-racy --as python > lost_wakeup.py   the same race in Python"
     )]
     Show {
         /// A scenario name, or a path to a .toml file
@@ -300,7 +300,7 @@ pub struct RunArgs {
 pub struct LockedArgs {
     /// The lock taken around each read and write: mutex (std::sync::Mutex), rwlock
     /// (std::sync::RwLock, for writing), semaphore (one permit, from a Mutex and a Condvar)
-    /// or spin (one atomic flag); the others than mutex run in memory only
+    /// or spin (one atomic flag); all but mutex run in memory only
     #[arg(long, value_name = "LOCK", value_enum, default_value_t = LockKind::Mutex, help_heading = "Workload")]
     pub lock: LockKind,
 

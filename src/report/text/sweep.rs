@@ -102,9 +102,19 @@ impl Text {
     fn sweep_table(&self, r: &SweepReport, out: &mut dyn Write) -> io::Result<()> {
         let name = r.parameter.name();
         let w = name.len().max(5);
+        // As wide as the longest strategy name (`optimistic`, `locked:semaphore`), so the
+        // columns after it line up.
+        let sw = r
+            .points
+            .iter()
+            .flat_map(|p| &p.results)
+            .map(|x| x.strategy.name().len())
+            .max()
+            .unwrap_or(0)
+            .max(8);
         writeln!(
             out,
-            "{name:>w$}  {:<8}  {:>20}  {:>9}  {:>10}  {:>9}",
+            "{name:>w$}  {:<sw$}  {:>20}  {:>9}  {:>10}  {:>9}",
             "strategy", "differed", "mean lost", "per incr.", "vs unsafe"
         )?;
         for p in &r.points {
@@ -113,7 +123,7 @@ impl Text {
                 let differed = format!("{:>20}", s.rate.of(s.trials));
                 writeln!(
                     out,
-                    "{:>w$}  {:<8}  {}  {:>9}  {:>10}  {:>9}",
+                    "{:>w$}  {:<sw$}  {}  {:>9}  {:>10}  {:>9}",
                     thousands(p.value),
                     x.strategy.name(),
                     self.differed(s, &differed),
