@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::process::Command;
 
-use common::{json, json_of, library, racedemo, stdout, u};
+use common::{assert_bad_scenario_files, json, json_of, library, racedemo, stdout, u};
 
 /// A file that declares one of each primitive: lock `m`, reader-writer lock `t`, condvar `c`
 /// on `m`, bounded semaphore `s`; ops go on line 17, the first op's text at column 9.
@@ -82,25 +82,7 @@ fn bad_uses_of_the_primitives_name_the_file_line_and_column() {
             "must start with 0 to 1,000,000 permits",
         ),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text, position, message) in cases {
-        let path = dir.path().join(format!("{name}.toml"));
-        fs::write(&path, text).unwrap();
-        let out = racedemo(&format!("scenario run {}", path.display()))
-            .assert()
-            .code(2)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        let prefix = format!("error: {}:{position}", path.display());
-        assert!(
-            stderr.starts_with(&prefix),
-            "{name}: wanted {prefix}, got {stderr}"
-        );
-        assert!(stderr.contains(message), "{name}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
-    }
+    assert_bad_scenario_files(&cases);
 }
 
 /// A lost signal made certain: the producer notifies, and only then lets the consumer go on

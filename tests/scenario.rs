@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{json, json_of, library, racedemo, stdout, stdout_of, u};
+use common::{assert_bad_scenario_files, json, json_of, library, racedemo, stdout, stdout_of, u};
 use predicates::prelude::*;
 
 #[test]
@@ -459,26 +459,7 @@ fn bad_scenario_files_name_the_file_line_and_column() {
             "at least one [[group]]",
         ),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text, position, message) in cases {
-        let path = dir.path().join(format!("{name}.toml"));
-        fs::write(&path, text).unwrap();
-        let out = racedemo(&format!("scenario run {}", path.display()))
-            .assert()
-            .code(2)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        let prefix = format!("error: {}:{position}", path.display());
-        assert!(
-            stderr.starts_with(&prefix),
-            "{name}: wanted {prefix}, got {stderr}"
-        );
-        assert!(stderr.contains(message), "{name}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-    }
+    assert_bad_scenario_files(&cases);
 }
 
 #[test]

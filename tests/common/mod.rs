@@ -212,3 +212,29 @@ pub fn skipped(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
+
+/// Each case (name, file text, `line:column`, message), saved as NAME.toml and run: exit 2,
+/// nothing on stdout, and one line on stderr that starts `error: PATH:line:column` and says
+/// the message.
+pub fn assert_bad_scenario_files(cases: &[(&str, String, &str, &str)]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, position, message) in cases {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let out = racedemo(&format!("scenario run {}", path.display()))
+            .assert()
+            .code(2)
+            .stdout("")
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let prefix = format!("error: {}:{position}", path.display());
+        assert!(
+            stderr.starts_with(&prefix),
+            "{name}: wanted {prefix}, got {stderr}"
+        );
+        assert!(stderr.contains(message), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
