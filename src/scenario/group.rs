@@ -20,6 +20,9 @@ pub struct SemaphoreUse {
     pub first_release: Vec<Option<usize>>,
 }
 
+const WAIT_NEEDS_LOCK: &str = "a wait must hold it, so that no notify can come between the check of the condition and the sleep";
+const NOTIFY_NEEDS_LOCK: &str = "Python's Condition raises RuntimeError on a notify without it";
+
 /// A reader-writer lock as a thread holds it at one point of its ops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RwHeld {
@@ -91,6 +94,8 @@ impl GroupBuilder<'_> {
             let base = file::string_content_start(self.text, item.span().start);
             let syntax =
                 parse::op(item.get_ref()).or_else(|e| problem(base + e.offset, e.message))?;
+            let is_while = matches!(syntax, OpSyntax::While(_));
+            let reads = matches!(syntax, OpSyntax::ReadLock(_) | OpSyntax::ReadUnlock(_));
             let op = match syntax {
                 OpSyntax::Load { reg, var, order } => {
                     let var = d.var(&var, base)?;
@@ -185,28 +190,12 @@ impl GroupBuilder<'_> {
                     held.locks[l] = false;
                     Op::Unlock(l as u16)
                 }
-                OpSyntax::Wait(name) | OpSyntax::Notify(name) | OpSyntax::NotifyAll(name) => {
-                    let (c, what) = (d.condvar(&name, base)?, item.get_ref().trim());
-                    let lock = d.condvars[c].lock as usize;
-                    if !held.locks[lock] {
-                        let why = if what.starts_with("wait") {
-                            "a wait must hold it, so that no notify can come between the check of the condition and the sleep"
-                        } else {
-                            "Python's Condition raises RuntimeError on a notify without it"
-                        };
-                        return problem(
-                            base + name.offset,
-                            format!(
-                                "condvar '{}' is tied to lock '{}', which this thread does not hold here: {why}",
-                                name.text, d.locks[lock]
-                            ),
-                        );
-                    }
-                    match what.split_whitespace().next() {
-                        Some("wait") => Op::Wait(c as u16),
-                        Some("notify") => Op::Notify(c as u16),
-                        _ => Op::NotifyAll(c as u16),
-                    }
+                OpSyntax::Wait(name) => Op::Wait(self.tied(&name, base, &held, WAIT_NEEDS_LOCK)?),
+                OpSyntax::Notify(name) => {
+                    Op::Notify(self.tied(&name, base, &held, NOTIFY_NEEDS_LOCK)?)
+                }
+                OpSyntax::NotifyAll(name) => {
+                    Op::NotifyAll(self.tied(&name, base, &held, NOTIFY_NEEDS_LOCK)?)
                 }
                 OpSyntax::Acquire(name) => {
                     let s = d.semaphore(&name, base)?;
@@ -230,7 +219,7 @@ impl GroupBuilder<'_> {
                         );
                     }
                     rw_taken_at[r] = base + name.offset;
-                    if item.get_ref().trim_start().starts_with("read") {
+                    if reads {
                         held.rw[r] = RwHeld::Read;
                         Op::ReadLock(r as u16)
                     } else {
@@ -240,28 +229,26 @@ impl GroupBuilder<'_> {
                 }
                 OpSyntax::ReadUnlock(name) | OpSyntax::WriteUnlock(name) => {
                     let r = d.rwlock(&name, base)?;
-                    let read = item.get_ref().trim_start().starts_with("read");
-                    let wanted = if read { RwHeld::Read } else { RwHeld::Write };
+                    let wanted = if reads { RwHeld::Read } else { RwHeld::Write };
                     if held.rw[r] != wanted {
                         return problem(
                             base + name.offset,
                             format!(
                                 "{} of '{}', which this thread does not hold {} here",
-                                if read { "read_unlock" } else { "write_unlock" },
+                                if reads { "read_unlock" } else { "write_unlock" },
                                 name.text,
-                                if read { "for reading" } else { "for writing" },
+                                if reads { "for reading" } else { "for writing" },
                             ),
                         );
                     }
                     held.rw[r] = RwHeld::Free;
-                    if read {
+                    if reads {
                         Op::ReadUnlock(r as u16)
                     } else {
                         Op::WriteUnlock(r as u16)
                     }
                 }
                 OpSyntax::If(cond) | OpSyntax::While(cond) => {
-                    let is_while = matches!(parse::op(item.get_ref()), Ok(OpSyntax::While(_)));
                     let test = ops.len();
                     let (cond, reads_shared) = self.test(&cond, base, &mut ops)?;
                     let mut cond_registers = Vec::new();
@@ -338,6 +325,23 @@ impl GroupBuilder<'_> {
             );
         }
         Ok(super::fuse::fuse(ops))
+    }
+
+    /// The condvar `name` names, checked to have its lock held here (`why` says why it must).
+    fn tied(&self, name: &Name, base: usize, held: &Held, why: &str) -> Result<u16> {
+        let d = self.decls;
+        let c = d.condvar(name, base)?;
+        let lock = d.condvars[c].lock as usize;
+        if !held.locks[lock] {
+            return problem(
+                base + name.offset,
+                format!(
+                    "condvar '{}' is tied to lock '{}', which this thread does not hold here: {why}",
+                    name.text, d.locks[lock]
+                ),
+            );
+        }
+        Ok(c as u16)
     }
 
     /// A loop ends only if its test can change: it reads a shared variable (another thread
