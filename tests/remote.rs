@@ -220,6 +220,37 @@ fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
 }
 
 #[test]
+fn a_worker_waiting_for_a_go_that_never_comes_hears_that_the_run_ended() {
+    let Some(url) = server("redis") else { return };
+    let name = run_name("ended");
+    let mut victim = worker(&url, &name, &[]);
+    let other = worker(&url, &name, &[]);
+    // One increment a trial: nearly all of a trial is the coordination around it, so the
+    // victim most likely dies between trials, with the other worker armed for the next one
+    // and waiting for a "go" the coordinator will never post.
+    let coordinator = spawn(&format!(
+        "unsafe --store {url} --run {name} --remote-workers 2 --iterations 1 --trials 1000000 \
+         --worker-timeout 1s --format json"
+    ));
+    wait_for_board(&url, &name, "go");
+    std::thread::sleep(Duration::from_millis(300));
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let out = coordinator.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    // It leaves as soon as the run ends, well before the 10 s after which a silent
+    // coordinator counts as gone (and the worker as failed, exit 3).
+    let ended = Instant::now();
+    let other = other.wait_with_output().unwrap();
+    assert_eq!(other.status.code(), Some(0), "{other:?}");
+    assert!(
+        ended.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        ended.elapsed()
+    );
+}
+
+#[test]
 fn remote_workers_need_a_server_and_a_name() {
     for (args, says) in [
         (

@@ -100,7 +100,9 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
             Some(Posted::Trial { seq, order }) if seq > last => {
                 last = seq;
                 board.put(&key(name, &format!("armed/{seq}/{index}")), "1")?;
-                wait_for_go(board.as_mut(), name, seq)?;
+                if !wait_for_go(board.as_mut(), name, seq)? {
+                    return Ok(served);
+                }
                 let part = with_heartbeat(kind, url, name, seq, index, |done| {
                     work(conn.as_mut(), &order, index, done)
                 })?;
@@ -143,12 +145,25 @@ fn alive(board: &mut dyn Board, name: &str) -> Result<bool, String> {
 }
 
 /// Waits for the coordinator's "go" for trial `seq`: polled every millisecond, so that the
-/// workers start within about a millisecond of each other.
-fn wait_for_go(board: &mut dyn Board, name: &str, seq: u64) -> Result<(), String> {
+/// workers start within about a millisecond of each other. False when the run ended instead
+/// (its coordinator posted "end" or cleared the run): another worker never armed for this
+/// trial, and the run stopped without it.
+fn wait_for_go(board: &mut dyn Board, name: &str, seq: u64) -> Result<bool, String> {
     let since = Instant::now();
+    let mut looked = Instant::now();
     loop {
         if board.get(&key(name, "go"))?.as_deref() == Some(&seq.to_string()) {
-            return Ok(());
+            return Ok(true);
+        }
+        if looked.elapsed() > Duration::from_millis(100) {
+            looked = Instant::now();
+            let ended = match board.get(&key(name, "order"))? {
+                None => true,
+                Some(p) => matches!(serde_json::from_str(&p), Ok(Posted::End)),
+            };
+            if ended {
+                return Ok(false);
+            }
         }
         if since.elapsed() > STALE && !alive(board, name)? {
             return Err(format!("the coordinator of run '{name}' stopped answering"));
