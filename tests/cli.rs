@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_consistent, counter_json as json, racedemo, stdout, u};
+use common::{assert_consistent, counter_json as json, input_error, racedemo, stdout, u};
 use predicates::prelude::*;
 
 #[test]
@@ -247,13 +247,7 @@ fn every_bad_input_gets_status_2_and_one_line_naming_the_flag() {
         ("race", "race"),
     ];
     for (args, names) in cases {
-        let out = racedemo(args)
-            .assert()
-            .code(2)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stderr = input_error(args);
         assert!(stderr.starts_with("error: "), "{args}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args}: {stderr}");
         assert!(stderr.contains(names), "{args}: {stderr}");

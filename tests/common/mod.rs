@@ -221,13 +221,7 @@ pub fn assert_bad_scenario_files(cases: &[(&str, String, &str, &str)]) {
     for (name, text, position, message) in cases {
         let path = dir.path().join(format!("{name}.toml"));
         std::fs::write(&path, text).unwrap();
-        let out = racedemo(&format!("scenario run {}", path.display()))
-            .assert()
-            .code(2)
-            .stdout("")
-            .get_output()
-            .clone();
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stderr = input_error(&format!("scenario run {}", path.display()));
         let prefix = format!("error: {}:{position}", path.display());
         assert!(
             stderr.starts_with(&prefix),
@@ -237,4 +231,15 @@ pub fn assert_bad_scenario_files(cases: &[(&str, String, &str, &str)]) {
         assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
+}
+
+/// `racedemo ARGS`, checked to be refused as bad input (exit 2, nothing on stdout): its stderr.
+pub fn input_error(args: &str) -> String {
+    let out = racedemo(args)
+        .assert()
+        .code(2)
+        .stdout("")
+        .get_output()
+        .clone();
+    String::from_utf8(out.stderr).expect("stderr is UTF-8")
 }
