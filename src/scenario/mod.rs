@@ -15,6 +15,7 @@ mod parse;
 pub mod program;
 pub mod python;
 mod resolve;
+pub mod semantics;
 mod syntax;
 
 pub use compile::Overrides;

@@ -9,6 +9,7 @@ use rand::{RngExt, SeedableRng};
 mod wait;
 
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
+use super::semantics::{self, Access, Change, Next, failure_order};
 use crate::harness::{ThreadCtx, Workload};
 use crate::sync::{
     AtomicBool, AtomicI64, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError,
@@ -193,61 +194,15 @@ impl Thread<'_> {
         while let Some(op) = ops.get(pc) {
             pc += 1;
             match op {
-                Op::Load { reg, var, order } => {
-                    self.regs[*reg as usize] = vars[*var as usize].load(*order);
-                }
                 Op::RacyAdd { reg, var, add } => {
                     self.regs[*reg as usize] = racy_add(&vars[*var as usize], *add);
                 }
-                Op::Store { var, value, order } => {
-                    vars[*var as usize].store(value.value(&self.regs), *order);
-                }
-                Op::FetchAdd {
-                    reg,
-                    var,
-                    value,
-                    order,
-                } => {
-                    let old = vars[*var as usize].fetch_add(value.value(&self.regs), *order);
-                    self.set(*reg, old);
-                }
-                Op::Cas {
-                    reg,
-                    var,
-                    expected,
-                    new,
-                    order,
-                } => {
-                    let (e, n) = (expected.value(&self.regs), new.value(&self.regs));
-                    let ok = vars[*var as usize]
-                        .compare_exchange(e, n, *order, failure_order(*order))
-                        .is_ok();
-                    self.set(*reg, i64::from(ok));
-                }
-                Op::CasLoop {
-                    reg,
-                    var,
-                    current,
-                    new,
-                    guard,
-                    order,
-                } => {
-                    let cell = &vars[*var as usize];
-                    let ok = loop {
-                        self.regs[*current as usize] = cell.load(failure_order(*order));
-                        if guard.as_ref().is_some_and(|g| g.value(&self.regs) == 0) {
-                            break false;
-                        }
-                        let (seen, next) = (self.regs[*current as usize], new.value(&self.regs));
-                        if cell
-                            .compare_exchange(seen, next, *order, failure_order(*order))
-                            .is_ok()
-                        {
-                            break true;
-                        }
-                    };
-                    self.set(*reg, i64::from(ok));
-                }
+                Op::Load { .. }
+                | Op::Store { .. }
+                | Op::FetchAdd { .. }
+                | Op::Cas { .. }
+                | Op::CasLoop { .. }
+                | Op::Fence(_) => self.memory(op),
                 Op::Set { reg, value } => self.regs[*reg as usize] = value.value(&self.regs),
                 Op::Lock(l) => {
                     if !self.lock(*l as usize) {
@@ -361,15 +316,40 @@ impl Thread<'_> {
                     busy_work(units);
                 }
                 Op::Yield => yield_now(),
-                Op::Fence(order) => fence(*order),
             }
         }
         true
     }
 
-    fn set(&mut self, reg: Option<u8>, value: i64) {
-        if let Some(r) = reg {
-            self.regs[r as usize] = value;
+    /// A memory op, its accesses as [`semantics`] defines them, each on the real atomics.
+    #[inline(always)]
+    fn memory(&mut self, op: &Op) {
+        let mut mid = None;
+        loop {
+            let result = match semantics::access(op, mid, &self.regs) {
+                Access::Read { var, order } => self.state.vars[var as usize].load(order),
+                Access::Write { var, value, order } => {
+                    self.state.vars[var as usize].store(value, order);
+                    0
+                }
+                Access::Update { var, change, order } => {
+                    let cell = &self.state.vars[var as usize];
+                    match change {
+                        Change::Add(n) => cell.fetch_add(n, order),
+                        Change::Swap { expected, new } => cell
+                            .compare_exchange(expected, new, order, failure_order(order))
+                            .unwrap_or_else(|seen| seen),
+                    }
+                }
+                Access::Fence(order) => {
+                    fence(order);
+                    0
+                }
+            };
+            match semantics::complete(op, mid, &mut self.regs, result) {
+                Next::Done => return,
+                Next::Again(next) => mid = next,
+            }
         }
     }
 }
@@ -394,13 +374,4 @@ fn racy_add_loop(cell: &AtomicI64, add: i64, iterations: u64) -> i64 {
         read = racy_add(cell, add);
     }
     read
-}
-
-/// A failed compare-and-swap only reads, so it cannot have release semantics.
-fn failure_order(order: Ordering) -> Ordering {
-    match order {
-        Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
-        Ordering::AcqRel | Ordering::Acquire => Ordering::Acquire,
-        _ => Ordering::SeqCst,
-    }
 }

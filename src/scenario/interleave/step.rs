@@ -2,7 +2,8 @@
 //! state, and the line that tells it.
 
 use super::{Search, State};
-use crate::scenario::program::{CExpr, MAX_REGISTERS, Op, Outcome};
+use crate::scenario::program::{CExpr, Op, Outcome};
+use crate::scenario::semantics::{self, Access, Change, Next};
 
 impl Search<'_> {
     /// One shared step of thread `t`, described as people read it.
@@ -14,136 +15,80 @@ impl Search<'_> {
         let op = &group.ops[state.threads[t].pc];
         let th = &mut state.threads[t];
         let vars = &mut state.vars;
-        let set = |regs: &mut [i64; MAX_REGISTERS], r: Option<u8>, v: i64| {
-            if let Some(r) = r {
-                regs[r as usize] = v;
-            }
-        };
-        match op {
-            Op::Load { reg: r, var: v, .. } => {
-                th.regs[*r as usize] = vars[*v as usize];
-                th.pc += 1;
-                if reg(*r).starts_with('@') {
-                    // A test's own read of a shared variable.
-                    format!("{name}: reads {} ({})", var(*v), vars[*v as usize])
-                } else {
-                    format!(
-                        "{name}: {} = {} (reads {})",
-                        reg(*r),
-                        var(*v),
-                        vars[*v as usize]
-                    )
-                }
-            }
-            Op::RacyAdd {
-                reg: r,
-                var: v,
-                add,
-            } => match th.mid.take() {
-                None => {
-                    let read = vars[*v as usize];
-                    th.mid = Some(read);
-                    th.regs[*r as usize] = read;
-                    format!("{name}: {} = {} (reads {read})", reg(*r), var(*v))
-                }
-                Some(read) => {
-                    let new = read.wrapping_add(*add);
-                    vars[*v as usize] = new;
+        if semantics::is_memory(op) {
+            let mid = th.mid;
+            let access = semantics::access(op, mid, &th.regs);
+            let result = perform(vars, access);
+            let next = semantics::complete(op, mid, &mut th.regs, result);
+            match next {
+                Next::Done => {
+                    th.mid = None;
                     th.pc += 1;
+                }
+                Next::Again(m) => th.mid = m,
+            }
+            let var = var(access_var(access));
+            return match (op, access, next) {
+                (Op::Load { reg: r, .. }, _, _) if reg(*r).starts_with('@') => {
+                    // A test's own read of a shared variable.
+                    format!("{name}: reads {var} ({result})")
+                }
+                (Op::Load { reg: r, .. } | Op::RacyAdd { reg: r, .. }, Access::Read { .. }, _) => {
+                    format!("{name}: {} = {var} (reads {result})", reg(*r))
+                }
+                (Op::RacyAdd { reg: r, add, .. }, Access::Write { value, .. }, _) => {
                     format!(
-                        "{name}: {} = {} {} (writes {new})",
-                        var(*v),
+                        "{name}: {var} = {} {} (writes {value})",
                         reg(*r),
                         signed(*add)
                     )
                 }
-            },
-            Op::Store { var: v, value, .. } => {
-                let new = value.value(&th.regs);
-                vars[*v as usize] = new;
-                th.pc += 1;
-                format!("{name}: {} = {} (writes {new})", var(*v), expr(value, &reg))
-            }
-            Op::FetchAdd {
-                reg: r,
-                var: v,
-                value,
-                ..
-            } => {
-                let old = vars[*v as usize];
-                let add = value.value(&th.regs);
-                vars[*v as usize] = old.wrapping_add(add);
-                set(&mut th.regs, *r, old);
-                th.pc += 1;
-                format!(
-                    "{name}: fetch_add {} {} ({old} -> {})",
-                    var(*v),
+                (Op::Store { value: e, .. }, Access::Write { value, .. }, _) => {
+                    format!("{name}: {var} = {} (writes {value})", expr(e, &reg))
+                }
+                (
+                    Op::FetchAdd { .. },
+                    Access::Update {
+                        change: Change::Add(add),
+                        ..
+                    },
+                    _,
+                ) => format!(
+                    "{name}: fetch_add {var} {} ({result} -> {})",
                     signed(add),
-                    vars[*v as usize]
-                )
-            }
-            Op::Cas {
-                reg: r,
-                var: v,
-                expected,
-                new,
-                ..
-            } => {
-                let (e, n) = (expected.value(&th.regs), new.value(&th.regs));
-                let seen = vars[*v as usize];
-                let ok = seen == e;
-                if ok {
-                    vars[*v as usize] = n;
+                    result.wrapping_add(add)
+                ),
+                (Op::CasLoop { current, .. }, Access::Read { .. }, Next::Done) => {
+                    format!(
+                        "{name}: {} = {var} (reads {result}; gives up)",
+                        reg(*current)
+                    )
                 }
-                set(&mut th.regs, *r, i64::from(ok));
-                th.pc += 1;
-                if ok {
-                    format!("{name}: cas {} {e} -> {n} (succeeds)", var(*v))
-                } else {
-                    format!("{name}: cas {} {e} -> {n} (fails: it is {seen})", var(*v))
+                (Op::CasLoop { current, .. }, Access::Read { .. }, _) => {
+                    format!("{name}: {} = {var} (reads {result})", reg(*current))
                 }
-            }
-            Op::CasLoop {
-                reg: r,
-                var: v,
-                current,
-                new,
-                guard,
-                ..
-            } => match th.mid.take() {
-                None => {
-                    let seen = vars[*v as usize];
-                    th.regs[*current as usize] = seen;
-                    if guard.as_ref().is_some_and(|g| g.value(&th.regs) == 0) {
-                        set(&mut th.regs, *r, 0);
-                        th.pc += 1;
-                        format!(
-                            "{name}: {} = {} (reads {seen}; gives up)",
-                            reg(*current),
-                            var(*v)
-                        )
+                (
+                    _,
+                    Access::Update {
+                        change: change @ Change::Swap { expected, new },
+                        ..
+                    },
+                    next,
+                ) => {
+                    if change.apply(result).is_some() {
+                        format!("{name}: cas {var} {expected} -> {new} (succeeds)")
+                    } else if next == Next::Done {
+                        format!("{name}: cas {var} {expected} -> {new} (fails: it is {result})")
                     } else {
-                        th.mid = Some(seen);
-                        format!("{name}: {} = {} (reads {seen})", reg(*current), var(*v))
-                    }
-                }
-                Some(seen) => {
-                    let n = new.value(&th.regs);
-                    let now = vars[*v as usize];
-                    if now == seen {
-                        vars[*v as usize] = n;
-                        set(&mut th.regs, *r, 1);
-                        th.pc += 1;
-                        format!("{name}: cas {} {seen} -> {n} (succeeds)", var(*v))
-                    } else {
-                        // Back to the load: the loop tries again.
                         format!(
-                            "{name}: cas {} {seen} -> {n} (fails: it is {now}; retries)",
-                            var(*v)
+                            "{name}: cas {var} {expected} -> {new} (fails: it is {result}; retries)"
                         )
                     }
                 }
-            },
+                _ => format!("{name}: {op:?}"),
+            };
+        }
+        match op {
             Op::Lock(l) => {
                 state.locks[*l as usize] = Some(t);
                 th.pc += 1;
@@ -260,6 +205,12 @@ impl Search<'_> {
                 };
                 format!("{name}: {verb} {}", self.program.rwlocks[*r as usize])
             }
+            Op::Load { .. }
+            | Op::RacyAdd { .. }
+            | Op::Store { .. }
+            | Op::FetchAdd { .. }
+            | Op::Cas { .. }
+            | Op::CasLoop { .. } => unreachable!("a memory op, stepped above"),
             Op::Set { .. }
             | Op::Loop { .. }
             | Op::JumpUnless { .. }
@@ -299,5 +250,33 @@ fn expr(e: &CExpr, reg: &impl Fn(u8) -> String) -> String {
         CExpr::Slot(s) => reg(*s as u8),
         CExpr::SlotPlus(s, n) => format!("{} {}", reg(*s as u8), signed(*n)),
         _ => "...".to_string(),
+    }
+}
+
+/// An access on sequentially consistent memory: every step sees every earlier one. Returns
+/// the value read (0 for a write or a fence).
+pub(crate) fn perform(vars: &mut [i64], access: Access) -> i64 {
+    match access {
+        Access::Read { var, .. } => vars[var as usize],
+        Access::Write { var, value, .. } => {
+            vars[var as usize] = value;
+            0
+        }
+        Access::Update { var, change, .. } => {
+            let old = vars[var as usize];
+            if let Some(new) = change.apply(old) {
+                vars[var as usize] = new;
+            }
+            old
+        }
+        Access::Fence(_) => 0,
+    }
+}
+
+/// The variable an access touches (0 for a fence, which the search settles before it steps).
+fn access_var(access: Access) -> u16 {
+    match access {
+        Access::Read { var, .. } | Access::Write { var, .. } | Access::Update { var, .. } => var,
+        Access::Fence(_) => 0,
     }
 }
