@@ -11,6 +11,7 @@ mod fuse;
 mod group;
 pub mod interleave;
 pub mod library;
+pub mod model;
 mod parse;
 pub mod program;
 pub mod python;

@@ -217,3 +217,99 @@ pub fn complete(op: &Op, mid: Option<i64>, regs: &mut [i64; MAX_REGISTERS], resu
         _ => Next::Done,
     }
 }
+
+/// Where one thread is in its ops; every reader keeps one per thread.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    pub pc: usize,
+    /// Passes over the ops finished so far.
+    pub iteration: u64,
+    /// Halfway through a multi-access op: see [`access`].
+    pub mid: Option<i64>,
+    pub regs: [i64; MAX_REGISTERS],
+    pub done: bool,
+}
+
+/// Where [`Cursor::settle`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// At an op that touches something shared: `ops[pc]`.
+    Shared,
+    Done,
+    /// Ran `max_steps` local steps without reaching one: a loop over registers alone that
+    /// never ends.
+    Spinning,
+}
+
+impl Cursor {
+    pub fn start(iterations: u64) -> Cursor {
+        Cursor {
+            pc: 0,
+            iteration: 0,
+            mid: None,
+            regs: [0; MAX_REGISTERS],
+            done: iterations == 0,
+        }
+    }
+
+    /// Runs the ops that touch nothing shared (register arithmetic, branches, a loop's way
+    /// back, pauses; and fences, when `skip_fences`, as under sequential consistency where a
+    /// fence changes nothing) until the next shared op, the end, or `max_steps`.
+    pub fn settle(
+        &mut self,
+        ops: &[Op],
+        iterations: u64,
+        skip_fences: bool,
+        max_steps: usize,
+    ) -> Settled {
+        let mut steps = 0usize;
+        while !self.done {
+            steps += 1;
+            if steps > max_steps {
+                self.done = true;
+                return Settled::Spinning;
+            }
+            match ops.get(self.pc) {
+                Some(Op::Loop { to }) => self.pc = *to,
+                None => {
+                    self.iteration += 1;
+                    self.pc = 0;
+                    self.done = self.iteration >= iterations || ops.is_empty();
+                }
+                Some(Op::Set { reg, value }) => {
+                    self.regs[*reg as usize] = value.value(&self.regs);
+                    self.pc += 1;
+                }
+                Some(Op::JumpUnless { cond, to }) => {
+                    self.pc = if cond.value(&self.regs) == 0 {
+                        *to
+                    } else {
+                        self.pc + 1
+                    };
+                }
+                Some(Op::Spin(_) | Op::Jitter(_) | Op::Yield) => self.pc += 1,
+                Some(Op::Fence(_)) if skip_fences => self.pc += 1,
+                Some(_) => return Settled::Shared,
+            }
+        }
+        Settled::Done
+    }
+
+    /// The next access of the memory op at `pc`.
+    pub fn access(&self, ops: &[Op]) -> Access {
+        access(&ops[self.pc], self.mid, &self.regs)
+    }
+
+    /// Takes the result of [`Cursor::access`]'s access; moves past the op once it is finished.
+    pub fn complete(&mut self, ops: &[Op], result: i64) -> Next {
+        let next = complete(&ops[self.pc], self.mid, &mut self.regs, result);
+        match next {
+            Next::Done => {
+                self.mid = None;
+                self.pc += 1;
+            }
+            Next::Again(mid) => self.mid = mid,
+        }
+        next
+    }
+}

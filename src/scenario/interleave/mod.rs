@@ -9,13 +9,14 @@
 //! are exactly what the interpreter runs: a racy add is its load and its store, two steps; a
 //! compare-and-swap loop is a load then a swap, repeated until the swap succeeds.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde::Serialize;
 
 mod step;
 
-use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
+use super::program::{Op, Outcome, Program, Source};
+use super::semantics::{Cursor, Settled};
 
 /// States visited before the search gives up: enough for a few threads of a few ops each.
 pub const MAX_STATES: usize = 200_000;
@@ -43,7 +44,90 @@ pub enum Derivation {
 
 /// Searches for an interleaving of `program`'s threads that ends in `target`.
 pub fn derive(program: &Program, target: &Outcome) -> Derivation {
-    let threads: Vec<ThreadSpec> = program
+    let threads = thread_specs(program);
+    let mut search = Search {
+        program,
+        threads: &threads,
+        target,
+        seen: HashSet::new(),
+        path: Vec::new(),
+        last: Vec::new(),
+    };
+    let start = search.start();
+    if target.halted() {
+        return search.shortest(start);
+    }
+    match search.visit(start) {
+        Some(true) => Derivation::Interleaving { steps: search.path },
+        Some(false) => Derivation::Impossible {
+            states: search.seen.len(),
+        },
+        None => Derivation::GaveUp {
+            states: search.seen.len(),
+        },
+    }
+}
+
+/// Every outcome some interleaving produces: the outcomes sequential consistency allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub outcomes: BTreeSet<Outcome>,
+    /// False when the search stopped at `max_states` first: outcomes it did not reach may
+    /// still be possible.
+    pub exhaustive: bool,
+    pub states: usize,
+}
+
+/// Visits every state reachable by interleaving `program`'s threads (up to `max_states`), and
+/// collects how each final one ended.
+pub fn reachable(program: &Program, max_states: usize) -> Reach {
+    let threads = thread_specs(program);
+    let target = Outcome::Stuck;
+    let mut search = Search {
+        program,
+        threads: &threads,
+        target: &target,
+        seen: HashSet::new(),
+        path: Vec::new(),
+        last: Vec::new(),
+    };
+    let start = search.start();
+    let mut outcomes = BTreeSet::new();
+    let mut stack = vec![start.clone()];
+    search.seen.insert(start);
+    while let Some(state) = stack.pop() {
+        let movable: Vec<usize> = (0..threads.len())
+            .filter(|&t| search.can_move(&state, t))
+            .collect();
+        if movable.is_empty() {
+            outcomes.insert(search.ended(&state));
+            continue;
+        }
+        for t in movable {
+            let mut next = state.clone();
+            search.step(&mut next, t);
+            search.settle(&mut next, t);
+            if search.seen.len() >= max_states {
+                return Reach {
+                    outcomes,
+                    exhaustive: false,
+                    states: search.seen.len(),
+                };
+            }
+            if search.seen.insert(next.clone()) {
+                stack.push(next);
+            }
+        }
+    }
+    Reach {
+        outcomes,
+        exhaustive: true,
+        states: search.seen.len(),
+    }
+}
+
+fn thread_specs(program: &Program) -> Vec<ThreadSpec> {
+    program
         .groups
         .iter()
         .enumerate()
@@ -57,51 +141,7 @@ pub fn derive(program: &Program, target: &Outcome) -> Derivation {
                 },
             })
         })
-        .collect();
-    let start = State {
-        vars: program.shared.iter().map(|(_, v)| *v).collect(),
-        locks: vec![None; program.locks.len()],
-        queues: vec![Vec::new(); program.condvars.len()],
-        permits: program.semaphores.iter().map(|s| s.initial).collect(),
-        rwlocks: vec![0; program.rwlocks.len()],
-        halt: None,
-        threads: threads
-            .iter()
-            .map(|t| ThreadState {
-                pc: 0,
-                iteration: 0,
-                mid: None,
-                regs: [0; MAX_REGISTERS],
-                waiting: false,
-                woken: false,
-                done: program.groups[t.group].iterations == 0,
-            })
-            .collect(),
-    };
-    let mut search = Search {
-        program,
-        threads: &threads,
-        target,
-        seen: HashSet::new(),
-        path: Vec::new(),
-        last: Vec::new(),
-    };
-    let mut start = start;
-    for t in 0..threads.len() {
-        search.settle(&mut start, t);
-    }
-    if target.halted() {
-        return search.shortest(start);
-    }
-    match search.visit(start) {
-        Some(true) => Derivation::Interleaving { steps: search.path },
-        Some(false) => Derivation::Impossible {
-            states: search.seen.len(),
-        },
-        None => Derivation::GaveUp {
-            states: search.seen.len(),
-        },
-    }
+        .collect()
 }
 
 struct ThreadSpec {
@@ -127,15 +167,10 @@ struct State {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ThreadState {
-    pc: usize,
-    iteration: u64,
-    /// Halfway through a two-step op (a racy add, a compare-and-swap loop): the value loaded.
-    mid: Option<i64>,
-    regs: [i64; MAX_REGISTERS],
+    cur: Cursor,
     /// In a `wait`, its lock released; `woken` once a notify picked it.
     waiting: bool,
     woken: bool,
-    done: bool,
 }
 
 struct Search<'a> {
@@ -149,6 +184,32 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
+    /// The state before any thread moves, each thread settled at its first shared op.
+    fn start(&self) -> State {
+        let program = self.program;
+        let mut start = State {
+            vars: program.shared.iter().map(|(_, v)| *v).collect(),
+            locks: vec![None; program.locks.len()],
+            queues: vec![Vec::new(); program.condvars.len()],
+            permits: program.semaphores.iter().map(|s| s.initial).collect(),
+            rwlocks: vec![0; program.rwlocks.len()],
+            halt: None,
+            threads: self
+                .threads
+                .iter()
+                .map(|t| ThreadState {
+                    cur: Cursor::start(program.groups[t.group].iterations),
+                    waiting: false,
+                    woken: false,
+                })
+                .collect(),
+        };
+        for t in 0..self.threads.len() {
+            self.settle(&mut start, t);
+        }
+        start
+    }
+
     /// Some(true): `state` leads to the target (and `path` says how); Some(false): it cannot;
     /// None: the budget ran out.
     fn visit(&mut self, state: State) -> Option<bool> {
@@ -235,10 +296,10 @@ impl Search<'_> {
 
     fn can_move(&self, state: &State, t: usize) -> bool {
         let th = &state.threads[t];
-        if th.done {
+        if th.cur.done {
             return false;
         }
-        match self.ops(t).get(th.pc) {
+        match self.ops(t).get(th.cur.pc) {
             Some(Op::Lock(l)) => state.locks[*l as usize].is_none(),
             Some(Op::Wait(c)) if th.waiting => {
                 let lock = self.program.condvars[*c as usize].lock as usize;
@@ -255,7 +316,7 @@ impl Search<'_> {
     /// condvar or a semaphore (stuck).
     fn waits_on_lock(&self, state: &State, t: usize) -> bool {
         matches!(
-            self.ops(t).get(state.threads[t].pc),
+            self.ops(t).get(state.threads[t].cur.pc),
             Some(Op::Lock(_) | Op::ReadLock(_) | Op::WriteLock(_))
         )
     }
@@ -264,38 +325,12 @@ impl Search<'_> {
     /// thread's steps) until its next shared step or its end.
     fn settle(&self, state: &mut State, t: usize) {
         let iterations = self.program.groups[self.threads[t].group].iterations;
-        let ops = self.ops(t);
-        let th = &mut state.threads[t];
-        let mut steps = 0usize;
-        while !th.done {
-            steps += 1;
-            if steps > MAX_LOCAL_STEPS {
-                // A loop over registers alone that does not end: the watchdog's `stuck`.
-                th.done = true;
-                state.halt.get_or_insert(Outcome::Stuck);
-                break;
-            }
-            match ops.get(th.pc) {
-                Some(Op::Loop { to }) => th.pc = *to,
-                None => {
-                    th.iteration += 1;
-                    th.pc = 0;
-                    th.done = th.iteration >= iterations || ops.is_empty();
-                }
-                Some(Op::Set { reg, value }) => {
-                    th.regs[*reg as usize] = value.value(&th.regs);
-                    th.pc += 1;
-                }
-                Some(Op::JumpUnless { cond, to }) => {
-                    th.pc = if cond.value(&th.regs) == 0 {
-                        *to
-                    } else {
-                        th.pc + 1
-                    };
-                }
-                Some(Op::Spin(_) | Op::Jitter(_) | Op::Yield | Op::Fence(_)) => th.pc += 1,
-                Some(_) => break,
-            }
+        let settled = state.threads[t]
+            .cur
+            .settle(self.ops(t), iterations, true, MAX_LOCAL_STEPS);
+        if settled == Settled::Spinning {
+            // A loop over registers alone that does not end: the watchdog's `stuck`.
+            state.halt.get_or_insert(Outcome::Stuck);
         }
     }
 
@@ -305,7 +340,7 @@ impl Search<'_> {
             return halt.clone();
         }
         let blocked: Vec<usize> = (0..self.threads.len())
-            .filter(|&t| !state.threads[t].done)
+            .filter(|&t| !state.threads[t].cur.done)
             .collect();
         if !blocked.is_empty() {
             return if blocked.iter().all(|&t| self.waits_on_lock(state, t)) {
@@ -316,7 +351,7 @@ impl Search<'_> {
         }
         self.program.outcome_from(|source| match source {
             Source::Shared(v) => state.vars[v as usize],
-            Source::Register { thread, reg } => state.threads[thread].regs[reg as usize],
+            Source::Register { thread, reg } => state.threads[thread].cur.regs[reg as usize],
         })
     }
 }

@@ -12,21 +12,13 @@ impl Search<'_> {
         let group = &self.program.groups[self.threads[t].group];
         let reg = |r: u8| group.registers.get(r as usize).cloned().unwrap_or_default();
         let var = |v: u16| self.program.shared[v as usize].0.clone();
-        let op = &group.ops[state.threads[t].pc];
+        let op = &group.ops[state.threads[t].cur.pc];
         let th = &mut state.threads[t];
         let vars = &mut state.vars;
         if semantics::is_memory(op) {
-            let mid = th.mid;
-            let access = semantics::access(op, mid, &th.regs);
+            let access = th.cur.access(&group.ops);
             let result = perform(vars, access);
-            let next = semantics::complete(op, mid, &mut th.regs, result);
-            match next {
-                Next::Done => {
-                    th.mid = None;
-                    th.pc += 1;
-                }
-                Next::Again(m) => th.mid = m,
-            }
+            let next = th.cur.complete(&group.ops, result);
             let var = var(access_var(access));
             return match (op, access, next) {
                 (Op::Load { reg: r, .. }, _, _) if reg(*r).starts_with('@') => {
@@ -91,12 +83,12 @@ impl Search<'_> {
         match op {
             Op::Lock(l) => {
                 state.locks[*l as usize] = Some(t);
-                th.pc += 1;
+                th.cur.pc += 1;
                 format!("{name}: lock {}", self.program.locks[*l as usize])
             }
             Op::Unlock(l) => {
                 state.locks[*l as usize] = None;
-                th.pc += 1;
+                th.cur.pc += 1;
                 format!("{name}: unlock {}", self.program.locks[*l as usize])
             }
             Op::Wait(c) => {
@@ -104,7 +96,7 @@ impl Search<'_> {
                 let lock_index = self.program.condvars[*c as usize].lock as usize;
                 if th.waiting {
                     th.waiting = false;
-                    th.pc += 1;
+                    th.cur.pc += 1;
                     state.locks[lock_index] = Some(t);
                     if th.woken {
                         format!("{name}: wakes and takes {lock} again")
@@ -123,7 +115,7 @@ impl Search<'_> {
                 }
             }
             Op::Notify(c) | Op::NotifyAll(c) => {
-                th.pc += 1;
+                th.cur.pc += 1;
                 let (cv, _) = self.condvar(*c);
                 let queue = &mut state.queues[*c as usize];
                 let picked: Vec<usize> = if matches!(op, Op::Notify(_)) {
@@ -153,7 +145,7 @@ impl Search<'_> {
                 }
             }
             Op::Acquire(s) => {
-                th.pc += 1;
+                th.cur.pc += 1;
                 let permits = &mut state.permits[*s as usize];
                 *permits -= 1;
                 format!(
@@ -163,11 +155,11 @@ impl Search<'_> {
                 )
             }
             Op::Release(s) => {
-                th.pc += 1;
+                th.cur.pc += 1;
                 let decl = &self.program.semaphores[*s as usize];
                 let permits = &mut state.permits[*s as usize];
                 if decl.bounded && *permits >= decl.initial {
-                    th.done = true;
+                    th.cur.done = true;
                     state.halt.get_or_insert(Outcome::OverReleased(*s));
                     format!(
                         "{name}: release {} above its bound of {} (the thread stops with an error)",
@@ -183,7 +175,7 @@ impl Search<'_> {
                 }
             }
             Op::ReadLock(r) | Op::ReadUnlock(r) | Op::WriteLock(r) | Op::WriteUnlock(r) => {
-                th.pc += 1;
+                th.cur.pc += 1;
                 let lock = &mut state.rwlocks[*r as usize];
                 let verb = match op {
                     Op::ReadLock(_) => {

@@ -1,0 +1,250 @@
+//! What the memory models allow: for a small scenario, every outcome that sequential
+//! consistency (SC), x86-TSO and RC11 (the C++20 / Rust atomics model) allow, computed by
+//! exploring the program rather than read from the file's grades.
+//!
+//! SC is the interleaving search of [`super::interleave`], run to the end; x86-TSO explores
+//! interleavings with a FIFO store buffer per thread ([`tso`]); RC11 enumerates executions
+//! (which write each read reads from, the order of each variable's writes) and keeps the
+//! consistent ones ([`rc11`]). All three step the ops through [`super::semantics`].
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+mod consistency;
+mod rc11;
+mod relation;
+mod tso;
+
+#[cfg(test)]
+mod tests;
+
+use super::interleave;
+use super::program::{Op, Outcome, Program};
+use super::semantics::{self, Cursor};
+
+/// One of the memory models racedemo computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Sc,
+    Tso,
+    Rc11,
+}
+
+impl Model {
+    pub const ALL: [Model; 3] = [Model::Sc, Model::Tso, Model::Rc11];
+
+    /// As people write it: SC, x86-TSO, RC11.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Sc => "SC",
+            Model::Tso => "x86-TSO",
+            Model::Rc11 => "RC11",
+        }
+    }
+
+    /// As files and JSON write it: sc, tso, rc11.
+    pub fn key(self) -> &'static str {
+        match self {
+            Model::Sc => "sc",
+            Model::Tso => "tso",
+            Model::Rc11 => "rc11",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// The model of this machine's architecture, if racedemo computes it.
+    pub fn of_this_machine() -> Option<Model> {
+        (std::env::consts::ARCH == "x86_64").then_some(Model::Tso)
+    }
+}
+
+/// What one model said about a program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Computed {
+        /// Every outcome the model allows (found so far, when not `exhaustive`).
+        outcomes: BTreeSet<Outcome>,
+        /// False when the exploration stopped at its budget: an outcome not found may still
+        /// be allowed.
+        exhaustive: bool,
+        /// States (SC, x86-TSO) or candidate executions (RC11) looked at.
+        explored: u64,
+    },
+    /// Why the model was not computed for this program.
+    NotComputed(String),
+}
+
+/// Each model's verdict on one program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdicts {
+    pub models: Vec<(Model, Verdict)>,
+}
+
+/// States or executions each model may look at before it stops.
+const BUDGET: usize = 200_000;
+
+/// Memory accesses per trial (over all threads) up to which x86-TSO and RC11 are computed.
+pub const MAX_ACCESSES: usize = 24;
+
+/// Ops per trial (over all threads) up to which SC is computed.
+const MAX_SC_OPS: u64 = 256;
+
+impl Verdicts {
+    /// Each model's allowed outcomes for `program`, where it is small enough.
+    pub fn compute(program: &Program) -> Verdicts {
+        let ops: u64 = program
+            .groups
+            .iter()
+            .map(|g| g.threads as u64 * g.iterations * g.ops.len() as u64)
+            .sum();
+        let sc = if ops > MAX_SC_OPS {
+            Verdict::NotComputed(format!(
+                "{ops} ops a trial are too many to search every interleaving of (at most \
+                 {MAX_SC_OPS}; try fewer --threads or --iterations)"
+            ))
+        } else {
+            let reach = interleave::reachable(program, BUDGET);
+            Verdict::Computed {
+                outcomes: reach.outcomes,
+                exhaustive: reach.exhaustive,
+                explored: reach.states as u64,
+            }
+        };
+        let weak = |explore: fn(&Program) -> Verdict| match weak_models_apply(program) {
+            Ok(()) => explore(program),
+            Err(why) => Verdict::NotComputed(why),
+        };
+        Verdicts {
+            models: vec![
+                (Model::Sc, sc),
+                (Model::Tso, weak(tso::explore)),
+                (Model::Rc11, weak(rc11::explore)),
+            ],
+        }
+    }
+
+    pub fn verdict(&self, model: Model) -> Option<&Verdict> {
+        self.models
+            .iter()
+            .find(|(m, _)| *m == model)
+            .map(|(_, v)| v)
+    }
+
+    /// Whether `model` allows `outcome`: `None` when it was not computed, or when its
+    /// exploration stopped before finding it.
+    pub fn allows(&self, model: Model, outcome: &Outcome) -> Option<bool> {
+        match self.verdict(model)? {
+            Verdict::Computed {
+                outcomes,
+                exhaustive,
+                ..
+            } => {
+                if outcomes.contains(outcome) {
+                    Some(true)
+                } else {
+                    exhaustive.then_some(false)
+                }
+            }
+            Verdict::NotComputed(_) => None,
+        }
+    }
+
+    /// Every outcome some computed model allows.
+    pub fn allowed_outcomes(&self) -> BTreeSet<Outcome> {
+        self.models
+            .iter()
+            .filter_map(|(_, v)| match v {
+                Verdict::Computed { outcomes, .. } => Some(outcomes.iter().cloned()),
+                Verdict::NotComputed(_) => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    pub fn any_computed(&self) -> bool {
+        self.models
+            .iter()
+            .any(|(_, v)| matches!(v, Verdict::Computed { .. }))
+    }
+}
+
+/// Whether x86-TSO and RC11 can be computed: loads, stores, read-modify-writes and fences
+/// only, no loops, and few enough accesses.
+fn weak_models_apply(program: &Program) -> Result<(), String> {
+    let ops = || program.groups.iter().flat_map(|g| g.ops.iter());
+    if ops().any(|op| matches!(op, Op::Loop { .. } | Op::CasLoop { .. })) {
+        return Err("computed for programs without loops; this one loops".into());
+    }
+    if let Some(op) = ops().find(|op| op.blocks() || is_sync(op)) {
+        let what = match op {
+            Op::Lock(_) | Op::Unlock(_) => "locks",
+            Op::Wait(_) | Op::Notify(_) | Op::NotifyAll(_) => "condition variables",
+            Op::Acquire(_) | Op::Release(_) => "semaphores",
+            _ => "reader-writer locks",
+        };
+        return Err(format!(
+            "computed for loads, stores, read-modify-writes and fences; this program uses {what}"
+        ));
+    }
+    let accesses: u64 = program
+        .groups
+        .iter()
+        .map(|g| {
+            let each = g.ops.iter().filter(|op| semantics::is_memory(op)).count() as u64;
+            let racy = g
+                .ops
+                .iter()
+                .filter(|op| matches!(op, Op::RacyAdd { .. }))
+                .count() as u64;
+            g.threads as u64 * g.iterations * (each + racy)
+        })
+        .sum();
+    if program.shared.len() > 64 - MAX_ACCESSES {
+        return Err(format!(
+            "computed for up to {} shared variables",
+            64 - MAX_ACCESSES
+        ));
+    }
+    if accesses > MAX_ACCESSES as u64 {
+        return Err(format!(
+            "{accesses} memory accesses a trial are too many (at most {MAX_ACCESSES}; try \
+             fewer --threads or --iterations)"
+        ));
+    }
+    Ok(())
+}
+
+fn is_sync(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Unlock(_)
+            | Op::Notify(_)
+            | Op::NotifyAll(_)
+            | Op::Release(_)
+            | Op::ReadUnlock(_)
+            | Op::WriteUnlock(_)
+    )
+}
+
+/// Every thread of a program, as the group whose ops it runs; in the interpreter's order.
+fn thread_groups(program: &Program) -> Vec<usize> {
+    program
+        .groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, group)| std::iter::repeat_n(g, group.threads))
+        .collect()
+}
+
+/// A fresh cursor per thread.
+fn cursors(program: &Program, groups: &[usize]) -> Vec<Cursor> {
+    groups
+        .iter()
+        .map(|&g| Cursor::start(program.groups[g].iterations))
+        .collect()
+}
