@@ -1,6 +1,7 @@
 //! Plain-language notes on a run's result: why a race did not show, and what to try. Every
 //! such message is written here, once, so the text and JSON reports say the same thing.
 
+pub mod models;
 mod store;
 
 pub use store::store_notes;

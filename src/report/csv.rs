@@ -53,6 +53,10 @@ struct OutcomeRow<'a> {
     grade: &'static str,
     invariant_held: bool,
     means: &'a str,
+    /// Allowed by each model: true, false, or empty where not computed.
+    sc: Option<bool>,
+    tso: Option<bool>,
+    rc11: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +70,8 @@ struct CheckRow<'a> {
     deadlocks: u64,
     stuck: u64,
     verdict: &'a str,
+    /// Expectation met and no contradiction with the models.
+    passed: bool,
 }
 
 #[derive(Serialize)]
@@ -191,6 +197,9 @@ impl Exporter for Csv {
                 grade: o.grade.name(),
                 invariant_held: o.invariant_held,
                 means: o.means.as_deref().unwrap_or(""),
+                sc: o.allowed.sc,
+                tso: o.allowed.tso,
+                rc11: o.allowed.rc11,
             }),
             out,
         )
@@ -208,6 +217,7 @@ impl Exporter for Csv {
                 deadlocks: s.deadlocks,
                 stuck: s.stuck,
                 verdict: &s.verdict,
+                passed: s.passed,
             }),
             out,
         )

@@ -14,13 +14,17 @@ pub fn write(check: &CheckReport, out: impl Write) -> io::Result<()> {
     let mut suite = TestSuite::new("racedemo scenario check");
     let mut total = Duration::ZERO;
     for row in &check.scenarios {
-        let status = if row.expect_met {
+        let status = if row.passed {
             TestCaseStatus::success()
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
                 .set_message(format!("expected {}: {}", row.expect.name(), row.verdict))
-                .set_type("expectation");
+                .set_type(if row.expect_met {
+                    "contradiction"
+                } else {
+                    "expectation"
+                });
             status
         };
         let mut case = TestCase::new(row.name.as_str(), status);
@@ -60,6 +64,8 @@ mod tests {
             stuck: 0,
             expect: Expect::Race,
             expect_met: met,
+            contradictions: Vec::new(),
+            passed: met,
             elapsed_s: 0.25,
             verdict: if met {
                 "forbidden outcome in 20 of 20 trials"

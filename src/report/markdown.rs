@@ -184,7 +184,7 @@ impl Exporter for Markdown {
             ],
             report.scenarios.iter().map(|s| {
                 vec![
-                    if s.expect_met { "✅" } else { "❌" }.to_string(),
+                    if s.passed { "✅" } else { "❌" }.to_string(),
                     format!("`{}`", s.name),
                     s.expect.name().to_string(),
                     thousands(s.trials),

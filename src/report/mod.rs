@@ -13,8 +13,8 @@ mod text;
 
 pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
-    CheckBody, CheckReport, CheckRow, GroupInfo, OutcomeRow, ScenarioBody, ScenarioExplanation,
-    ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
+    Allowed, CheckBody, CheckReport, CheckRow, GradedBy, GroupInfo, ModelRow, OutcomeRow,
+    ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
 };
 pub use sweep::{PointResult, SweepBody, SweepPoint, SweepReport};
 

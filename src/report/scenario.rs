@@ -9,6 +9,7 @@ use crate::exposure::{Extra, Lengthened};
 use crate::harness::StartMode;
 use crate::scenario::Grade;
 use crate::scenario::interleave::Derivation;
+use crate::scenario::model::Model;
 use crate::stats::{Pace, Rate};
 
 #[derive(Debug, Clone, Serialize)]
@@ -18,6 +19,11 @@ pub struct ScenarioBody {
     pub outcomes: Vec<OutcomeRow>,
     /// Graded patterns that no trial produced.
     pub unobserved: Vec<Unobserved>,
+    /// Which memory models were computed for this program, and why not where not.
+    pub models: Vec<ModelRow>,
+    /// Where the file's grades disagree with a computed model, or this machine produced an
+    /// outcome its own architecture's model forbids: each fails the run.
+    pub contradictions: Vec<String>,
     pub summary: ScenarioSummary,
     pub expect: Expect,
     pub expect_met: bool,
@@ -88,8 +94,66 @@ pub struct OutcomeRow {
     pub count: u64,
     pub share: f64,
     pub grade: Grade,
+    /// Where the grade comes from: `invariant` (broken: the program's bug), `halted` (a
+    /// deadlock, stuck or over-released: the program's bug too), `rule` (a `[[check.grade]]`
+    /// pattern), or `default`.
+    pub graded_by: GradedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub means: Option<String>,
+    /// Whether each memory model allows this outcome; null where the model was not computed
+    /// (see `models`).
+    pub allowed: Allowed,
+}
+
+/// Where an outcome's grade comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GradedBy {
+    Invariant,
+    Halted,
+    Rule,
+    Default,
+}
+
+/// Whether SC, x86-TSO and RC11 allow an outcome; `None` where not computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Allowed {
+    pub sc: Option<bool>,
+    pub tso: Option<bool>,
+    pub rc11: Option<bool>,
+}
+
+impl Allowed {
+    pub fn get(&self, model: Model) -> Option<bool> {
+        match model {
+            Model::Sc => self.sc,
+            Model::Tso => self.tso,
+            Model::Rc11 => self.rc11,
+        }
+    }
+
+    pub fn any_computed(&self) -> bool {
+        Model::ALL.iter().any(|&m| self.get(m).is_some())
+    }
+}
+
+/// One memory model's part in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRow {
+    pub model: Model,
+    /// As people write it: SC, x86-TSO, RC11.
+    pub name: String,
+    pub computed: bool,
+    /// False when the exploration stopped at its budget: outcomes it did not reach are
+    /// unknown (null in `allowed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhaustive: Option<bool>,
+    /// States (SC, x86-TSO) or candidate executions (RC11) looked at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explored: Option<u64>,
+    /// Why it was not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,8 +162,8 @@ pub struct Unobserved {
     pub grade: Grade,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub means: Option<String>,
-    /// "allowed, not observed on this machine" for an interesting outcome: the memory model
-    /// allows it even when this hardware never produced it.
+    /// What the computed models say of it: "allowed by x86-TSO and RC11, not observed on
+    /// this machine", "forbidden by SC, x86-TSO and RC11, and not observed".
     pub note: String,
 }
 
@@ -144,6 +208,10 @@ pub struct CheckRow {
     pub stuck: u64,
     pub expect: Expect,
     pub expect_met: bool,
+    /// The run's contradictions between grades and computed models (see `scenario run`).
+    pub contradictions: Vec<String>,
+    /// Expectation met and no contradiction.
+    pub passed: bool,
     /// Wall-clock seconds the scenario's trials took.
     pub elapsed_s: f64,
     /// One line: what happened, for people.

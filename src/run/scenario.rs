@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Instant;
 
-use crate::diagnosis;
+use crate::diagnosis::{self, models};
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::exposure::{self, Lengthened};
@@ -13,9 +13,10 @@ use crate::harness::{self, Workload};
 use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
-    self, CheckBody, CheckRow, Envelope, GroupInfo, Machine, OutcomeRow, ScenarioBody,
+    self, CheckBody, CheckRow, Envelope, GradedBy, GroupInfo, Machine, OutcomeRow, ScenarioBody,
     ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
 };
+use crate::scenario::model::Verdicts;
 use crate::scenario::program::matches;
 use crate::scenario::{Grade, Outcome, Overrides, Program, Scenario, interleave, library};
 use crate::stats::{self, Rate, Timing};
@@ -95,7 +96,7 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
         .scenario(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io(WRITING))?;
-    Ok(failure(&report).into_iter().collect())
+    Ok(failure(&report))
 }
 
 pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
@@ -115,7 +116,7 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         }
     }
     progress.finish();
-    let failed = rows.iter().filter(|r| !r.expect_met).count() as u64;
+    let failed = rows.iter().filter(|r| !r.passed).count() as u64;
     let report = Envelope::new(
         harness::interrupted(),
         Machine::this(options.scenarios.first().map_or(1, |s| s.plan.cpus)),
@@ -141,16 +142,27 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
     Ok(failures)
 }
 
-fn failure(report: &ScenarioReport) -> Option<String> {
+/// Why a run failed: its expectation not met, and each contradiction between its grades and
+/// the computed models.
+fn failure(report: &ScenarioReport) -> Vec<String> {
     let s = &report.summary;
-    (!report.expect_met).then(|| {
+    let expect = (!report.expect_met).then(|| {
         report.expect.failure(
             &report.scenario.name,
             s.trials,
             s.forbidden,
             report.extra.map(|e| e.searched()),
         )
-    })
+    });
+    expect
+        .into_iter()
+        .chain(report.contradictions.iter().map(|c| {
+            format!(
+                "{}: grades contradict the models: {c}",
+                report.scenario.name
+            )
+        }))
+        .collect()
 }
 
 /// The program to run: the job's, or one with longer trials when the scenario expects a race,
@@ -238,7 +250,13 @@ fn run_one(
     timing.set_wall_ns(info.wall_ns);
 
     let trials = timing.trials();
-    let mut outcomes: Vec<OutcomeRow> = counts
+    let verdicts = Verdicts::compute(program);
+    // Outcomes a model allows that no trial produced are listed too, with count 0.
+    let mut listed = counts.clone();
+    for outcome in verdicts.allowed_outcomes() {
+        listed.entry(outcome).or_insert(0);
+    }
+    let mut outcomes: Vec<OutcomeRow> = listed
         .iter()
         .map(|(outcome, &count)| {
             let (values, invariant_held) = match outcome {
@@ -248,10 +266,8 @@ fn run_one(
                 } => (Some(values.clone()), *invariant_held),
                 _ => (None, true),
             };
-            let means = values
-                .as_ref()
-                .and_then(|v| program.rules.iter().find(|r| matches(&r.pattern, v)))
-                .and_then(|r| r.means.clone());
+            let rule = models::rule_of(program, outcome);
+            let means = rule.and_then(|r| program.rules[r].means.clone());
             OutcomeRow {
                 outcome: program.describe(outcome),
                 values,
@@ -259,7 +275,14 @@ fn run_one(
                 count,
                 share: stats::ratio(count as f64, trials as f64),
                 grade: program.grade(outcome),
+                graded_by: match outcome {
+                    _ if outcome.halted() => GradedBy::Halted,
+                    _ if !invariant_held => GradedBy::Invariant,
+                    _ if rule.is_some() => GradedBy::Rule,
+                    _ => GradedBy::Default,
+                },
                 means,
+                allowed: models::allowed(&verdicts, outcome),
             }
         })
         .collect();
@@ -290,23 +313,29 @@ fn run_one(
         distinct_outcomes: counts.len() as u64,
         pace: timing.pace(program.iterations_per_trial(), differed),
     };
+    let mut hardware_explains = false;
     let unobserved: Vec<Unobserved> = program
         .rules
         .iter()
-        .filter(|r| r.grade != Grade::Acceptable)
-        .filter(|r| {
-            !outcomes
-                .iter()
-                .any(|o| o.values.as_ref().is_some_and(|v| matches(&r.pattern, v)))
+        .enumerate()
+        .filter(|(_, r)| r.grade != Grade::Acceptable)
+        .filter(|(_, r)| {
+            !counts.keys().any(|o| match o {
+                Outcome::Values { values, .. } => matches(&r.pattern, values),
+                _ => false,
+            })
         })
-        .map(|r| Unobserved {
-            pattern: pattern_text(program, &r.pattern),
-            grade: r.grade,
-            means: r.means.clone(),
-            note: diagnosis::unobserved(r.grade).to_string(),
+        .map(|(i, r)| {
+            let (note, allowed) = models::unobserved(program, &verdicts, i);
+            hardware_explains |= allowed && r.grade == Grade::Interesting;
+            Unobserved {
+                pattern: models::pattern_text(program, &r.pattern),
+                grade: r.grade,
+                means: r.means.clone(),
+                note,
+            }
         })
         .collect();
-    let hardware_explains = unobserved.iter().any(|u| u.grade == Grade::Interesting);
     let mut notes = diagnosis::scenario_notes(
         program,
         plan.start,
@@ -315,6 +344,8 @@ fn run_one(
         hardware_explains,
         info.batched,
     );
+    notes.extend(models::notes(program, &verdicts, &counts, trials));
+    let contradictions = models::contradictions(program, &verdicts, &counts);
     notes.extend(lengthened.map(|l| l.describe("iterations")));
     notes.extend(extra.map(|e| e.describe()));
     let report = Envelope::new(
@@ -352,6 +383,8 @@ fn run_one(
             },
             outcomes,
             unobserved,
+            models: models::model_rows(&verdicts),
+            contradictions,
             expect_met: expect.is_met(differed, forbidden),
             expect,
             summary,
@@ -366,7 +399,11 @@ fn run_one(
 /// The observed outcome most worth explaining (the worst grade, then the most frequent), and
 /// how the threads' steps can produce it.
 fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplanation> {
-    let row = report.outcomes.iter().max_by_key(|o| (o.grade, o.count))?;
+    let row = report
+        .outcomes
+        .iter()
+        .filter(|o| o.count > 0)
+        .max_by_key(|o| (o.grade, o.count))?;
     let outcome = match &row.values {
         Some(values) => Outcome::Values {
             values: values.clone(),
@@ -380,20 +417,6 @@ fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplana
         count: row.count,
         derivation: interleave::derive(program, &outcome),
     })
-}
-
-/// `a.r=1, b.r=*` for a pattern, in the outcome's names.
-fn pattern_text(program: &Program, pattern: &[Option<i64>]) -> String {
-    program
-        .outcome
-        .iter()
-        .zip(pattern)
-        .map(|((name, _), p)| match p {
-            Some(v) => format!("{name}={v}"),
-            None => format!("{name}=*"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
@@ -434,6 +457,9 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     {
         verdict.push_str(&format!("; {}: {}", u.pattern, u.note));
     }
+    for c in &r.contradictions {
+        verdict.push_str(&format!("; contradicts the models: {c}"));
+    }
     CheckRow {
         name: r.scenario.name.clone(),
         origin: r.scenario.origin.clone(),
@@ -445,6 +471,8 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
         stuck: s.stuck,
         expect: r.expect,
         expect_met: r.expect_met,
+        contradictions: r.contradictions.clone(),
+        passed: r.expect_met && r.contradictions.is_empty(),
         verdict,
     }
 }

@@ -7,7 +7,7 @@ use super::file::{self, File};
 use super::group::{GroupBuilder, SemaphoreUse};
 use super::parse::{self, Expr};
 use super::program::{
-    CExpr, CondvarDecl, Grade, GroupProgram, Op, Program, Rule, SemaphoreDecl, Source,
+    CExpr, CondvarDecl, Grade, GroupProgram, Model, Op, Program, Rule, SemaphoreDecl, Source,
 };
 use super::resolve::{Consts, Decls, Result, known, lower, problem};
 use crate::harness::over_thread_limit;
@@ -221,10 +221,34 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
                 ),
             );
         }
+        let grade = grade(&rule.grade)?;
+        let model = match &rule.model {
+            None => None,
+            Some(m) => {
+                let at = file::string_content_start(text, m.span().start);
+                let Some(model) = Model::from_key(m.get_ref()) else {
+                    return problem(
+                        at,
+                        format!(
+                            "unknown memory model '{}' (known: sc, tso, rc11)",
+                            m.get_ref()
+                        ),
+                    );
+                };
+                if grade != Grade::Forbidden {
+                    return problem(
+                        at,
+                        "a model names what forbids the outcome, so it goes with grade = \"forbidden\"",
+                    );
+                }
+                Some(model)
+            }
+        };
         rules.push(Rule {
             pattern,
-            grade: grade(&rule.grade)?,
+            grade,
             means: rule.means.clone(),
+            model,
         });
     }
     let default_grade = match &check.default {

@@ -87,6 +87,10 @@ pub struct GradeRule {
     pub grade: Spanned<String>,
     /// What this outcome means, for the report.
     pub means: Option<String>,
+    /// With `grade = "forbidden"`: the memory model that forbids it (`sc`, `tso`, `rc11`),
+    /// when a weaker one allows it. Without it, a forbidden outcome must be forbidden by
+    /// every model racedemo computes.
+    pub model: Option<Spanned<String>>,
 }
 
 /// Line and column (1-based, columns in characters) of a byte offset.

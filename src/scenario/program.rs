@@ -208,6 +208,46 @@ impl Grade {
     }
 }
 
+/// One of the memory models racedemo computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Sc,
+    Tso,
+    Rc11,
+}
+
+impl Model {
+    pub const ALL: [Model; 3] = [Model::Sc, Model::Tso, Model::Rc11];
+
+    /// As people write it: SC, x86-TSO, RC11.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Sc => "SC",
+            Model::Tso => "x86-TSO",
+            Model::Rc11 => "RC11",
+        }
+    }
+
+    /// As files and JSON write it: sc, tso, rc11.
+    pub fn key(self) -> &'static str {
+        match self {
+            Model::Sc => "sc",
+            Model::Tso => "tso",
+            Model::Rc11 => "rc11",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// The model of this machine's architecture, if racedemo computes it.
+    pub fn of_this_machine() -> Option<Model> {
+        (std::env::consts::ARCH == "x86_64").then_some(Model::Tso)
+    }
+}
+
 /// A graded outcome pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -215,6 +255,8 @@ pub struct Rule {
     pub pattern: Vec<Option<i64>>,
     pub grade: Grade,
     pub means: Option<String>,
+    /// The memory model the file says forbids the outcome (with a forbidden grade).
+    pub model: Option<Model>,
 }
 
 /// Where a value that checks read comes from after a trial.

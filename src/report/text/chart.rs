@@ -99,6 +99,16 @@ impl Text {
         rows: &[Row],
         out: &mut dyn Write,
     ) -> io::Result<()> {
+        self.histogram_headed([heading[0], heading[1], ""], rows, out)
+    }
+
+    /// [`Text::histogram`] with a heading over what follows the bars as well.
+    pub(super) fn histogram_headed(
+        &self,
+        heading: [&str; 3],
+        rows: &[Row],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let total: u64 = rows.iter().map(|r| r.count).sum();
         let max = rows.iter().map(|r| r.count).max().unwrap_or(0);
         let label_width = rows
@@ -121,13 +131,19 @@ impl Text {
             .map(|r| r.after.chars().count())
             .max()
             .unwrap_or(0);
-        let fixed = label_width + 2 + count_width + 2 + 6 + 2 + after.min(12) + 2;
+        // Headed columns after the bars are a table: they must fit.
+        let after = if heading[2].is_empty() {
+            after.min(12)
+        } else {
+            after
+        };
+        let fixed = label_width + 2 + count_width + 2 + 6 + 2 + after + 2;
         let bar_width = self.width.saturating_sub(fixed).clamp(MIN_BAR, MAX_BAR);
-        writeln!(
-            out,
-            "{:<label_width$}  {:>count_width$}  {:>6}",
-            heading[0], heading[1], "share"
-        )?;
+        let head = format!(
+            "{:<label_width$}  {:>count_width$}  {:>6}  {:bar_width$}  {}",
+            heading[0], heading[1], "share", "", heading[2]
+        );
+        writeln!(out, "{}", head.trim_end())?;
         for (row, count) in rows.iter().zip(&counts) {
             let drawn = bar(row.count as f64, max as f64, bar_width);
             // Padded outside the colour codes, so that the codes do not count as width.

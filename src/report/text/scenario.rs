@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use super::chart::Row;
 use super::{Paint, Text, nanos, rate_line, speed_line, thousands};
 use crate::format::percent;
-use crate::report::{CheckReport, ScenarioExplanation, ScenarioReport};
+use crate::report::{CheckReport, ModelRow, OutcomeRow, ScenarioExplanation, ScenarioReport};
 use crate::scenario::Grade;
 use crate::scenario::interleave::Derivation;
+use crate::scenario::model::Model;
 
 /// Steps of a derived interleaving shown before the middle is elided.
 const MAX_STORY_STEPS: usize = 24;
@@ -73,6 +74,25 @@ impl Text {
         }
         writeln!(out)?;
 
+        // The models' columns only where one was computed.
+        let modelled = r.models.iter().any(|m| m.computed);
+        let after = |o: &OutcomeRow| {
+            if !modelled {
+                return o.grade.name().to_string();
+            }
+            let says = |m| match o.allowed.get(m) {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "-",
+            };
+            format!(
+                "{:<11}  {:<3}  {:<7}  {:<4}",
+                o.grade.name(),
+                says(Model::Sc),
+                says(Model::Tso),
+                says(Model::Rc11)
+            )
+        };
         let rows: Vec<Row> = r
             .outcomes
             .iter()
@@ -81,14 +101,22 @@ impl Text {
                 label: o.outcome.clone(),
                 count: o.count,
                 paint: grade_paint(o.grade),
-                after: o.grade.name().to_string(),
+                after: after(o),
                 note: o
                     .means
                     .as_deref()
                     .map_or(String::new(), |m| format!("  {m}")),
             })
             .collect();
-        self.histogram(["outcome", "count"], &rows, out)?;
+        let heading = if modelled {
+            "grade        SC   x86-TSO  RC11"
+        } else {
+            ""
+        };
+        self.histogram_headed(["outcome", "count", heading], &rows, out)?;
+        if modelled {
+            writeln!(out, "{}", models_line(&r.models))?;
+        }
         if r.outcomes.len() > MAX_OUTCOME_ROWS {
             let rest: u64 = r.outcomes[MAX_OUTCOME_ROWS..].iter().map(|o| o.count).sum();
             writeln!(
@@ -134,6 +162,10 @@ impl Text {
         )?;
         speed_line(&s.pace, "showing the race", info.trial_mode, out)?;
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
+        for c in &r.contradictions {
+            let line = format!("grades contradict the models: {c}");
+            writeln!(out, "{}", self.paint(&line, Paint::Bad))?;
+        }
         if let Some(e) = &r.explain {
             writeln!(out)?;
             self.scenario_explanation(e, out)?;
@@ -200,7 +232,7 @@ impl Text {
     pub(super) fn check_report(&self, r: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         let width = r.scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
         for s in &r.scenarios {
-            let mark = if s.expect_met {
+            let mark = if s.passed {
                 self.paint("ok  ", Paint::Good)
             } else {
                 self.paint("FAIL", Paint::Bad)
@@ -217,6 +249,38 @@ impl Text {
         writeln!(out, "{}", self.by_count(r.failed, &line))?;
         self.interrupted(r.interrupted, out)
     }
+}
+
+/// What each model's columns rest on: how much it explored, or why it was not computed
+/// (models with the same reason named together).
+fn models_line(models: &[ModelRow]) -> String {
+    let said = |m: &ModelRow| match (m.exhaustive, m.explored) {
+        (Some(true), Some(n)) => format!(
+            "exhaustive ({} {})",
+            thousands(n),
+            if m.model == Model::Rc11 {
+                "candidate executions"
+            } else {
+                "states"
+            }
+        ),
+        _ => m.note.clone().unwrap_or_else(|| "not computed".into()),
+    };
+    let mut parts: Vec<(Vec<&str>, String)> = Vec::new();
+    for m in models {
+        let text = said(m);
+        match parts.last_mut() {
+            Some((names, last)) if *last == text && !text.starts_with("exhaustive") => {
+                names.push(&m.name)
+            }
+            _ => parts.push((vec![&m.name], text)),
+        }
+    }
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(names, text)| format!("{}: {text}", names.join(", ")))
+        .collect();
+    format!("models: {}", parts.join(" · "))
 }
 
 fn grade_paint(grade: Grade) -> Paint {

@@ -9,8 +9,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-
 mod consistency;
 mod rc11;
 mod relation;
@@ -20,48 +18,9 @@ mod tso;
 mod tests;
 
 use super::interleave;
+pub use super::program::Model;
 use super::program::{Op, Outcome, Program};
 use super::semantics::{self, Cursor};
-
-/// One of the memory models racedemo computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    Sc,
-    Tso,
-    Rc11,
-}
-
-impl Model {
-    pub const ALL: [Model; 3] = [Model::Sc, Model::Tso, Model::Rc11];
-
-    /// As people write it: SC, x86-TSO, RC11.
-    pub fn name(self) -> &'static str {
-        match self {
-            Model::Sc => "SC",
-            Model::Tso => "x86-TSO",
-            Model::Rc11 => "RC11",
-        }
-    }
-
-    /// As files and JSON write it: sc, tso, rc11.
-    pub fn key(self) -> &'static str {
-        match self {
-            Model::Sc => "sc",
-            Model::Tso => "tso",
-            Model::Rc11 => "rc11",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Model> {
-        Model::ALL.into_iter().find(|m| m.key() == key)
-    }
-
-    /// The model of this machine's architecture, if racedemo computes it.
-    pub fn of_this_machine() -> Option<Model> {
-        (std::env::consts::ARCH == "x86_64").then_some(Model::Tso)
-    }
-}
 
 /// What one model said about a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,8 +63,8 @@ impl Verdicts {
             .sum();
         let sc = if ops > MAX_SC_OPS {
             Verdict::NotComputed(format!(
-                "{ops} ops a trial are too many to search every interleaving of (at most \
-                 {MAX_SC_OPS}; try fewer --threads or --iterations)"
+                "not computed: {ops} ops a trial, more than {MAX_SC_OPS} (try fewer --threads \
+                 or --iterations)"
             ))
         } else {
             let reach = interleave::reachable(program, BUDGET);
@@ -178,7 +137,7 @@ impl Verdicts {
 fn weak_models_apply(program: &Program) -> Result<(), String> {
     let ops = || program.groups.iter().flat_map(|g| g.ops.iter());
     if ops().any(|op| matches!(op, Op::Loop { .. } | Op::CasLoop { .. })) {
-        return Err("computed for programs without loops; this one loops".into());
+        return Err("not computed: the program loops".into());
     }
     if let Some(op) = ops().find(|op| op.blocks() || is_sync(op)) {
         let what = match op {
@@ -188,7 +147,8 @@ fn weak_models_apply(program: &Program) -> Result<(), String> {
             _ => "reader-writer locks",
         };
         return Err(format!(
-            "computed for loads, stores, read-modify-writes and fences; this program uses {what}"
+            "not computed: the program uses {what} (only loads, stores, read-modify-writes \
+             and fences)"
         ));
     }
     let accesses: u64 = program
@@ -206,13 +166,13 @@ fn weak_models_apply(program: &Program) -> Result<(), String> {
         .sum();
     if program.shared.len() > 64 - MAX_ACCESSES {
         return Err(format!(
-            "computed for up to {} shared variables",
+            "not computed: more than {} shared variables",
             64 - MAX_ACCESSES
         ));
     }
     if accesses > MAX_ACCESSES as u64 {
         return Err(format!(
-            "{accesses} memory accesses a trial are too many (at most {MAX_ACCESSES}; try \
+            "not computed: {accesses} memory accesses a trial, more than {MAX_ACCESSES} (try \
              fewer --threads or --iterations)"
         ));
     }
