@@ -5,7 +5,7 @@ use super::relation::{Rel, acyclic, closure, compose, identity, union};
 use crate::sync::Ordering;
 
 /// What an event of an execution does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Read,
     Write,
@@ -14,7 +14,7 @@ pub enum Kind {
 }
 
 /// One access or fence of an execution.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Event {
     pub kind: Kind,
     pub var: u16,
@@ -23,6 +23,9 @@ pub struct Event {
     pub read: i64,
     /// The value written (writes and updates).
     pub wrote: i64,
+    /// For a read or an update, the write it reads from: (0, variable) for the initial
+    /// write, (thread + 1, index in that thread's events) otherwise.
+    pub from: Option<(u16, u16)>,
 }
 
 impl Event {

@@ -1,8 +1,7 @@
 //! RC11 (Lahav, Vafeiadis, Kang, Hur, Dreyer: "Repairing sequential consistency in C/C++11",
-//! PLDI 2017), the model of C++20's and Rust's atomics, by enumeration: every way each thread
-//! can run given the values its reads might see, then every choice of which write each read
-//! reads from (`rf`) and every order of each variable's writes (`mo`); an execution counts
-//! when it is consistent:
+//! PLDI 2017), the model of C++20's and Rust's atomics, by enumeration: every execution graph
+//! (each thread's events, and which write each read reads from, `rf`), then every order of
+//! each variable's writes (`mo`); an execution counts when it is consistent:
 //!
 //! - coherence: `hb ; eco?` is irreflexive, where `hb = (po ∪ sw)+` and
 //!   `eco = (rf ∪ mo ∪ rb)+`;
@@ -11,213 +10,156 @@
 //! - no thin air: `po ∪ rf` is acyclic (a value cannot justify itself; the original C11
 //!   model lacked this, and allowed load buffering's "both read 1").
 //!
-//! Every access of a scenario is atomic (relaxed at the weakest), so data races do not arise.
+//! Since `po ∪ rf` must be acyclic, every consistent execution can be built event by event, a
+//! read always reading from a write already built: that is how the graphs are enumerated, so
+//! every value read is one some write really wrote. Every access of a scenario is atomic
+//! (relaxed at the weakest), so data races do not arise.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use super::consistency::{Event, Kind, consistent};
 use super::relation::{Rel, next_permutation};
-use super::{BUDGET, MAX_ACCESSES, Verdict, cursors, thread_groups};
-use crate::scenario::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
+use super::{BUDGET, Verdict, cursors, thread_groups};
+use crate::scenario::program::{Outcome, Program, Source};
 use crate::scenario::semantics::{Access, Cursor, read_order};
-use crate::sync::Ordering;
 
-/// Distinct values a variable may take before the enumeration gives up.
-const MAX_VALUES: usize = 16;
-
-/// Ways one thread may run (for the reads' possible values) before the enumeration gives up.
-const MAX_PATHS: usize = 4_096;
-
-/// One way a thread can run: its events in program order and its registers at the end.
-#[derive(Debug, Clone)]
-struct Path {
-    events: Vec<Event>,
-    regs: [i64; MAX_REGISTERS],
+/// A graph being built: where each thread is, and its events so far.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Partial {
+    cursors: Vec<Cursor>,
+    events: Vec<Vec<Event>>,
 }
 
 /// Every outcome RC11 allows for `program` (loads, stores, read-modify-writes and fences,
 /// no loops).
 pub fn explore(program: &Program) -> Verdict {
     let groups = thread_groups(program);
-    let vars = program.shared.len();
-    // The values each variable may hold: the initial ones, then whatever the threads can
-    // write given those, until nothing new appears. A value in an execution comes from a
-    // chain of writes, each reading the one before, so after as many rounds as there are
-    // writes every value an execution can hold has appeared; later rounds only add values
-    // that no execution reads (a fetch_add reading its own future), so they stop there.
-    let writes = program
-        .groups
-        .iter()
-        .map(|g| {
-            g.threads as u64 * g.iterations * g.ops.iter().filter(|op| writes(op)).count() as u64
-        })
-        .sum::<u64>();
-    let mut round = 0;
-    let mut values: Vec<BTreeSet<i64>> = program
-        .shared
-        .iter()
-        .map(|(_, v)| BTreeSet::from([*v]))
-        .collect();
-    let paths = loop {
-        let mut paths = Vec::new();
-        for (t, &g) in groups.iter().enumerate() {
-            let mut found = Vec::new();
-            let cursor = cursors(program, &groups).swap_remove(t);
-            if !ways(program, g, cursor, Vec::new(), &values, &mut found) {
-                return not_exhaustive("a thread can run in too many ways");
-            }
-            paths.push(found);
-        }
-        let mut grown = false;
-        for path in paths.iter().flatten() {
-            for e in path.events.iter().filter(|e| e.writes()) {
-                grown |= values[e.var as usize].insert(e.wrote);
-            }
-        }
-        if values.iter().any(|v| v.len() > MAX_VALUES) {
-            return not_exhaustive("the variables take too many values");
-        }
-        round += 1;
-        if !grown || round > writes {
-            break paths;
-        }
+    let ops = |t: usize| program.groups[groups[t]].ops.as_slice();
+    let settle = |p: &mut Partial, t: usize| {
+        let g = &program.groups[groups[t]];
+        p.cursors[t].settle(&g.ops, g.iterations, false, usize::MAX);
     };
+    let mut start = Partial {
+        cursors: cursors(program, &groups),
+        events: vec![Vec::new(); groups.len()],
+    };
+    for t in 0..groups.len() {
+        settle(&mut start, t);
+    }
+    let mut seen = HashSet::new();
+    seen.insert(start.clone());
+    let mut stack = vec![start];
     let mut outcomes = BTreeSet::new();
     let mut explored = 0u64;
-    let mut choice = vec![0usize; paths.len()];
-    loop {
-        let chosen: Vec<&Path> = choice.iter().zip(&paths).map(|(&i, p)| &p[i]).collect();
-        if !executions(program, vars, &chosen, &mut outcomes, &mut explored) {
-            return Verdict::Computed {
-                outcomes,
-                exhaustive: false,
-                explored,
+    let mut exhaustive = true;
+    while let Some(partial) = stack.pop() {
+        let mut finished = true;
+        for t in 0..groups.len() {
+            if partial.cursors[t].done {
+                continue;
+            }
+            finished = false;
+            let access = partial.cursors[t].access(ops(t));
+            // Each event thread t can add next, with the value it reads.
+            let mut next: Vec<(Event, i64)> = Vec::new();
+            let blank = |kind, var, order| Event {
+                kind,
+                var,
+                order,
+                read: 0,
+                wrote: 0,
+                from: None,
             };
-        }
-        // The next combination of one path per thread.
-        let mut t = 0;
-        loop {
-            if t == choice.len() {
-                return Verdict::Computed {
-                    outcomes,
-                    exhaustive: true,
-                    explored,
-                };
+            match access {
+                Access::Write { var, value, order } => next.push((
+                    Event {
+                        wrote: value,
+                        ..blank(Kind::Write, var, order)
+                    },
+                    0,
+                )),
+                Access::Fence(order) => next.push((blank(Kind::Fence, u16::MAX, order), 0)),
+                Access::Read { var, order } => {
+                    for (from, value) in writes_to(program, &partial, var) {
+                        next.push((
+                            Event {
+                                read: value,
+                                from: Some(from),
+                                ..blank(Kind::Read, var, order)
+                            },
+                            value,
+                        ));
+                    }
+                }
+                Access::Update { var, change, order } => {
+                    for (from, old) in writes_to(program, &partial, var) {
+                        let event = match change.apply(old) {
+                            Some(new) => Event {
+                                read: old,
+                                wrote: new,
+                                from: Some(from),
+                                ..blank(Kind::Update, var, order)
+                            },
+                            // A failed compare-and-swap only reads, with its failure ordering.
+                            None => Event {
+                                read: old,
+                                from: Some(from),
+                                ..blank(Kind::Read, var, read_order(change, old, order))
+                            },
+                        };
+                        next.push((event, old));
+                    }
+                }
             }
-            choice[t] += 1;
-            if choice[t] < paths[t].len() {
-                break;
+            for (event, result) in next {
+                let mut p = partial.clone();
+                p.events[t].push(event);
+                p.cursors[t].complete(ops(t), result);
+                settle(&mut p, t);
+                if seen.len() >= BUDGET {
+                    exhaustive = false;
+                    break;
+                }
+                if seen.insert(p.clone()) {
+                    stack.push(p);
+                }
             }
-            choice[t] = 0;
-            t += 1;
         }
+        if finished {
+            orders(program, &partial, &mut outcomes, &mut explored);
+        }
+    }
+    Verdict::Computed {
+        outcomes,
+        exhaustive,
+        explored,
     }
 }
 
-/// Whether an op can write a shared variable.
-fn writes(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Store { .. } | Op::RacyAdd { .. } | Op::FetchAdd { .. } | Op::Cas { .. }
-    )
+/// Every write to `var` built so far (the initial one included), as the `from` a read of it
+/// names, with the value it wrote.
+fn writes_to(program: &Program, p: &Partial, var: u16) -> Vec<((u16, u16), i64)> {
+    let init = ((0, var), program.shared[var as usize].1);
+    std::iter::once(init)
+        .chain(p.events.iter().enumerate().flat_map(|(t, events)| {
+            events
+                .iter()
+                .enumerate()
+                .filter(move |(_, e)| e.writes() && e.var == var)
+                .map(move |(i, e)| ((t as u16 + 1, i as u16), e.wrote))
+        }))
+        .collect()
 }
 
-fn not_exhaustive(why: &str) -> Verdict {
-    Verdict::NotComputed(format!("not computed: {why}"))
-}
-
-/// Every way thread group `g`'s thread can run from `cursor`, each read seeing any value in
-/// `values`; false when there are more than [`MAX_PATHS`].
-fn ways(
+/// Every order of each variable's writes in one finished graph; each consistent one's
+/// outcome is added to `outcomes`.
+fn orders(
     program: &Program,
-    g: usize,
-    mut cursor: Cursor,
-    mut events: Vec<Event>,
-    values: &[BTreeSet<i64>],
-    found: &mut Vec<Path>,
-) -> bool {
-    let group = &program.groups[g];
-    cursor.settle(&group.ops, group.iterations, false, usize::MAX);
-    if cursor.done {
-        found.push(Path {
-            events,
-            regs: cursor.regs,
-        });
-        return found.len() <= MAX_PATHS;
-    }
-    let access = cursor.access(&group.ops);
-    let (var, order) = match access {
-        Access::Read { var, order } | Access::Update { var, order, .. } => (var, order),
-        Access::Write { var, value, order } => {
-            events.push(Event {
-                kind: Kind::Write,
-                var,
-                order,
-                read: 0,
-                wrote: value,
-            });
-            cursor.complete(&group.ops, 0);
-            return ways(program, g, cursor, events, values, found);
-        }
-        Access::Fence(order) => {
-            events.push(Event {
-                kind: Kind::Fence,
-                var: u16::MAX,
-                order,
-                read: 0,
-                wrote: 0,
-            });
-            cursor.complete(&group.ops, 0);
-            return ways(program, g, cursor, events, values, found);
-        }
-    };
-    for &seen in &values[var as usize] {
-        let event = match access {
-            Access::Update { change, .. } => match change.apply(seen) {
-                Some(new) => Event {
-                    kind: Kind::Update,
-                    var,
-                    order,
-                    read: seen,
-                    wrote: new,
-                },
-                // A failed compare-and-swap only reads, with its failure ordering.
-                None => Event {
-                    kind: Kind::Read,
-                    var,
-                    order: read_order(change, seen, order),
-                    read: seen,
-                    wrote: 0,
-                },
-            },
-            _ => Event {
-                kind: Kind::Read,
-                var,
-                order,
-                read: seen,
-                wrote: 0,
-            },
-        };
-        let mut next = cursor.clone();
-        next.complete(&group.ops, seen);
-        let mut more = events.clone();
-        more.push(event);
-        if !ways(program, g, next, more, values, found) {
-            return false;
-        }
-    }
-    true
-}
-
-/// Every consistent execution of one combination of paths, its outcome added to
-/// `outcomes`; false when the budget ran out.
-fn executions(
-    program: &Program,
-    vars: usize,
-    paths: &[&Path],
+    graph: &Partial,
     outcomes: &mut BTreeSet<Outcome>,
     explored: &mut u64,
-) -> bool {
+) {
+    let vars = program.shared.len();
     // Events: one initial write per variable, then each thread's in program order.
     let mut events: Vec<Event> = program
         .shared
@@ -226,18 +168,33 @@ fn executions(
         .map(|(v, (_, value))| Event {
             kind: Kind::Write,
             var: v as u16,
-            order: Ordering::Relaxed,
+            order: crate::sync::Ordering::Relaxed,
             read: 0,
             wrote: *value,
+            from: None,
         })
         .collect();
     let mut thread_of = vec![usize::MAX; vars];
-    for (t, path) in paths.iter().enumerate() {
-        events.extend(&path.events);
-        thread_of.extend(std::iter::repeat_n(t, path.events.len()));
+    let mut first = Vec::new();
+    for (t, list) in graph.events.iter().enumerate() {
+        first.push(events.len());
+        events.extend(list);
+        thread_of.extend(std::iter::repeat_n(t, list.len()));
     }
     let n = events.len();
-    debug_assert!(n <= 64 && n <= vars + MAX_ACCESSES * 2);
+    if n > 64 {
+        return;
+    }
+    let index = |(t, i): (u16, u16)| {
+        if t == 0 {
+            i as usize
+        } else {
+            first[t as usize - 1] + i as usize
+        }
+    };
+    let rf_of: Vec<(usize, usize)> = (0..n)
+        .filter_map(|r| events[r].from.map(|f| (index(f), r)))
+        .collect();
     // po: program order, with the initial writes before everything.
     let mut po: Rel = vec![0; n];
     for i in 0..n {
@@ -248,84 +205,31 @@ fn executions(
             }
         }
     }
-    // Each read's possible sources: writes to its variable of the value it read.
-    let reads: Vec<usize> = (0..n).filter(|&i| events[i].reads()).collect();
-    let sources: Vec<Vec<usize>> = reads
-        .iter()
-        .map(|&r| {
-            (0..n)
-                .filter(|&w| {
-                    w != r
-                        && events[w].writes()
-                        && events[w].var == events[r].var
-                        && events[w].wrote == events[r].read
-                })
-                .collect()
-        })
-        .collect();
-    if sources.iter().any(Vec::is_empty) {
-        return true;
-    }
-    // Each variable's writes after its initial one, to be ordered every way.
-    let writes: Vec<Vec<usize>> = (0..vars)
+    let mut orders: Vec<Vec<usize>> = (0..vars)
         .map(|v| {
             (vars..n)
                 .filter(|&w| events[w].writes() && events[w].var as usize == v)
                 .collect()
         })
         .collect();
-    let mut rf_choice = vec![0usize; reads.len()];
     loop {
-        let rf_of: Vec<(usize, usize)> = reads
-            .iter()
-            .zip(&rf_choice)
-            .zip(&sources)
-            .map(|((&r, &c), s)| (s[c], r))
-            .collect();
-        let mut orders: Vec<Vec<usize>> = writes.clone();
-        for order in &mut orders {
-            order.sort_unstable();
+        *explored += 1;
+        let outcome = program.outcome_from(|source| match source {
+            Source::Shared(v) => orders[v as usize]
+                .last()
+                .map_or(events[v as usize].wrote, |&w| events[w].wrote),
+            Source::Register { thread, reg } => graph.cursors[thread].regs[reg as usize],
+        });
+        if !outcomes.contains(&outcome) && consistent(&events, &po, &rf_of, &orders, vars) {
+            outcomes.insert(outcome);
         }
-        loop {
-            *explored += 1;
-            if *explored > BUDGET as u64 * 10 {
-                return false;
-            }
-            let outcome = program.outcome_from(|source| match source {
-                Source::Shared(v) => orders[v as usize]
-                    .last()
-                    .map_or(events[v as usize].wrote, |&w| events[w].wrote),
-                Source::Register { thread, reg } => paths[thread].regs[reg as usize],
-            });
-            if !outcomes.contains(&outcome) && consistent(&events, &po, &rf_of, &orders, vars) {
-                outcomes.insert(outcome);
-            }
-            // The next order of one variable's writes, the others back to their first.
-            let mut v = 0;
-            loop {
-                if v == orders.len() {
-                    break;
-                }
-                if next_permutation(&mut orders[v]) {
-                    break;
-                }
-                v += 1;
-            }
-            if v == orders.len() {
-                break;
-            }
+        // The next order of one variable's writes, the ones before it back to their first.
+        let mut v = 0;
+        while v < orders.len() && !next_permutation(&mut orders[v]) {
+            v += 1;
         }
-        let mut i = 0;
-        loop {
-            if i == rf_choice.len() {
-                return true;
-            }
-            rf_choice[i] += 1;
-            if rf_choice[i] < sources[i].len() {
-                break;
-            }
-            rf_choice[i] = 0;
-            i += 1;
+        if v == orders.len() {
+            return;
         }
     }
 }

@@ -151,6 +151,9 @@ fn coherence_tests_are_forbidden_everywhere() {
         &["p1.a", "p1.b"],
     );
     assert_eq!(allowed(&corr, &[1, 0]), [NO, NO, NO]);
+    // A thread reads its own store, even while it waits in the store buffer.
+    let own = program(&["x"], &[&["store x = 1", "r = load x"]], &["p0.r"]);
+    assert_eq!(allowed(&own, &[0]), [NO, NO, NO]);
     let coww = program(&["x"], &[&["store x = 1", "store x = 2"]], &["x"]);
     assert_eq!(allowed(&coww, &[1]), [NO, NO, NO]);
     let corw = program(
