@@ -308,3 +308,36 @@ pub fn pattern_text(program: &Program, pattern: &[Option<i64>]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Scenario, library};
+
+    #[test]
+    fn an_outcome_this_machine_s_model_forbids_is_a_contradiction_naming_the_model() {
+        let program = Scenario::load(library::find("message-passing-relaxed").unwrap())
+            .unwrap()
+            .program;
+        let verdicts = Verdicts::compute(&program);
+        let weak = Outcome::Values {
+            values: vec![1, 0],
+            invariant_held: true,
+        };
+        let observed = BTreeMap::from([(weak, 3)]);
+        let found = contradictions(&program, &verdicts, &observed);
+        if Model::of_this_machine() == Some(Model::Tso) {
+            assert_eq!(
+                found,
+                [
+                    "this machine produced reader.f=1, reader.d=0 in 3 trials, which x86-TSO (its \
+                  architecture's model) forbids: a bug in racedemo or in the CPU"
+                ]
+            );
+        } else {
+            assert!(found.is_empty(), "{found:?}");
+        }
+        // The same outcome never observed contradicts nothing: RC11 allows it.
+        assert!(contradictions(&program, &verdicts, &BTreeMap::new()).is_empty());
+    }
+}
