@@ -86,7 +86,7 @@ impl Text {
                 None => "-",
             };
             format!(
-                "{:<11}  {:<3}  {:<7}  {:<4}",
+                "{:<11}  {:<3}  {:<3}  {:<4}",
                 o.grade.name(),
                 says(Model::Sc),
                 says(Model::Tso),
@@ -109,7 +109,7 @@ impl Text {
             })
             .collect();
         let heading = if modelled {
-            "grade        SC   x86-TSO  RC11"
+            "grade        SC   TSO  RC11"
         } else {
             ""
         };

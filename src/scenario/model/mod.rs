@@ -18,6 +18,7 @@ mod tso;
 mod tests;
 
 use super::interleave;
+use crate::format::thousands;
 pub use super::program::Model;
 use super::program::{Op, Outcome, Program};
 use super::semantics::{self, Cursor};
@@ -63,8 +64,9 @@ impl Verdicts {
             .sum();
         let sc = if ops > MAX_SC_OPS {
             Verdict::NotComputed(format!(
-                "not computed: {ops} ops a trial, more than {MAX_SC_OPS} (try fewer --threads \
-                 or --iterations)"
+                "not computed: {} ops a trial, more than {MAX_SC_OPS} (try fewer --threads \
+                 or --iterations)",
+                thousands(ops)
             ))
         } else {
             let reach = interleave::reachable(program, BUDGET);
@@ -172,8 +174,9 @@ fn weak_models_apply(program: &Program) -> Result<(), String> {
     }
     if accesses > MAX_ACCESSES as u64 {
         return Err(format!(
-            "not computed: {accesses} memory accesses a trial, more than {MAX_ACCESSES} (try \
-             fewer --threads or --iterations)"
+            "not computed: {} memory accesses a trial, more than {MAX_ACCESSES} (try \
+             fewer --threads or --iterations)",
+            thousands(accesses)
         ));
     }
     Ok(())
