@@ -18,10 +18,10 @@ mod tso;
 mod tests;
 
 use super::interleave;
-use crate::format::thousands;
 pub use super::program::Model;
 use super::program::{Op, Outcome, Program};
 use super::semantics::{self, Cursor};
+use crate::format::thousands;
 
 /// What one model said about a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
