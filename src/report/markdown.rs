@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
 use crate::format::{percent, thousands};
+use crate::scenario::model::Model;
 use crate::store::StoreKind;
 
 pub struct Markdown;
@@ -146,25 +147,46 @@ impl Exporter for Markdown {
             thousands(info.trials),
             verdict(report.expect.name(), report.expect_met)
         )?;
+        // The models' columns only where one was computed, as in text.
+        let modelled = report.models.iter().any(|m| m.computed);
+        let mut columns = vec![
+            ("outcome", LEFT),
+            ("count", RIGHT),
+            ("share", RIGHT),
+            ("grade", LEFT),
+        ];
+        if modelled {
+            columns.extend([("SC", LEFT), ("x86-TSO", LEFT), ("RC11", LEFT)]);
+        }
+        columns.push(("means", LEFT));
         table(
             out,
-            &[
-                ("outcome", LEFT),
-                ("count", RIGHT),
-                ("share", RIGHT),
-                ("grade", LEFT),
-                ("means", LEFT),
-            ],
+            &columns,
             report.outcomes.iter().map(|o| {
-                vec![
+                let mut row = vec![
                     format!("`{}`", o.outcome),
                     thousands(o.count),
                     percent(o.share),
                     o.grade.name().to_string(),
-                    escape(o.means.as_deref().unwrap_or("")),
-                ]
+                ];
+                if modelled {
+                    row.extend(Model::ALL.map(|m| {
+                        match o.allowed.get(m) {
+                            Some(true) => "yes",
+                            Some(false) => "no",
+                            None => "–",
+                        }
+                        .to_string()
+                    }));
+                }
+                row.push(escape(o.means.as_deref().unwrap_or("")));
+                row
             }),
-        )
+        )?;
+        for c in &report.contradictions {
+            writeln!(out, "\n**Grades contradict the models:** {}", escape(c))?;
+        }
+        Ok(())
     }
 
     fn check(&self, report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
