@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::consistency::{Event, Kind, consistent};
-use super::relation::{Rel, next_permutation};
+use super::relation::Rel;
 use super::{BUDGET, Verdict, cursors, thread_groups};
 use crate::scenario::program::{Outcome, Program, Source};
 use crate::scenario::semantics::{Access, Cursor, read_order};
@@ -125,8 +125,9 @@ pub fn explore(program: &Program) -> Verdict {
                 }
             }
         }
-        if finished {
-            orders(program, &partial, &mut outcomes, &mut explored);
+        if finished && !orders(program, &partial, &mut outcomes, &mut explored) {
+            exhaustive = false;
+            break;
         }
     }
     Verdict::Computed {
@@ -151,14 +152,18 @@ fn writes_to(program: &Program, p: &Partial, var: u16) -> Vec<((u16, u16), i64)>
         .collect()
 }
 
+/// Candidate executions (a graph and an order of each variable's writes) looked at before the
+/// enumeration stops: many writes to one variable have many orders.
+const MAX_CANDIDATES: u64 = 2_000_000;
+
 /// Every order of each variable's writes in one finished graph; each consistent one's
-/// outcome is added to `outcomes`.
+/// outcome is added to `outcomes`. False when [`MAX_CANDIDATES`] ran out.
 fn orders(
     program: &Program,
     graph: &Partial,
     outcomes: &mut BTreeSet<Outcome>,
     explored: &mut u64,
-) {
+) -> bool {
     let vars = program.shared.len();
     // Events: one initial write per variable, then each thread's in program order.
     let mut events: Vec<Event> = program
@@ -183,7 +188,7 @@ fn orders(
     }
     let n = events.len();
     if n > 64 {
-        return;
+        return false;
     }
     let index = |(t, i): (u16, u16)| {
         if t == 0 {
@@ -205,15 +210,37 @@ fn orders(
             }
         }
     }
-    let mut orders: Vec<Vec<usize>> = (0..vars)
-        .map(|v| {
-            (vars..n)
-                .filter(|&w| events[w].writes() && events[w].var as usize == v)
-                .collect()
-        })
-        .collect();
+    // Each variable's possible orders: coherence keeps a thread's own writes to a variable in
+    // program order, so only the merges of the threads' sequences can be consistent.
+    let mut choices: Vec<Vec<Vec<usize>>> = Vec::with_capacity(vars);
+    for v in 0..vars {
+        let sequences: Vec<Vec<usize>> = (0..graph.events.len())
+            .map(|t| {
+                (vars..n)
+                    .filter(|&w| {
+                        thread_of[w] == t && events[w].writes() && events[w].var as usize == v
+                    })
+                    .collect()
+            })
+            .filter(|s: &Vec<usize>| !s.is_empty())
+            .collect();
+        let mut merged = Vec::new();
+        if !merges(&sequences, &mut Vec::new(), &mut merged) {
+            return false;
+        }
+        choices.push(merged);
+    }
+    let mut pick = vec![0usize; vars];
     loop {
         *explored += 1;
+        if *explored > MAX_CANDIDATES {
+            return false;
+        }
+        let orders: Vec<Vec<usize>> = pick
+            .iter()
+            .zip(&choices)
+            .map(|(&i, c)| c[i].clone())
+            .collect();
         let outcome = program.outcome_from(|source| match source {
             Source::Shared(v) => orders[v as usize]
                 .last()
@@ -223,13 +250,40 @@ fn orders(
         if !outcomes.contains(&outcome) && consistent(&events, &po, &rf_of, &orders, vars) {
             outcomes.insert(outcome);
         }
-        // The next order of one variable's writes, the ones before it back to their first.
+        // The next choice of orders, like an odometer.
         let mut v = 0;
-        while v < orders.len() && !next_permutation(&mut orders[v]) {
+        while v < vars {
+            pick[v] += 1;
+            if pick[v] < choices[v].len() {
+                break;
+            }
+            pick[v] = 0;
             v += 1;
         }
-        if v == orders.len() {
-            return;
+        if v == vars {
+            return true;
         }
     }
+}
+
+/// Every merge of `sequences` that keeps each one's order, appended to `out` after `prefix`;
+/// false past [`MAX_CANDIDATES`] merges.
+fn merges(sequences: &[Vec<usize>], prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) -> bool {
+    if sequences.iter().all(Vec::is_empty) {
+        out.push(prefix.clone());
+        return out.len() as u64 <= MAX_CANDIDATES;
+    }
+    for (i, s) in sequences.iter().enumerate() {
+        if let Some((&head, rest)) = s.split_first() {
+            let mut next = sequences.to_vec();
+            next[i] = rest.to_vec();
+            prefix.push(head);
+            let within = merges(&next, prefix, out);
+            prefix.pop();
+            if !within {
+                return false;
+            }
+        }
+    }
+    true
 }

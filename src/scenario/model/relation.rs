@@ -42,28 +42,6 @@ pub fn acyclic(r: &Rel) -> bool {
         .all(|(i, row)| row >> i & 1 == 0)
 }
 
-/// The next lexicographic permutation; false (and the first one again) after the last.
-pub fn next_permutation(v: &mut [usize]) -> bool {
-    if v.len() < 2 {
-        return false;
-    }
-    let mut i = v.len() - 1;
-    while i > 0 && v[i - 1] >= v[i] {
-        i -= 1;
-    }
-    if i == 0 {
-        v.reverse();
-        return false;
-    }
-    let mut j = v.len() - 1;
-    while v[j] <= v[i - 1] {
-        j -= 1;
-    }
-    v.swap(i - 1, j);
-    v[i..].reverse();
-    true
-}
-
 /// The identity relation.
 pub fn identity(n: usize) -> Rel {
     (0..n).map(|i| 1u64 << i).collect()
