@@ -48,6 +48,11 @@ pub struct Verdicts {
 /// States or executions each model may look at before it stops.
 const BUDGET: usize = 200_000;
 
+/// States SC's search may visit. Less than [`BUDGET`]: SC is also tried on programs with locks,
+/// loops and many iterations, whose states are larger and rarely all fit, and a run should not
+/// wait a second for a bounded answer.
+const SC_BUDGET: usize = 50_000;
+
 /// Memory accesses per trial (over all threads) up to which x86-TSO and RC11 are computed.
 pub const MAX_ACCESSES: usize = 24;
 
@@ -69,7 +74,7 @@ impl Verdicts {
                 thousands(ops)
             ))
         } else {
-            let reach = interleave::reachable(program, BUDGET);
+            let reach = interleave::reachable(program, SC_BUDGET);
             Verdict::Computed {
                 outcomes: reach.outcomes,
                 exhaustive: reach.exhaustive,
