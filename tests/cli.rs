@@ -344,11 +344,42 @@ fn tiny_trials_run_in_lockstep_batches_and_every_trial_is_counted() {
 }
 
 #[test]
-fn more_threads_than_cpus_or_a_yield_run_trials_one_by_one() {
+fn a_yield_or_big_trials_run_trials_one_by_one() {
     let report = json("atomic --threads 2 --iterations 1 --trials 50 --yield", 0);
     assert_eq!(report["workload"]["trial_mode"], "single");
     let report = json("atomic --threads 2 --iterations 100000 --trials 3", 0);
     assert_eq!(report["workload"]["trial_mode"], "single");
+}
+
+#[test]
+fn tiny_trials_with_more_threads_than_cpus_still_run_in_batches_and_say_how_little_they_overlapped()
+{
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cpus + 1;
+    for strategy in ["unsafe", "atomic"] {
+        let report = json(
+            &format!("{strategy} --threads {threads} --iterations 1 --trials 20000"),
+            0,
+        );
+        assert_eq!(report["workload"]["trial_mode"], "batch", "{strategy}");
+        let result = &report["results"][0];
+        assert_eq!(u(&result["summary"]["trials"]), 20000, "{strategy}");
+        assert_consistent(&report);
+        if strategy == "atomic" {
+            assert_eq!(u(&result["summary"]["differed"]), 0);
+            continue;
+        }
+        let shared = format!("{threads} threads shared {cpus} logical CPUs: at most {cpus} ran");
+        assert!(
+            result["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().starts_with(&shared)),
+            "{strategy}: {}",
+            result["notes"]
+        );
+    }
 }
 
 #[test]

@@ -67,6 +67,7 @@ pub fn notes(
             batched,
         ));
     }
+    notes.extend(shared_cpus(spec.threads, cpus, batched));
     if start == StartMode::Naive {
         notes.push(
             "threads started one by one as they were spawned (--start naive), so early ones \
@@ -75,6 +76,17 @@ pub fn notes(
         );
     }
     notes
+}
+
+/// Tiny trials batched with more threads than CPUs: how little they can have overlapped.
+pub fn shared_cpus(threads: usize, cpus: usize, batched: bool) -> Option<String> {
+    (batched && threads > cpus).then(|| {
+        format!(
+            "{threads} threads shared {cpus} logical CPUs: at most {cpus} ran at any moment, so \
+             a trial could race only between threads that happened to run together, and the \
+             overlap shown counts the time a thread waited off the CPU"
+        )
+    })
 }
 
 /// Why some (or all) trials showed no race: the overlap of exactly those trials, and what to

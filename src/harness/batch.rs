@@ -6,6 +6,10 @@
 //! Here every worker walks the same batch of fresh states in order, in strides of a few dozen
 //! trials, and starts a stride only once every other worker has finished the one before: one
 //! cache-line handoff per stride keeps the threads on the same state at the same moment.
+//!
+//! With more workers than CPUs the same scheme runs, unpinned, with longer strides, and a
+//! worker that waits yields its CPU at once: the worker it waits for may need that CPU. Only
+//! the workers that happen to run together can race, and the report says so.
 
 use std::io;
 use std::thread;
@@ -28,6 +32,12 @@ pub const BATCH: usize = 16384;
 /// Much longer strides let them drift apart (7% at 4,096). See docs/PERFORMANCE.md.
 const STRIDE: usize = 32;
 
+/// The stride when workers outnumber the CPUs: a worker that waits for one not running gives
+/// its CPU away, so each stride costs a trip through the scheduler. At 3 and 4 threads on 2
+/// CPUs, 32 ran 9–11 M trials/s, 256 ran 15–17 M with more of them racing (6–10% against
+/// 2–5%), and longer strides little more. See docs/PERFORMANCE.md.
+const OVERSUBSCRIBED_STRIDE: usize = 256;
+
 /// Spins with no pause hint first: a `pause` can take over a hundred cycles, and the worker
 /// that happens to be in one when the other finishes would start its trial that much later.
 const TIGHT_SPINS: u32 = 1 << 10;
@@ -42,7 +52,14 @@ pub fn run<W: Workload>(
     on_trial: &mut impl FnMut(Trial<W::Outcome>),
 ) -> io::Result<()> {
     let threads = workload.threads();
+    let oversubscribed = threads > plan.cpus;
     let shared = Shared::<W::State> {
+        stride: if oversubscribed {
+            OVERSUBSCRIBED_STRIDE
+        } else {
+            STRIDE
+        },
+        oversubscribed,
         states: RwLock::new(Vec::new()),
         progress: (0..threads)
             .map(|_| CachePadded::new(AtomicUsize::new(0)))
@@ -125,6 +142,10 @@ pub fn run<W: Workload>(
 }
 
 struct Shared<S> {
+    stride: usize,
+    /// More workers than CPUs: a wait yields at once, since the worker waited for may need
+    /// this very CPU.
+    oversubscribed: bool,
     states: RwLock<Vec<CachePadded<S>>>,
     /// How many trials of the batch each worker has finished.
     progress: Vec<CachePadded<AtomicUsize>>,
@@ -145,8 +166,8 @@ impl<S: Send + Sync> Shared<S> {
                 let states = self.states.read().unwrap_or_else(PoisonError::into_inner);
                 let base = self.first_trial.load(Ordering::Relaxed);
                 let began = Instant::now();
-                for (stride, group) in states.chunks(STRIDE).enumerate() {
-                    let first = stride * STRIDE;
+                for (stride, group) in states.chunks(self.stride).enumerate() {
+                    let first = stride * self.stride;
                     self.wait_for_others(index, first);
                     for (k, state) in group.iter().enumerate() {
                         let ctx = ThreadCtx {
@@ -178,7 +199,9 @@ impl<S: Send + Sync> Shared<S> {
             }
             let mut spins = 0u32;
             while progress.load(Ordering::Acquire) < j {
-                if spins < TIGHT_SPINS {
+                if self.oversubscribed {
+                    thread::yield_now();
+                } else if spins < TIGHT_SPINS {
                     spins += 1;
                 } else if spins < SPINS_BEFORE_YIELD {
                     spins += 1;

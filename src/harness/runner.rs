@@ -19,10 +19,7 @@ pub fn run<W: Workload>(
     mut on_trial: impl FnMut(Trial<W::Outcome>),
 ) -> io::Result<RunInfo> {
     let started = Instant::now();
-    let batched = plan.start == StartMode::Barrier
-        && workload.is_tiny()
-        && workload.threads() > 1
-        && workload.threads() <= plan.cpus;
+    let batched = plan.start == StartMode::Barrier && workload.is_tiny() && workload.threads() > 1;
     if batched {
         batch::run(workload, plan, started, &mut on_trial)?;
         return Ok(RunInfo {

@@ -344,6 +344,11 @@ fn run_one(
         hardware_explains,
         info.batched,
     );
+    notes.extend(diagnosis::shared_cpus(
+        program.threads,
+        plan.cpus,
+        info.batched,
+    ));
     notes.extend(models::notes(program, &verdicts, &counts, trials));
     let contradictions = models::contradictions(program, &verdicts, &counts);
     notes.extend(lengthened.map(|l| l.describe("iterations")));
