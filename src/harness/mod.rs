@@ -239,19 +239,22 @@ mod tests {
     }
 
     #[test]
-    fn tiny_trials_with_more_threads_than_cpus_run_one_by_one() {
-        let mut n = 0;
+    fn tiny_trials_with_more_threads_than_cpus_still_run_in_batches_every_one_counted() {
+        let trials = batch::BATCH as u64 + 300;
+        let mut outcomes = Vec::new();
         let info = run(
             &SumOfIndices {
                 threads: 3,
                 tiny: true,
             },
-            &plan(5, StartMode::Barrier, 2),
-            |_| n += 1,
+            &plan(trials, StartMode::Barrier, 2),
+            |t| outcomes.push(t.outcome),
         )
         .unwrap();
-        assert!(!info.batched);
-        assert_eq!(n, 5);
+        assert!(info.batched);
+        assert_eq!(outcomes.len() as u64, trials);
+        // 1 + 2 + 3: every thread ran on every trial's state.
+        assert!(outcomes.iter().all(|&o| o == 6), "{:?}", &outcomes[..5]);
     }
 
     #[test]
