@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use super::parse::BinOp;
 use crate::sync::Ordering;
@@ -369,7 +370,8 @@ impl Program {
 
     /// The outcome of a finished trial, given where each value checks read comes from.
     pub fn outcome_from(&self, value: impl Fn(Source) -> i64) -> Outcome {
-        let slots: Vec<i64> = self.check_slots.iter().map(|&s| value(s)).collect();
+        // On the stack for small checks: this runs once per trial.
+        let slots: SmallVec<[i64; 8]> = self.check_slots.iter().map(|&s| value(s)).collect();
         Outcome::Values {
             values: self
                 .outcome
