@@ -321,7 +321,7 @@ mod tests {
             .program;
         let verdicts = Verdicts::compute(&program);
         let weak = Outcome::Values {
-            values: vec![1, 0],
+            values: [1, 0].into_iter().collect(),
             invariant_held: true,
         };
         let observed = BTreeMap::from([(weak, 3)]);

@@ -263,7 +263,7 @@ fn run_one(
                 Outcome::Values {
                     values,
                     invariant_held,
-                } => (Some(values.clone()), *invariant_held),
+                } => (Some(values.to_vec()), *invariant_held),
                 _ => (None, true),
             };
             let rule = models::rule_of(program, outcome);
@@ -411,7 +411,7 @@ fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplana
         .max_by_key(|o| (o.grade, o.count))?;
     let outcome = match &row.values {
         Some(values) => Outcome::Values {
-            values: values.clone(),
+            values: values.iter().copied().collect(),
             invariant_held: row.invariant_held,
         },
         None => program.halted_named(&row.outcome)?,

@@ -271,11 +271,15 @@ pub enum Source {
     },
 }
 
+/// An outcome's values: inline up to four (every litmus test's size), since each trial makes
+/// one and most are dropped at once as repeats.
+pub type Values = SmallVec<[i64; 4]>;
+
 /// What a trial ended with.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
     Values {
-        values: Vec<i64>,
+        values: Values,
         invariant_held: bool,
     },
     /// A thread waited for a lock longer than the watchdog allows.

@@ -16,14 +16,14 @@ fn program(name: &str, threads: u64, iterations: u64) -> Program {
 
 fn values(values: &[i64]) -> Outcome {
     Outcome::Values {
-        values: values.to_vec(),
+        values: values.iter().copied().collect(),
         invariant_held: true,
     }
 }
 
 fn broken(values: &[i64]) -> Outcome {
     Outcome::Values {
-        values: values.to_vec(),
+        values: values.iter().copied().collect(),
         invariant_held: false,
     }
 }

@@ -33,7 +33,7 @@ fn program(vars: &[&str], threads: &[&[&str]], outcome: &[&str]) -> Program {
 fn allowed(p: &Program, values: &[i64]) -> [Option<bool>; 3] {
     let v = Verdicts::compute(p);
     let outcome = Outcome::Values {
-        values: values.to_vec(),
+        values: values.iter().copied().collect(),
         invariant_held: true,
     };
     Model::ALL.map(|m| v.allows(m, &outcome))
