@@ -559,3 +559,22 @@ fn a_counter_flag_given_to_a_scenario_command_says_where_it_belongs() {
         assert!(!stderr.contains("-- --"), "{args}: {stderr}");
     }
 }
+
+#[test]
+fn tiny_scenario_trials_in_batches_each_start_from_fresh_state() {
+    // More trials than one batch holds, so renewed states are run again: a state not reset
+    // would carry its counter into the next trial (4, 6, ...).
+    let report = json_of(
+        &mut racedemo("scenario run counter-atomic --threads 2 --iterations 1 --trials 40000"),
+        0,
+    );
+    assert_eq!(report["scenario"]["trial_mode"], "batch");
+    let observed: Vec<(String, u64)> = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| u(&o["count"]) > 0)
+        .map(|o| (o["outcome"].as_str().unwrap().to_string(), u(&o["count"])))
+        .collect();
+    assert_eq!(observed, [("counter=2".to_string(), 40000)]);
+}

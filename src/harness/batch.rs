@@ -100,11 +100,17 @@ pub fn run<W: Workload>(
             // in the cache of whichever thread wrote last, which would then win every race.
             // The vector keeps its capacity from batch to batch: a fresh 2 MB allocation would be
             // mapped anew each time and fault in page by page.
-            shared
-                .states
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend((0..n).map(|_| CachePadded::new(workload.fresh())));
+            {
+                // States that can be renewed in place stay in the vector between batches (see
+                // below); the rest are built here.
+                let mut states = shared
+                    .states
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                states.truncate(n);
+                let have = states.len();
+                states.extend((have..n).map(|_| CachePadded::new(workload.fresh())));
+            }
             for p in &shared.progress {
                 p.store(0, Ordering::Relaxed);
             }
@@ -126,7 +132,19 @@ pub fn run<W: Workload>(
                 .states
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
-            for state in states.drain(..) {
+            let mut renewed = 0;
+            for state in states.iter() {
+                let Some(outcome) = workload.renew(state) else {
+                    break;
+                };
+                renewed += 1;
+                on_trial(Trial {
+                    outcome,
+                    elapsed_ns: elapsed / n as u64,
+                    overlap,
+                });
+            }
+            for state in states.drain(renewed..) {
                 on_trial(Trial {
                     outcome: workload.outcome(state.into_inner()),
                     elapsed_ns: elapsed / n as u64,

@@ -72,6 +72,12 @@ pub trait Workload: Sync {
     fn run_thread(&self, state: &Self::State, ctx: ThreadCtx);
     /// The outcome of a trial, once every thread has finished its part.
     fn outcome(&self, state: Self::State) -> Self::Outcome;
+    /// Makes a used state fresh again in place, and gives the outcome it held, if the workload
+    /// can: lockstep batches then reuse their states instead of building each one and moving
+    /// it in and out of the batch (most of a tiny trial's cost on the reading thread).
+    fn renew(&self, _state: &Self::State) -> Option<Self::Outcome> {
+        None
+    }
     /// Whether a trial is so short (a few operations, no yield, no lock) that running trials
     /// in lockstep batches on long-lived threads shows it better and faster.
     fn is_tiny(&self) -> bool {

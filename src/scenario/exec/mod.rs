@@ -13,7 +13,8 @@ use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
 use super::semantics::{self, Access, Change, Next, failure_order};
 use crate::harness::{ThreadCtx, Workload};
 use crate::sync::{
-    AtomicBool, AtomicI64, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, fence, yield_now,
+    AtomicBool, AtomicI64, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError,
+    fence, yield_now,
 };
 use crate::window::busy_work;
 
@@ -158,7 +159,44 @@ impl Workload for Program {
         })
     }
 
+    fn renew(&self, state: &State) -> Option<Outcome> {
+        let outcome = self.read_outcome(state);
+        for (var, (_, initial)) in state.vars.iter().zip(&self.shared) {
+            var.store(*initial, Ordering::Relaxed);
+        }
+        for lock in &state.locks {
+            lock.store(0, Ordering::Relaxed);
+        }
+        for queue in &state.condvars {
+            queue.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
+        for woken in &state.woken {
+            woken.store(false, Ordering::Relaxed);
+        }
+        for (permits, decl) in state.semaphores.iter().zip(&self.semaphores) {
+            permits.store(decl.initial, Ordering::Relaxed);
+        }
+        for counter in state.acquired.iter().chain(&state.rwlock_turns) {
+            counter.store(0, Ordering::Relaxed);
+        }
+        for rwlock in &state.rwlocks {
+            rwlock.store(0, Ordering::Relaxed);
+        }
+        for register in &state.registers {
+            register.store(0, Ordering::Relaxed);
+        }
+        state.halt.store(Halt::NONE, Ordering::Relaxed);
+        Some(outcome)
+    }
+
     fn outcome(&self, state: State) -> Outcome {
+        self.read_outcome(&state)
+    }
+}
+
+impl Program {
+    /// What a finished trial's state holds.
+    fn read_outcome(&self, state: &State) -> Outcome {
         match state.halt.load(Ordering::SeqCst) {
             Halt::NONE => {}
             Halt::DEADLOCK => return Outcome::Deadlock,
