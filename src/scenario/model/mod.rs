@@ -146,7 +146,15 @@ fn weak_models_apply(program: &Program) -> Result<(), String> {
     if ops().any(|op| matches!(op, Op::Loop { .. } | Op::CasLoop { .. })) {
         return Err("not computed: the program loops".into());
     }
-    if let Some(op) = ops().find(|op| op.blocks() || is_sync(op)) {
+    // Anything but memory ops and a thread's own steps is a primitive built on top of them.
+    let primitive = |op: &&Op| {
+        !semantics::is_memory(op)
+            && !matches!(
+                op,
+                Op::Set { .. } | Op::JumpUnless { .. } | Op::Spin(_) | Op::Jitter(_) | Op::Yield
+            )
+    };
+    if let Some(op) = ops().find(primitive) {
         let what = match op {
             Op::Lock(_) | Op::Unlock(_) => "locks",
             Op::Wait(_) | Op::Notify(_) | Op::NotifyAll(_) => "condition variables",
@@ -185,18 +193,6 @@ fn weak_models_apply(program: &Program) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn is_sync(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Unlock(_)
-            | Op::Notify(_)
-            | Op::NotifyAll(_)
-            | Op::Release(_)
-            | Op::ReadUnlock(_)
-            | Op::WriteUnlock(_)
-    )
 }
 
 /// Every thread of a program, as the group whose ops it runs; in the interpreter's order.
