@@ -25,11 +25,13 @@ pub fn fuse(ops: Vec<Op>) -> Vec<Op> {
                 reg,
                 var,
                 order: Ordering::Relaxed,
+                plain: false,
             },
             Some(Op::Store {
                 var: stored,
                 value: CExpr::SlotPlus(slot, add),
                 order: Ordering::Relaxed,
+                plain: false,
             }),
         ) = (&ops[i], ops.get(i + 1))
             && var == stored
@@ -59,7 +61,8 @@ pub fn fuse(ops: Vec<Op>) -> Vec<Op> {
 
 pub fn ordering(order: Order) -> Ordering {
     match order {
-        Order::Relaxed => Ordering::Relaxed,
+        // A plain access runs as relaxed: what a race-free program's plain accesses can see.
+        Order::Relaxed | Order::Plain => Ordering::Relaxed,
         Order::Acquire => Ordering::Acquire,
         Order::Release => Ordering::Release,
         Order::AcqRel => Ordering::AcqRel,

@@ -4,9 +4,10 @@
 
 use super::file::{self, Group};
 use super::fuse::ordering;
-use super::parse::{self, Expr, Name, OpSyntax};
+use super::parse::{self, Expr, Name, OpSyntax, Order};
 use super::program::{CExpr, MAX_REGISTERS, Op};
 use super::resolve::{Decls, Result, lower, problem, slots_read};
+use super::semantics::failure_order;
 use crate::sync::Ordering;
 
 /// Most ops in one group: a scenario is a small program, not a workload generator.
@@ -103,12 +104,14 @@ impl GroupBuilder<'_> {
                         reg: self.assign(&reg, base)?,
                         var,
                         order: ordering(order),
+                        plain: order == Order::Plain,
                     }
                 }
                 OpSyntax::Store { var, value, order } => Op::Store {
                     var: d.var(&var, base)?,
                     value: self.expr(&value, base)?,
                     order: ordering(order),
+                    plain: order == Order::Plain,
                 },
                 OpSyntax::FetchAdd {
                     reg,
@@ -125,12 +128,27 @@ impl GroupBuilder<'_> {
                     reg,
                     var,
                     expected,
+                    old,
                     new,
                     order,
+                    failure,
                 } => Op::Cas {
                     var: d.var(&var, base)?,
                     expected: self.expr(&expected, base)?,
                     new: self.expr(&new, base)?,
+                    old: old.map(|r| self.assign(&r, base)).transpose()?,
+                    reg: reg.map(|r| self.assign(&r, base)).transpose()?,
+                    order: ordering(order),
+                    failure: failure.map_or(failure_order(ordering(order)), ordering),
+                },
+                OpSyntax::Swap {
+                    reg,
+                    var,
+                    value,
+                    order,
+                } => Op::Swap {
+                    var: d.var(&var, base)?,
+                    value: self.expr(&value, base)?,
                     reg: reg.map(|r| self.assign(&r, base)).transpose()?,
                     order: ordering(order),
                 },
@@ -395,6 +413,7 @@ impl GroupBuilder<'_> {
                 reg,
                 var,
                 order: Ordering::Acquire,
+                plain: false,
             });
         }
         Ok((lowered, reads_shared))
@@ -501,7 +520,9 @@ fn assigned_register(op: &Op) -> Option<u16> {
         Op::Load { reg, .. } | Op::RacyAdd { reg, .. } | Op::Set { reg, .. } => {
             Some(u16::from(*reg))
         }
-        Op::FetchAdd { reg, .. } | Op::Cas { reg, .. } => reg.map(u16::from),
+        Op::FetchAdd { reg, .. } | Op::Swap { reg, .. } => reg.map(u16::from),
+        // Its flag when it has one, else the register `&r` names.
+        Op::Cas { reg, old, .. } => reg.or(*old).map(u16::from),
         Op::CasLoop { current, .. } => Some(u16::from(*current)),
         _ => None,
     }

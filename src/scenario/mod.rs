@@ -47,6 +47,8 @@ impl Scenario {
         })?;
         let program = compile::compile(&file, &source.text, Overrides::default())
             .map_err(|p| located(&source, p.offset, &p.message))?;
+        model::data_race(&program)
+            .map_err(|why| Error::input(format!("{}: {why}", source.origin)))?;
         Ok(Scenario {
             name: source.name,
             origin: source.origin,
@@ -61,13 +63,20 @@ impl Scenario {
         if overrides == Overrides::default() {
             return Ok(self.program.clone());
         }
-        compile::compile(&self.file, &self.text, overrides).map_err(|p| {
+        let program = compile::compile(&self.file, &self.text, overrides).map_err(|p| {
             Error::input(format!(
                 "{} (with the given --threads/--iterations): {}",
                 self.position(p.offset),
                 p.message
             ))
-        })
+        })?;
+        model::data_race(&program).map_err(|why| {
+            Error::input(format!(
+                "{} (with the given --threads/--iterations): {why}",
+                self.origin
+            ))
+        })?;
+        Ok(program)
     }
 
     pub fn title(&self) -> &str {

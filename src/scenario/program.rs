@@ -80,6 +80,8 @@ pub enum Op {
         reg: u8,
         var: u16,
         order: Ordering,
+        /// Not atomic (`load.plain`): runs as relaxed; the RC11 model looks for races on it.
+        plain: bool,
     },
     /// `reg = load var` then `store var = reg + add`, both relaxed: fused by the compiler so the
     /// commonest racy pair costs one dispatch. Still a separate load and store.
@@ -92,6 +94,7 @@ pub enum Op {
         var: u16,
         value: CExpr,
         order: Ordering,
+        plain: bool,
     },
     FetchAdd {
         reg: Option<u8>,
@@ -100,10 +103,22 @@ pub enum Op {
         order: Ordering,
     },
     Cas {
+        /// Gets 1 when it swapped, 0 when not.
         reg: Option<u8>,
+        /// Gets the value found (C's `&expected`).
+        old: Option<u8>,
         var: u16,
         expected: CExpr,
         new: CExpr,
+        order: Ordering,
+        /// The ordering of a failed compare, which only reads.
+        failure: Ordering,
+    },
+    /// An atomic exchange: writes `value`, and `reg` gets the value replaced.
+    Swap {
+        reg: Option<u8>,
+        var: u16,
+        value: CExpr,
         order: Ordering,
     },
     CasLoop {

@@ -145,6 +145,7 @@ fn op(text: &str) -> Option<Vec<String>> {
             reg,
             var,
             expected,
+            old,
             new,
             ..
         } => {
@@ -155,7 +156,23 @@ fn op(text: &str) -> Option<Vec<String>> {
                 "    if _ok:".into(),
                 format!("        {v} = {}", expr(&new)),
             ];
+            if let Some(o) = old {
+                lines.insert(1, format!("    _old = {v}"));
+                lines.push(format!("{} = _old", py(&o.text)));
+            }
             lines.extend(reg.map(|r| format!("{} = _ok", py(&r.text))));
+            lines
+        }
+        OpSyntax::Swap {
+            reg, var, value, ..
+        } => {
+            let v = py(&var.text);
+            let mut lines = vec![
+                format!("with _atomic:  # swap: one indivisible step{note}"),
+                format!("    _old = {v}"),
+                format!("    {v} = {}", expr(&value)),
+            ];
+            lines.extend(reg.map(|r| format!("{} = _old", py(&r.text))));
             lines
         }
         OpSyntax::CasLoop {

@@ -37,11 +37,15 @@ pub enum Access {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
     Add(i64),
-    /// Writes `new` only when the value read is `expected`.
+    /// Writes `new` only when the value read is `expected`; else only reads, ordered with
+    /// `failure`.
     Swap {
         expected: i64,
         new: i64,
+        failure: Ordering,
     },
+    /// Writes the value whatever was read (an exchange).
+    Exchange(i64),
 }
 
 impl Change {
@@ -50,7 +54,8 @@ impl Change {
     pub fn apply(self, old: i64) -> Option<i64> {
         match self {
             Change::Add(n) => Some(old.wrapping_add(n)),
-            Change::Swap { expected, new } => (old == expected).then_some(new),
+            Change::Swap { expected, new, .. } => (old == expected).then_some(new),
+            Change::Exchange(new) => Some(new),
         }
     }
 }
@@ -66,10 +71,11 @@ pub fn failure_order(order: Ordering) -> Ordering {
 
 /// The ordering an update's read has when its change writes nothing.
 pub fn read_order(change: Change, old: i64, order: Ordering) -> Ordering {
-    if change.apply(old).is_some() {
-        order
-    } else {
-        failure_order(order)
+    match change {
+        Change::Swap {
+            expected, failure, ..
+        } if old != expected => failure,
+        _ => order,
     }
 }
 
@@ -83,6 +89,7 @@ pub fn is_memory(op: &Op) -> bool {
             | Op::FetchAdd { .. }
             | Op::Cas { .. }
             | Op::CasLoop { .. }
+            | Op::Swap { .. }
             | Op::Fence(_)
     )
 }
@@ -107,7 +114,9 @@ pub fn access(op: &Op, mid: Option<i64>, regs: &[i64; MAX_REGISTERS]) -> Access 
                 order: Ordering::Relaxed,
             },
         },
-        Op::Store { var, value, order } => Access::Write {
+        Op::Store {
+            var, value, order, ..
+        } => Access::Write {
             var: *var,
             value: value.value(regs),
             order: *order,
@@ -124,13 +133,22 @@ pub fn access(op: &Op, mid: Option<i64>, regs: &[i64; MAX_REGISTERS]) -> Access 
             expected,
             new,
             order,
+            failure,
             ..
         } => Access::Update {
             var: *var,
             change: Change::Swap {
                 expected: expected.value(regs),
                 new: new.value(regs),
+                failure: *failure,
             },
+            order: *order,
+        },
+        Op::Swap {
+            var, value, order, ..
+        } => Access::Update {
+            var: *var,
+            change: Change::Exchange(value.value(regs)),
             order: *order,
         },
         Op::CasLoop {
@@ -145,6 +163,7 @@ pub fn access(op: &Op, mid: Option<i64>, regs: &[i64; MAX_REGISTERS]) -> Access 
                 change: Change::Swap {
                     expected: seen,
                     new: new.value(regs),
+                    failure: failure_order(*order),
                 },
                 order: *order,
             },
@@ -182,12 +201,16 @@ pub fn complete(op: &Op, mid: Option<i64>, regs: &mut [i64; MAX_REGISTERS], resu
             }
             Some(_) => Next::Done,
         },
-        Op::FetchAdd { reg, .. } => {
+        Op::FetchAdd { reg, .. } | Op::Swap { reg, .. } => {
             set(regs, *reg, result);
             Next::Done
         }
-        Op::Cas { reg, expected, .. } => {
+        Op::Cas {
+            reg, old, expected, ..
+        } => {
+            // Before either register changes: `&r` is read as the expected value too.
             let swapped = result == expected.value(regs);
+            set(regs, *old, result);
             set(regs, *reg, i64::from(swapped));
             Next::Done
         }

@@ -11,6 +11,9 @@ pub enum Order {
     Release,
     AcqRel,
     SeqCst,
+    /// Not atomic at all (C's plain `int`): for loads and stores. It runs as relaxed, and a
+    /// program where two such accesses race is refused (undefined behaviour in C and Rust).
+    Plain,
 }
 
 impl Order {
@@ -21,6 +24,7 @@ impl Order {
             Order::Release => "release",
             Order::AcqRel => "acqrel",
             Order::SeqCst => "seqcst",
+            Order::Plain => "plain",
         }
     }
 }
@@ -118,12 +122,26 @@ pub enum OpSyntax {
         value: Expr,
         order: Order,
     },
-    /// `[ok =] cas[.ord] var: expected -> new`
+    /// `[ok =] cas[.ord[.failure]] var: expected -> new`; written `&r` (C's
+    /// `compare_exchange(x, &r, new)`), the expected value is register r, which gets the
+    /// value found.
     Cas {
         reg: Option<Name>,
         var: Name,
         expected: Expr,
+        /// The register `&r` names.
+        old: Option<Name>,
         new: Expr,
+        order: Order,
+        /// What a failed compare (only a read) is ordered with; by default the strongest
+        /// a read can have within `order`.
+        failure: Option<Order>,
+    },
+    /// `[r =] swap[.ord] var expr`: writes the value and gives the one it replaced.
+    Swap {
+        reg: Option<Name>,
+        var: Name,
+        value: Expr,
         order: Order,
     },
     /// `[ok =] cas_loop[.ord] var: r -> new [if cond]`

@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 mod wait;
 
 use super::program::{MAX_REGISTERS, Op, Outcome, Program, Source};
-use super::semantics::{self, Access, Change, Next, failure_order};
+use super::semantics::{self, Access, Change, Next};
 use crate::harness::{ThreadCtx, Workload};
 use crate::sync::{
     AtomicBool, AtomicI64, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering, PoisonError,
@@ -254,6 +254,7 @@ impl Thread<'_> {
                 | Op::FetchAdd { .. }
                 | Op::Cas { .. }
                 | Op::CasLoop { .. }
+                | Op::Swap { .. }
                 | Op::Fence(_) => self.memory(vars, op),
                 Op::Set { reg, value } => self.regs[*reg as usize] = value.value(&self.regs),
                 Op::Lock(l) => {
@@ -388,9 +389,14 @@ impl Thread<'_> {
                     let cell = &vars[var as usize];
                     match change {
                         Change::Add(n) => cell.fetch_add(n, order),
-                        Change::Swap { expected, new } => cell
-                            .compare_exchange(expected, new, order, failure_order(order))
+                        Change::Swap {
+                            expected,
+                            new,
+                            failure,
+                        } => cell
+                            .compare_exchange(expected, new, order, failure)
                             .unwrap_or_else(|seen| seen),
+                        Change::Exchange(new) => cell.swap(new, order),
                     }
                 }
                 Access::Fence(order) => {

@@ -50,6 +50,14 @@ impl Search<'_> {
                     signed(add),
                     result.wrapping_add(add)
                 ),
+                (
+                    Op::Swap { .. },
+                    Access::Update {
+                        change: Change::Exchange(new),
+                        ..
+                    },
+                    _,
+                ) => format!("{name}: swap {var} {new} ({result} -> {new})"),
                 (Op::CasLoop { current, .. }, Access::Read { .. }, Next::Done) => {
                     format!(
                         "{name}: {} = {var} (reads {result}; gives up)",
@@ -62,7 +70,7 @@ impl Search<'_> {
                 (
                     _,
                     Access::Update {
-                        change: change @ Change::Swap { expected, new },
+                        change: change @ Change::Swap { expected, new, .. },
                         ..
                     },
                     next,
@@ -202,7 +210,8 @@ impl Search<'_> {
             | Op::Store { .. }
             | Op::FetchAdd { .. }
             | Op::Cas { .. }
-            | Op::CasLoop { .. } => unreachable!("a memory op, stepped above"),
+            | Op::CasLoop { .. }
+            | Op::Swap { .. } => unreachable!("a memory op, stepped above"),
             Op::Set { .. }
             | Op::Loop { .. }
             | Op::JumpUnless { .. }

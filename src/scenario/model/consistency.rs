@@ -26,6 +26,8 @@ pub struct Event {
     /// For a read or an update, the write it reads from: (0, variable) for the initial
     /// write, (thread + 1, index in that thread's events) otherwise.
     pub from: Option<(u16, u16)>,
+    /// A plain (non-atomic) access, which must not race.
+    pub plain: bool,
 }
 
 impl Event {
@@ -52,14 +54,14 @@ impl Event {
     }
 }
 
-/// Whether one candidate execution is consistent under RC11.
+/// Whether one candidate execution is consistent under RC11: its happens-before when it is.
 pub fn consistent(
     events: &[Event],
     po: &Rel,
     rf_of: &[(usize, usize)],
     orders: &[Vec<usize>],
     vars: usize,
-) -> bool {
+) -> Option<Rel> {
     let n = events.len();
     let bit = |j: usize| 1u64 << j;
     let mut rf: Rel = vec![0; n];
@@ -82,7 +84,7 @@ pub fn consistent(
     for u in (0..n).filter(|&u| events[u].kind == Kind::Update) {
         let w = source[u];
         if mo[w] & bit(u) == 0 || (0..n).any(|x| mo[w] & bit(x) != 0 && mo[x] & bit(u) != 0) {
-            return false;
+            return None;
         }
     }
     // rb (from-read): a read before every write mo-after the one it read from.
@@ -92,7 +94,7 @@ pub fn consistent(
     }
     // No thin air.
     if !acyclic(&union(po, &rf)) {
-        return false;
+        return None;
     }
     // Release sequences: a write, then the same thread's later writes to the variable, then
     // updates reading from them, and so on.
@@ -149,13 +151,13 @@ pub fn consistent(
     // Coherence: hb ; eco? irreflexive.
     let hb_eco = compose(&hb, &eco);
     if (0..n).any(|i| (hb[i] | hb_eco[i]) & bit(i) != 0) {
-        return false;
+        return None;
     }
     // SC: psc = psc_base ∪ psc_F acyclic.
     let sc_access = |i: usize| events[i].kind != Kind::Fence && events[i].seqcst();
     let sc_fence = |i: usize| events[i].kind == Kind::Fence && events[i].seqcst();
     if !(0..n).any(|i| sc_access(i) || sc_fence(i)) {
-        return true;
+        return Some(hb);
     }
     let mut po_other: Rel = vec![0; n];
     let mut hb_loc: Rel = vec![0; n];
@@ -203,5 +205,27 @@ pub fn consistent(
             }
         }
     }
-    acyclic(&union(&psc_base, &psc_f))
+    acyclic(&union(&psc_base, &psc_f)).then_some(hb)
+}
+
+/// Two accesses of one consistent execution that race: the same variable, from different
+/// threads, at least one a write and one plain, and neither happening before the other.
+/// `thread_of` gives each event's thread (`usize::MAX` for the initial writes).
+pub fn race(events: &[Event], hb: &Rel, thread_of: &[usize]) -> Option<(usize, usize)> {
+    let n = events.len();
+    let access = |i: usize| events[i].kind != Kind::Fence && thread_of[i] != usize::MAX;
+    (0..n).filter(|&i| access(i)).find_map(|i| {
+        (i + 1..n)
+            .filter(|&j| access(j))
+            .find(|&j| {
+                let (a, b) = (&events[i], &events[j]);
+                thread_of[i] != thread_of[j]
+                    && a.var == b.var
+                    && (a.writes() || b.writes())
+                    && (a.plain || b.plain)
+                    && hb[i] & (1 << j) == 0
+                    && hb[j] & (1 << i) == 0
+            })
+            .map(|j| (i, j))
+    })
 }

@@ -139,6 +139,73 @@ impl Verdicts {
     }
 }
 
+/// Whether the program has plain (non-atomic) accesses.
+pub fn has_plain(program: &Program) -> bool {
+    program.groups.iter().flat_map(|g| &g.ops).any(|op| {
+        matches!(
+            op,
+            Op::Load { plain: true, .. } | Op::Store { plain: true, .. }
+        )
+    })
+}
+
+/// Refuses a program whose plain (non-atomic) accesses race: in C, C++ and Rust such a
+/// program is undefined, and no outcome of it means anything. RC11 decides; where it cannot
+/// be computed, a race cannot be ruled out, and the program is refused too.
+pub fn data_race(program: &Program) -> Result<(), String> {
+    if !has_plain(program) {
+        return Ok(());
+    }
+    if let Err(why) = weak_models_apply(program) {
+        let why = why.trim_start_matches("not computed: ");
+        return Err(format!(
+            "plain (non-atomic) accesses, and RC11, which would rule out a data race, \
+             cannot be computed: {why}"
+        ));
+    }
+    let (verdict, race) = rc11::explore_races(program);
+    let groups = thread_groups(program);
+    let thread = |t: usize| {
+        let g = &program.groups[groups[t]];
+        if g.threads == 1 {
+            g.name.clone()
+        } else {
+            let first = groups.iter().position(|&x| x == groups[t]).unwrap_or(t);
+            format!("{}#{}", g.name, t - first)
+        }
+    };
+    match (race, verdict) {
+        (Some(race), _) => {
+            let var = &program.shared[race.var as usize].0;
+            let what = |(t, writes, plain): (usize, bool, bool)| {
+                format!(
+                    "{}'s {}{}",
+                    thread(t),
+                    if plain { "plain " } else { "atomic " },
+                    if writes { "write" } else { "read" }
+                )
+            };
+            Err(format!(
+                "data race on {var}: undefined behaviour ({} and {} are not ordered by \
+                 happens-before in some execution)",
+                what(race.accesses[0]),
+                what(race.accesses[1])
+            ))
+        }
+        (
+            None,
+            Verdict::Computed {
+                exhaustive: false, ..
+            },
+        ) => Err(
+            "plain (non-atomic) accesses, and RC11, which would rule out a data race, \
+             stopped at its budget"
+                .into(),
+        ),
+        (None, _) => Ok(()),
+    }
+}
+
 /// Whether x86-TSO and RC11 can be computed: loads, stores, read-modify-writes and fences
 /// only, no loops, and few enough accesses.
 fn weak_models_apply(program: &Program) -> Result<(), String> {

@@ -12,15 +12,17 @@
 //!
 //! Since `po ∪ rf` must be acyclic, every consistent execution can be built event by event, a
 //! read always reading from a write already built: that is how the graphs are enumerated, so
-//! every value read is one some write really wrote. Every access of a scenario is atomic
-//! (relaxed at the weakest), so data races do not arise.
+//! every value read is one some write really wrote. Plain (non-atomic) accesses are relaxed
+//! ones here, and [`explore_races`] looks in each consistent execution for two conflicting
+//! accesses, one of them plain, that happens-before does not order: a data race, which makes
+//! the whole program undefined.
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::consistency::{Event, Kind, consistent};
+use super::consistency::{self, Event, Kind, consistent};
 use super::relation::Rel;
 use super::{BUDGET, Verdict, cursors, thread_groups};
-use crate::scenario::program::{Outcome, Program, Source};
+use crate::scenario::program::{Op, Outcome, Program, Source};
 use crate::scenario::semantics::{Access, Cursor, read_order};
 
 /// A graph being built: where each thread is, and its events so far.
@@ -30,9 +32,28 @@ struct Partial {
     events: Vec<Vec<Event>>,
 }
 
+/// Two accesses to one variable that race in some consistent execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRace {
+    pub var: u16,
+    /// Each access's thread (in the interpreter's numbering), whether it writes, and whether
+    /// it is plain.
+    pub accesses: [(usize, bool, bool); 2],
+}
+
 /// Every outcome RC11 allows for `program` (loads, stores, read-modify-writes and fences,
 /// no loops).
 pub fn explore(program: &Program) -> Verdict {
+    search(program, false).0
+}
+
+/// [`explore`], also looking in every consistent execution for a data race on a plain access;
+/// it stops at the first.
+pub fn explore_races(program: &Program) -> (Verdict, Option<FoundRace>) {
+    search(program, true)
+}
+
+fn search(program: &Program, races: bool) -> (Verdict, Option<FoundRace>) {
     let groups = thread_groups(program);
     let ops = |t: usize| program.groups[groups[t]].ops.as_slice();
     let settle = |p: &mut Partial, t: usize| {
@@ -60,6 +81,10 @@ pub fn explore(program: &Program) -> Verdict {
             }
             finished = false;
             let access = partial.cursors[t].access(ops(t));
+            let plain = matches!(
+                ops(t)[partial.cursors[t].pc],
+                Op::Load { plain: true, .. } | Op::Store { plain: true, .. }
+            );
             // Each event thread t can add next, with the value it reads.
             let mut next: Vec<(Event, i64)> = Vec::new();
             let blank = |kind, var, order| Event {
@@ -69,6 +94,7 @@ pub fn explore(program: &Program) -> Verdict {
                 read: 0,
                 wrote: 0,
                 from: None,
+                plain,
             };
             match access {
                 Access::Write { var, value, order } => next.push((
@@ -125,16 +151,26 @@ pub fn explore(program: &Program) -> Verdict {
                 }
             }
         }
-        if finished && !orders(program, &partial, &mut outcomes, &mut explored) {
+        let mut found = races.then_some(None);
+        if finished && !orders(program, &partial, &mut outcomes, &mut explored, &mut found) {
             exhaustive = false;
             break;
         }
+        if let Some(Some(race)) = found {
+            let verdict = Verdict::Computed {
+                outcomes,
+                exhaustive: false,
+                explored,
+            };
+            return (verdict, Some(race));
+        }
     }
-    Verdict::Computed {
+    let verdict = Verdict::Computed {
         outcomes,
         exhaustive,
         explored,
-    }
+    };
+    (verdict, None)
 }
 
 /// Every write to `var` built so far (the initial one included), as the `from` a read of it
@@ -157,12 +193,15 @@ fn writes_to(program: &Program, p: &Partial, var: u16) -> Vec<((u16, u16), i64)>
 const MAX_CANDIDATES: u64 = 2_000_000;
 
 /// Every order of each variable's writes in one finished graph; each consistent one's
-/// outcome is added to `outcomes`. False when [`MAX_CANDIDATES`] ran out.
+/// outcome is added to `outcomes`. False when [`MAX_CANDIDATES`] ran out. With `race`
+/// `Some`, every consistent execution is also searched for a data race, and the first found
+/// ends the search.
 fn orders(
     program: &Program,
     graph: &Partial,
     outcomes: &mut BTreeSet<Outcome>,
     explored: &mut u64,
+    race: &mut Option<Option<FoundRace>>,
 ) -> bool {
     let vars = program.shared.len();
     // Events: one initial write per variable, then each thread's in program order.
@@ -177,6 +216,7 @@ fn orders(
             read: 0,
             wrote: *value,
             from: None,
+            plain: false,
         })
         .collect();
     let mut thread_of = vec![usize::MAX; vars];
@@ -247,8 +287,28 @@ fn orders(
                 .map_or(events[v as usize].wrote, |&w| events[w].wrote),
             Source::Register { thread, reg } => graph.cursors[thread].regs[reg as usize],
         });
-        if !outcomes.contains(&outcome) && consistent(&events, &po, &rf_of, &orders, vars) {
-            outcomes.insert(outcome);
+        match race {
+            // Every consistent execution matters: one may race whose outcome another gave.
+            Some(found) => {
+                if let Some(hb) = consistent(&events, &po, &rf_of, &orders, vars) {
+                    outcomes.insert(outcome);
+                    if let Some((a, b)) = consistency::race(&events, &hb, &thread_of) {
+                        let access = |e: usize| (thread_of[e], events[e].writes(), events[e].plain);
+                        *found = Some(FoundRace {
+                            var: events[a].var,
+                            accesses: [access(a), access(b)],
+                        });
+                        return true;
+                    }
+                }
+            }
+            None => {
+                if !outcomes.contains(&outcome)
+                    && consistent(&events, &po, &rf_of, &orders, vars).is_some()
+                {
+                    outcomes.insert(outcome);
+                }
+            }
         }
         // The next choice of orders, like an odometer.
         let mut v = 0;

@@ -29,6 +29,7 @@ const KEYWORDS: &[&str] = &[
     "fetch_add",
     "cas",
     "cas_loop",
+    "swap",
     "lock",
     "unlock",
     "if",
@@ -64,7 +65,7 @@ struct Lexer {
 
 const SYMBOLS: &[&str] = &[
     "->", "==", "!=", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%", "<", ">", "!", "(", ")",
-    "=", ":", ".",
+    "=", ":", ".", "&",
 ];
 
 impl Lexer {
@@ -210,21 +211,17 @@ pub fn op(text: &str) -> Result<OpSyntax> {
             };
         }
     };
-    let order = if lx.eat(".") {
-        let offset = lx.offset();
-        match lx.next() {
-            Some((Tok::Word(w), _)) => Some((order_named(&w, offset)?, offset)),
-            _ => {
-                return Err(ParseError::at(
-                    offset,
-                    "expected a memory ordering after '.'",
-                ));
-            }
-        }
+    let order = dotted_order(&mut lx)?;
+    // A compare-and-swap may name its failure ordering second: `cas.acqrel.acquire`.
+    let failure = if keyword == "cas" && order.is_some() {
+        dotted_order(&mut lx)?
     } else {
         None
     };
-    let takes_result = matches!(keyword.as_str(), "load" | "fetch_add" | "cas" | "cas_loop");
+    let takes_result = matches!(
+        keyword.as_str(),
+        "load" | "fetch_add" | "cas" | "cas_loop" | "swap"
+    );
     if let (Some(reg), false) = (&assigned, takes_result) {
         return Err(ParseError::at(
             reg.offset,
@@ -251,7 +248,7 @@ pub fn op(text: &str) -> Result<OpSyntax> {
             OpSyntax::Load {
                 reg,
                 var: lx.word("a shared variable to load")?,
-                order: ord(&[Relaxed, Acquire, SeqCst], Relaxed)?,
+                order: ord(&[Relaxed, Acquire, SeqCst, Plain], Relaxed)?,
             }
         }
         "store" => {
@@ -260,7 +257,7 @@ pub fn op(text: &str) -> Result<OpSyntax> {
             OpSyntax::Store {
                 var,
                 value: expr_from(&mut lx)?,
-                order: ord(&[Relaxed, Release, SeqCst], Relaxed)?,
+                order: ord(&[Relaxed, Release, SeqCst, Plain], Relaxed)?,
             }
         }
         "fetch_add" => {
@@ -275,13 +272,46 @@ pub fn op(text: &str) -> Result<OpSyntax> {
         "cas" => {
             let var = lx.word("a shared variable to compare and swap")?;
             lx.expect(":", "after the variable: 'cas var: expected -> new'")?;
-            let expected = expr_from(&mut lx)?;
+            let old = if lx.eat("&") {
+                Some(lx.word("a register after '&'")?)
+            } else {
+                None
+            };
+            let expected = match &old {
+                Some(r) => Expr::Name(r.text.clone(), r.offset),
+                None => expr_from(&mut lx)?,
+            };
             lx.expect("->", "between the expected and the new value")?;
+            let failure = match failure {
+                None => None,
+                Some((o @ (Relaxed | Acquire | SeqCst), _)) => Some(o),
+                Some((o, offset)) => {
+                    return Err(ParseError::at(
+                        offset,
+                        format!(
+                            "a failed compare-and-swap only reads: its ordering cannot be {}: \
+                             use relaxed, acquire or seqcst",
+                            o.name()
+                        ),
+                    ));
+                }
+            };
             OpSyntax::Cas {
                 reg: assigned,
                 var,
                 expected,
+                old,
                 new: expr_from(&mut lx)?,
+                order: ord(&rmw, SeqCst)?,
+                failure,
+            }
+        }
+        "swap" => {
+            let var = lx.word("a shared variable to swap")?;
+            OpSyntax::Swap {
+                reg: assigned,
+                var,
+                value: expr_from(&mut lx)?,
                 order: ord(&rmw, SeqCst)?,
             }
         }
@@ -332,7 +362,7 @@ pub fn op(text: &str) -> Result<OpSyntax> {
     if order.is_some()
         && !matches!(
             keyword.as_str(),
-            "load" | "store" | "fetch_add" | "cas" | "cas_loop" | "fence"
+            "load" | "store" | "fetch_add" | "cas" | "cas_loop" | "swap" | "fence"
         )
     {
         return Err(ParseError::at(
@@ -342,6 +372,21 @@ pub fn op(text: &str) -> Result<OpSyntax> {
     }
     lx.done()?;
     Ok(op)
+}
+
+/// A `.ordering` suffix, if one follows, with where it was written.
+fn dotted_order(lx: &mut Lexer) -> Result<Option<(Order, usize)>> {
+    if !lx.eat(".") {
+        return Ok(None);
+    }
+    let offset = lx.offset();
+    match lx.next() {
+        Some((Tok::Word(w), _)) => Ok(Some((order_named(&w, offset)?, offset))),
+        _ => Err(ParseError::at(
+            offset,
+            "expected a memory ordering after '.'",
+        )),
+    }
 }
 
 fn names(orders: &[Order]) -> String {
@@ -359,11 +404,12 @@ fn order_named(word: &str, offset: usize) -> Result<Order> {
         "release" => Order::Release,
         "acqrel" => Order::AcqRel,
         "seqcst" => Order::SeqCst,
+        "plain" => Order::Plain,
         _ => {
             return Err(ParseError::at(
                 offset,
                 format!(
-                    "unknown memory ordering '{word}': use relaxed, acquire, release, acqrel or seqcst"
+                    "unknown memory ordering '{word}': use relaxed, acquire, release, acqrel, seqcst or plain"
                 ),
             ));
         }
