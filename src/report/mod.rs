@@ -13,8 +13,9 @@ mod text;
 
 pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
-    Allowed, CheckBody, CheckReport, CheckRow, GradedBy, GroupInfo, ModelRow, OutcomeRow,
-    ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
+    Allowed, CheckBody, CheckReport, CheckRow, ConditionRow, GradedBy, GroupInfo, ModelRow,
+    OutcomeRow, ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary,
+    Unobserved,
 };
 pub use sweep::{PointResult, SweepBody, SweepPoint, SweepReport};
 

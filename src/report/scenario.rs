@@ -8,6 +8,7 @@ use crate::expect::Expect;
 use crate::exposure::{Extra, Lengthened};
 use crate::harness::StartMode;
 use crate::scenario::Grade;
+use crate::scenario::condition::Observation;
 use crate::scenario::interleave::Derivation;
 use crate::scenario::model::Model;
 use crate::stats::{Pace, Rate};
@@ -24,6 +25,10 @@ pub struct ScenarioBody {
     /// Where the file's grades disagree with a computed model, or this machine produced an
     /// outcome its own architecture's model forbids: each fails the run.
     pub contradictions: Vec<String>,
+    /// A litmus test's final condition: herd's verdict under each model, and how many
+    /// trials satisfied it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionRow>,
     pub summary: ScenarioSummary,
     pub expect: Expect,
     pub expect_met: bool,
@@ -34,6 +39,37 @@ pub struct ScenarioBody {
     /// When a race was expected: the trials run after the planned ones until one showed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
+}
+
+/// A litmus test's final condition, as herd judges it under each model (always, sometimes,
+/// never), beside what this machine did. A model is left out where it was not computed, or
+/// does not apply (RC11, the C11 model, to X86 code).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionRow {
+    /// As written: `exists (0:r0=0 /\ 1:r0=0)`.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sc: Option<Observation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tso: Option<Observation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rc11: Option<Observation>,
+    /// Trials whose outcome satisfied the condition's proposition.
+    pub observed: u64,
+}
+
+impl ConditionRow {
+    /// Each model's verdict that was given, with the model.
+    pub fn verdicts(&self) -> Vec<(Model, Observation)> {
+        [
+            (Model::Sc, self.sc),
+            (Model::Tso, self.tso),
+            (Model::Rc11, self.rc11),
+        ]
+        .into_iter()
+        .filter_map(|(m, o)| Some((m, o?)))
+        .collect()
+    }
 }
 
 /// `scenario run`.

@@ -13,10 +13,12 @@ use crate::harness::{self, Workload};
 use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
-    self, CheckBody, CheckRow, Envelope, GradedBy, GroupInfo, Machine, OutcomeRow, ScenarioBody,
-    ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode, Unobserved,
+    self, CheckBody, CheckRow, ConditionRow, Envelope, GradedBy, GroupInfo, Machine, OutcomeRow,
+    ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode,
+    Unobserved,
 };
-use crate::scenario::model::Verdicts;
+use crate::scenario::litmus::Dialect;
+use crate::scenario::model::{Model, Verdict, Verdicts};
 use crate::scenario::program::matches;
 use crate::scenario::{Grade, Outcome, Overrides, Program, Scenario, interleave, library};
 use crate::stats::{self, Rate, Timing};
@@ -351,6 +353,7 @@ fn run_one(
     ));
     notes.extend(models::notes(program, &verdicts, &counts, trials));
     let contradictions = models::contradictions(program, &verdicts, &counts);
+    let condition = condition_row(scenario, program, &verdicts, &counts);
     notes.extend(lengthened.map(|l| l.describe("iterations")));
     notes.extend(extra.map(|e| e.describe()));
     let report = Envelope::new(
@@ -390,6 +393,7 @@ fn run_one(
             unobserved,
             models: models::model_rows(&verdicts),
             contradictions,
+            condition,
             expect_met: expect.is_met(differed, forbidden),
             expect,
             summary,
@@ -399,6 +403,39 @@ fn run_one(
         },
     );
     Ok((program.clone(), report))
+}
+
+/// A litmus test's condition: herd's verdict under each model that was computed and applies
+/// to the test's dialect, and the trials that satisfied it.
+fn condition_row(
+    scenario: &Scenario,
+    program: &Program,
+    verdicts: &Verdicts,
+    counts: &BTreeMap<Outcome, u64>,
+) -> Option<ConditionRow> {
+    let condition = program.condition.as_ref()?;
+    let applies = |m: Model| {
+        !(m == Model::Rc11 && scenario.litmus.as_ref().map(|l| l.dialect) == Some(Dialect::X86))
+    };
+    let observation = |m: Model| match verdicts.verdict(m)? {
+        Verdict::Computed {
+            outcomes,
+            exhaustive,
+            ..
+        } if applies(m) => condition.observation(outcomes, *exhaustive),
+        _ => None,
+    };
+    Some(ConditionRow {
+        text: condition.text.clone(),
+        sc: observation(Model::Sc),
+        tso: observation(Model::Tso),
+        rc11: observation(Model::Rc11),
+        observed: counts
+            .iter()
+            .filter(|(o, _)| condition.holds(o))
+            .map(|(_, n)| n)
+            .sum(),
+    })
 }
 
 /// The observed outcome most worth explaining (the worst grade, then the most frequent), and

@@ -269,6 +269,7 @@ pub fn compile(file: &File, text: &str, overrides: Overrides) -> Result<Program>
         outcome,
         invariant,
         rules,
+        condition: None,
         default_grade,
         threads: total as usize,
         iterations,

@@ -45,7 +45,10 @@ fn folders() -> Vec<PathBuf> {
 
 /// Whether an argument is a path rather than a library name.
 fn is_path(arg: &str) -> bool {
-    arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR) || arg.ends_with(".toml")
+    arg.contains('/')
+        || arg.contains(std::path::MAIN_SEPARATOR)
+        || arg.ends_with(".toml")
+        || arg.ends_with(".litmus")
 }
 
 /// Finds one scenario by name or path.
@@ -105,7 +108,8 @@ pub fn all() -> Result<Vec<Source>, Error> {
     Ok(found)
 }
 
-/// Every scenario file under the given files and folders (a folder's `*.toml`, sorted).
+/// Every scenario file under the given files and folders (a folder's `*.toml` and
+/// `*.litmus`, sorted).
 pub fn under(paths: &[PathBuf]) -> Result<Vec<Source>, Error> {
     let mut out = Vec::new();
     for path in paths {
@@ -115,7 +119,7 @@ pub fn under(paths: &[PathBuf]) -> Result<Vec<Source>, Error> {
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "litmus"))
                 .collect();
             files.sort();
             for file in files {

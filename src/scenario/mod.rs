@@ -5,12 +5,14 @@
 //! ─> exec (a harness Workload)
 
 mod compile;
+pub mod condition;
 mod exec;
 mod file;
 mod fuse;
 mod group;
 pub mod interleave;
 pub mod library;
+pub mod litmus;
 pub mod model;
 mod parse;
 pub mod program;
@@ -36,16 +38,25 @@ pub struct Scenario {
     file: file::File,
     /// Compiled with the file's own defaults, which also proves it compiles.
     pub program: Program,
+    /// For a litmus file: the scenario it reads as, and its final condition.
+    pub litmus: Option<litmus::Litmus>,
 }
 
 impl Scenario {
     /// Parses and compiles a scenario; every problem is an input error at file:line:column.
     pub fn load(source: Source) -> Result<Scenario, Error> {
-        let file: file::File = toml::from_str(&source.text).map_err(|e| {
+        let litmus = if litmus::is_litmus(&source.origin.to_string(), &source.text) {
+            Some(litmus::read(&source.text).map_err(|p| located(&source, p.offset, &p.message))?)
+        } else {
+            None
+        };
+        let toml_text = litmus.as_ref().map_or(source.text.as_str(), |l| &l.toml);
+        let file: file::File = toml::from_str(toml_text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
+            let offset = litmus.as_ref().map_or(offset, |l| l.origin_of(offset));
             located(&source, offset, e.message().trim_end())
         })?;
-        let program = compile::compile(&file, &source.text, Overrides::default())
+        let program = compile_program(&file, &source.text, litmus.as_ref(), Overrides::default())
             .map_err(|p| located(&source, p.offset, &p.message))?;
         model::data_race(&program)
             .map_err(|why| Error::input(format!("{}: {why}", source.origin)))?;
@@ -55,6 +66,7 @@ impl Scenario {
             text: source.text,
             file,
             program,
+            litmus,
         })
     }
 
@@ -63,13 +75,14 @@ impl Scenario {
         if overrides == Overrides::default() {
             return Ok(self.program.clone());
         }
-        let program = compile::compile(&self.file, &self.text, overrides).map_err(|p| {
-            Error::input(format!(
-                "{} (with the given --threads/--iterations): {}",
-                self.position(p.offset),
-                p.message
-            ))
-        })?;
+        let program = compile_program(&self.file, &self.text, self.litmus.as_ref(), overrides)
+            .map_err(|p| {
+                Error::input(format!(
+                    "{} (with the given --threads/--iterations): {}",
+                    self.position(p.offset),
+                    p.message
+                ))
+            })?;
         model::data_race(&program).map_err(|why| {
             Error::input(format!(
                 "{} (with the given --threads/--iterations): {why}",
@@ -185,6 +198,12 @@ impl Scenario {
         }
         let names: Vec<&str> = self.program.outcome.iter().map(|o| o.0.as_str()).collect();
         out.push_str(&format!("    outcome: {}\n", names.join(", ")));
+        if let Some(c) = &self.program.condition {
+            out.push_str(&format!(
+                "    condition: {} (outcomes that satisfy it are interesting)\n",
+                c.text
+            ));
+        }
         for rule in &self.program.rules {
             let pattern: Vec<String> = rule
                 .pattern
@@ -212,6 +231,25 @@ impl Scenario {
     fn position(&self, offset: usize) -> String {
         let (line, col) = file::line_col(&self.text, offset);
         format!("{}:{line}:{col}", self.origin)
+    }
+}
+
+/// Compiles a scenario (a litmus file's translation, with its condition), problems placed in
+/// the text the user wrote.
+fn compile_program(
+    file: &file::File,
+    text: &str,
+    litmus: Option<&litmus::Litmus>,
+    overrides: Overrides,
+) -> Result<Program, resolve::Problem> {
+    match litmus {
+        None => compile::compile(file, text, overrides),
+        Some(l) => {
+            let mut program =
+                compile::compile(file, &l.toml, overrides).map_err(|p| litmus::placed(l, p))?;
+            program.condition = Some(l.condition.clone());
+            Ok(program)
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use smallvec::SmallVec;
 
+use super::condition::Condition;
 use super::parse::BinOp;
 use crate::sync::Ordering;
 
@@ -331,6 +332,9 @@ pub struct Program {
     pub outcome: Vec<(String, u16)>,
     pub invariant: Option<(String, CExpr)>,
     pub rules: Vec<Rule>,
+    /// A litmus test's final condition over the outcome: outcomes that satisfy it, and no
+    /// rule, are interesting.
+    pub condition: Option<Condition>,
     pub default_grade: Grade,
     /// Sum of the groups' threads, and the scenario-level iterations: `threads`, `iterations`.
     pub threads: usize,
@@ -353,7 +357,12 @@ impl Program {
                 .rules
                 .iter()
                 .find(|r| matches(&r.pattern, values))
-                .map_or(self.default_grade, |r| r.grade),
+                .map(|r| r.grade)
+                .or_else(|| {
+                    let condition = self.condition.as_ref()?;
+                    condition.holds(outcome).then_some(Grade::Interesting)
+                })
+                .unwrap_or(self.default_grade),
         }
     }
 
