@@ -217,9 +217,14 @@ pub fn skipped(why: &str) {
 /// nothing on stdout, and one line on stderr that starts `error: PATH:line:column` and says
 /// the message.
 pub fn assert_bad_scenario_files(cases: &[(&str, String, &str, &str)]) {
+    assert_bad_files("toml", cases);
+}
+
+/// [`assert_bad_scenario_files`] for files ending `.EXT`.
+pub fn assert_bad_files(ext: &str, cases: &[(&str, String, &str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     for (name, text, position, message) in cases {
-        let path = dir.path().join(format!("{name}.toml"));
+        let path = dir.path().join(format!("{name}.{ext}"));
         std::fs::write(&path, text).unwrap();
         let stderr = input_error(&format!("scenario run {}", path.display()));
         let prefix = format!("error: {}:{position}", path.display());

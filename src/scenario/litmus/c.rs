@@ -390,9 +390,14 @@ impl Body {
             if ok.contains(&o) {
                 Ok(())
             } else {
+                let role = if which.is_empty() {
+                    String::new()
+                } else {
+                    format!(" as its {which} ordering")
+                };
                 problem(
                     args[arg].1,
-                    format!("{name} cannot take {} as its {which} ordering", c_order(o)),
+                    format!("{name} cannot take {}{role}", c_order(o)),
                 )
             }
         };

@@ -95,3 +95,54 @@ fn patterns_are_numbers_or_wildcards() {
     assert_eq!(pattern("-2").unwrap(), vec![Some(-2)]);
     assert_eq!(pattern("1, x").unwrap_err().offset, 3);
 }
+
+#[test]
+fn plain_accesses_swaps_and_cs_compare_exchange_parse() {
+    assert!(matches!(
+        op("r = load.plain x").unwrap(),
+        OpSyntax::Load {
+            order: Order::Plain,
+            ..
+        }
+    ));
+    assert!(matches!(
+        op("store.plain x = 1").unwrap(),
+        OpSyntax::Store {
+            order: Order::Plain,
+            ..
+        }
+    ));
+    // Only loads and stores can be plain.
+    assert!(op("fetch_add.plain x 1").is_err());
+    let OpSyntax::Swap {
+        reg, value, order, ..
+    } = op("r = swap.relaxed x r + 1").unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (reg.unwrap().text, value.to_string(), order),
+        ("r".into(), "(r + 1)".into(), Order::Relaxed)
+    );
+    let OpSyntax::Cas {
+        reg,
+        expected,
+        old,
+        order,
+        failure,
+        ..
+    } = op("ok = cas.acqrel.acquire x: &r -> 1").unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(reg.unwrap().text, "ok");
+    assert_eq!(
+        (expected.to_string(), old.unwrap().text),
+        ("r".into(), "r".into())
+    );
+    assert_eq!((order, failure), (Order::AcqRel, Some(Order::Acquire)));
+    // A failed compare only reads: it cannot release.
+    let e = op("cas.seqcst.release x: 0 -> 1").unwrap_err();
+    assert_eq!(e.offset, 11);
+    assert!(e.message.contains("cannot be release"), "{}", e.message);
+}
