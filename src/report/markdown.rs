@@ -183,6 +183,10 @@ impl Exporter for Markdown {
                 row
             }),
         )?;
+        if let Some(c) = &report.condition {
+            let line = c.line(report.summary.trials);
+            writeln!(out, "\n**Condition:** {}", escape(&line))?;
+        }
         for c in &report.contradictions {
             writeln!(out, "\n**Grades contradict the models:** {}", escape(c))?;
         }

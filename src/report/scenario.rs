@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Envelope;
 use crate::expect::Expect;
 use crate::exposure::{Extra, Lengthened};
+use crate::format::thousands;
 use crate::harness::StartMode;
 use crate::scenario::Grade;
 use crate::scenario::condition::Observation;
@@ -69,6 +70,21 @@ impl ConditionRow {
         .into_iter()
         .filter_map(|(m, o)| Some((m, o?)))
         .collect()
+    }
+
+    /// `exists (...) — SC never · x86-TSO sometimes · observed 12 of 1,000 trials`.
+    pub fn line(&self, trials: u64) -> String {
+        let parts: Vec<String> = self
+            .verdicts()
+            .iter()
+            .map(|(m, o)| format!("{} {}", m.name(), o.name()))
+            .chain(std::iter::once(format!(
+                "observed {} of {} trials",
+                thousands(self.observed),
+                thousands(trials)
+            )))
+            .collect();
+        format!("{} — {}", self.text, parts.join(" · "))
     }
 }
 

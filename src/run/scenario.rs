@@ -499,6 +499,9 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     {
         verdict.push_str(&format!("; {}: {}", u.pattern, u.note));
     }
+    if let Some(c) = &r.condition {
+        verdict = format!("condition {}", c.line(s.trials));
+    }
     for c in &r.contradictions {
         verdict.push_str(&format!("; contradicts the models: {c}"));
     }

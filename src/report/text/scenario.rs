@@ -118,17 +118,7 @@ impl Text {
             writeln!(out, "{}", models_line(&r.models))?;
         }
         if let Some(c) = &r.condition {
-            let verdicts: Vec<String> = c
-                .verdicts()
-                .iter()
-                .map(|(m, o)| format!("{} {}", m.name(), o.name()))
-                .chain(std::iter::once(format!(
-                    "observed {} of {} trials",
-                    thousands(c.observed),
-                    thousands(r.summary.trials)
-                )))
-                .collect();
-            writeln!(out, "condition: {} — {}", c.text, verdicts.join(" · "))?;
+            writeln!(out, "condition: {}", c.line(r.summary.trials))?;
         }
         if r.outcomes.len() > MAX_OUTCOME_ROWS {
             let rest: u64 = r.outcomes[MAX_OUTCOME_ROWS..].iter().map(|o| o.count).sum();
