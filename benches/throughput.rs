@@ -142,6 +142,52 @@ fn main() {
     .expect("threads start");
     print_tiny("scenario counter-racy", trials, differing, info.wall_ns);
 
+    // Weak-memory shapes, from the library and as litmus files: "differing" is the trials
+    // that showed the weak outcome (graded interesting).
+    println!();
+    println!("weak outcomes and more threads than CPUs ({cpus} logical CPUs)");
+    for (name, file, trials) in [
+        (
+            "scenario store-buffering-relaxed",
+            "store-buffering-relaxed",
+            TINY_TRIALS,
+        ),
+        ("litmus c/SB", "scenarios/litmus/c/SB.litmus", TINY_TRIALS),
+        (
+            "litmus x86/SB",
+            "scenarios/litmus/x86/SB.litmus",
+            TINY_TRIALS,
+        ),
+        (
+            "scenario iriw-relaxed (4 threads)",
+            "iriw-relaxed",
+            1_000_000,
+        ),
+    ] {
+        let scenario = Scenario::load(library::find(file).expect("found")).expect("valid");
+        let program = &scenario.program;
+        let (mut trials_run, mut differing) = (0u64, 0u64);
+        let plan = Plan {
+            trials,
+            ..tiny_plan
+        };
+        let info = harness::run(program, &plan, |t| {
+            trials_run += 1;
+            differing += u64::from(program.grade(&t.outcome) != Grade::Acceptable);
+        })
+        .expect("threads start");
+        print_tiny(name, trials_run, differing, info.wall_ns);
+    }
+    for threads in [3, 4] {
+        let spec = CounterSpec { threads, ..tiny };
+        tiny_row(
+            &format!("unsafe ({threads} threads)"),
+            &CounterWorkload::<Racy>::new(spec),
+            &tiny_plan,
+            threads as u64,
+        );
+    }
+
     stores();
 }
 
