@@ -91,12 +91,14 @@ Examples:
   racedemo scenario run tickets-racy           outcomes with their grades
   racedemo scenario run store-buffering-relaxed --explain   why both reads can see 0
   racedemo scenario run ./my-race.toml -n 1000 a path works as well as a name
+  racedemo scenario run scenarios/litmus/c/SB.litmus   a herdtools7 litmus test: each model's verdict
   racedemo scenario run bank-racy --format json   one JSON document";
 
 pub(super) const CHECK_EXAMPLES: &str = "\
 Examples:
   racedemo scenario check                      every scenario found by name
   racedemo scenario check scenarios/ --junit junit.xml   and a JUnit report for CI
+  racedemo scenario check scenarios/litmus/c scenarios/litmus/x86   the litmus tests
   racedemo scenario check --format markdown    a table for a CI job summary";
 
 pub(super) const SCENARIO_EXAMPLES: &str = "\

@@ -118,7 +118,7 @@ pub enum ScenarioCommand {
         after_help = "Examples:\n  racedemo scenario show tickets-racy    its explanation and its program\n  racedemo scenario show lost-wakeup-racy --as python > lost_wakeup.py   the same race in Python"
     )]
     Show {
-        /// A scenario name, or a path to a .toml file
+        /// A scenario name, or a path to a .toml file or a herdtools7 .litmus file (C or X86)
         #[arg(value_name = "SCENARIO")]
         scenario: String,
 
@@ -130,7 +130,7 @@ pub enum ScenarioCommand {
     /// Run a scenario: each distinct outcome with its count, share and grade
     #[command(after_help = RUN_EXAMPLES, after_long_help = format!("{RUN_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Run {
-        /// A scenario name, or a path to a .toml file
+        /// A scenario name, or a path to a .toml file or a herdtools7 .litmus file (C or X86)
         #[arg(value_name = "SCENARIO")]
         scenario: String,
 
@@ -154,7 +154,8 @@ pub enum ScenarioCommand {
     /// it expects one
     #[command(after_help = CHECK_EXAMPLES, after_long_help = format!("{CHECK_EXAMPLES}\n\n{EXIT_STATUS}"))]
     Check {
-        /// Scenario files, or folders of them [default: every scenario found by name]
+        /// Scenario files (.toml, .litmus), or folders of them [default: every scenario found by
+        /// name]
         #[arg(value_name = "PATH")]
         paths: Vec<std::path::PathBuf>,
 

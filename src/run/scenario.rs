@@ -422,7 +422,13 @@ fn condition_row(
             outcomes,
             exhaustive,
             ..
-        } if applies(m) => condition.observation(outcomes, *exhaustive),
+        } if applies(m) => {
+            let states = outcomes.iter().map(|o| match o {
+                Outcome::Values { values, .. } => Some(values.as_slice()),
+                _ => None,
+            });
+            condition.observation(states, *exhaustive)
+        }
         _ => None,
     };
     Some(ConditionRow {
@@ -432,7 +438,7 @@ fn condition_row(
         rc11: observation(Model::Rc11),
         observed: counts
             .iter()
-            .filter(|(o, _)| condition.holds(o))
+            .filter(|(o, _)| program.satisfies(o))
             .map(|(_, n)| n)
             .sum(),
     })

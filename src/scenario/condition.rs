@@ -2,11 +2,7 @@
 //! final values), and herd's word for how a set of final states meets it: Always, Sometimes,
 //! Never.
 
-use std::collections::BTreeSet;
-
 use serde::Serialize;
-
-use super::program::Outcome;
 
 /// How the proposition is asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,24 +47,23 @@ pub struct Condition {
 }
 
 impl Condition {
-    /// Whether an outcome satisfies the proposition (a trial that halted does not).
-    pub fn holds(&self, outcome: &Outcome) -> bool {
-        match outcome {
-            Outcome::Values { values, .. } => self.prop.holds(values),
-            _ => false,
-        }
-    }
-
-    /// herd's observation for a set of final states: Always when every one satisfies the
+    /// herd's observation for a set of final states, each given by its values (`None` for a
+    /// trial that halted, which satisfies nothing): Always when every one satisfies the
     /// proposition, Never when none does, Sometimes otherwise. `None` when the set may be
     /// incomplete (`exhaustive` false) and what is missing could change the word.
-    pub fn observation(
+    pub fn observation<'a>(
         &self,
-        outcomes: &BTreeSet<Outcome>,
+        states: impl IntoIterator<Item = Option<&'a [i64]>>,
         exhaustive: bool,
     ) -> Option<Observation> {
-        let yes = outcomes.iter().filter(|o| self.holds(o)).count();
-        let no = outcomes.len() - yes;
+        let (mut yes, mut no) = (0usize, 0usize);
+        for values in states {
+            if values.is_some_and(|v| self.prop.holds(v)) {
+                yes += 1;
+            } else {
+                no += 1;
+            }
+        }
         match (yes, no) {
             (0, _) if exhaustive => Some(Observation::Never),
             (_, 0) if exhaustive && yes > 0 => Some(Observation::Always),
@@ -110,13 +105,6 @@ impl Observation {
 mod tests {
     use super::*;
 
-    fn values(v: &[i64]) -> Outcome {
-        Outcome::Values {
-            values: v.iter().copied().collect(),
-            invariant_held: true,
-        }
-    }
-
     #[test]
     fn observations_count_states_that_satisfy_the_proposition() {
         let both_zero = Prop::And(Box::new(Prop::Is(0, 0)), Box::new(Prop::Is(1, 0)));
@@ -125,17 +113,28 @@ mod tests {
             quantifier: Quantifier::Exists,
             prop: both_zero,
         };
-        let sc: BTreeSet<Outcome> = [values(&[0, 1]), values(&[1, 0]), values(&[1, 1])].into();
+        let sc: Vec<&[i64]> = vec![&[0, 1], &[1, 0], &[1, 1]];
         let mut tso = sc.clone();
-        tso.insert(values(&[0, 0]));
-        assert_eq!(c.observation(&sc, true), Some(Observation::Never));
-        assert_eq!(c.observation(&tso, true), Some(Observation::Sometimes));
+        tso.push(&[0, 0]);
+        let states = |v: &[&'static [i64]]| v.iter().map(|s| Some(*s)).collect::<Vec<_>>();
+        assert_eq!(c.observation(states(&sc), true), Some(Observation::Never));
+        assert_eq!(
+            c.observation(states(&tso), true),
+            Some(Observation::Sometimes)
+        );
         assert!(!c.validated(Observation::Never));
         // Bounded: "never" cannot be claimed, but "sometimes" can.
-        assert_eq!(c.observation(&sc, false), None);
-        assert_eq!(c.observation(&tso, false), Some(Observation::Sometimes));
-        let only: BTreeSet<Outcome> = [values(&[0, 0])].into();
-        assert_eq!(c.observation(&only, true), Some(Observation::Always));
+        assert_eq!(c.observation(states(&sc), false), None);
+        assert_eq!(
+            c.observation(states(&tso), false),
+            Some(Observation::Sometimes)
+        );
+        assert_eq!(
+            c.observation(states(&[&[0, 0]]), true),
+            Some(Observation::Always)
+        );
+        // A halted trial satisfies nothing.
+        assert_eq!(c.observation([None], true), Some(Observation::Never));
         let not = Prop::Not(Box::new(Prop::Or(
             Box::new(Prop::Is(0, 1)),
             Box::new(Prop::False),

@@ -358,11 +358,17 @@ impl Program {
                 .iter()
                 .find(|r| matches(&r.pattern, values))
                 .map(|r| r.grade)
-                .or_else(|| {
-                    let condition = self.condition.as_ref()?;
-                    condition.holds(outcome).then_some(Grade::Interesting)
-                })
+                .or_else(|| self.satisfies(outcome).then_some(Grade::Interesting))
                 .unwrap_or(self.default_grade),
+        }
+    }
+
+    /// Whether an outcome satisfies the litmus condition's proposition (none without one; a
+    /// trial that halted never does).
+    pub fn satisfies(&self, outcome: &Outcome) -> bool {
+        match (&self.condition, outcome) {
+            (Some(c), Outcome::Values { values, .. }) => c.prop.holds(values),
+            _ => false,
         }
     }
 
