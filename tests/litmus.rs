@@ -282,6 +282,12 @@ fn unsupported_litmus_constructs_are_one_line_errors_at_their_line_and_column() 
                 "thread 0 has no register 'EBX'",
             ),
             (
+                "no-value",
+                "X86 T\n{ x=0; }\n P0 ;\n MOV [x],$1 ;\nexists true\n".into(),
+                "5:1",
+                "the condition reads no value",
+            ),
+            (
                 "unknown-thread",
                 x86("MOV EAX,[x]").replace("[x]=0)", "3:EAX=0)"),
                 "5:9",

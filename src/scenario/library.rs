@@ -1,5 +1,6 @@
-//! Where scenarios come from: `./scenarios`, then `$RACEDEMO_SCENARIOS`, then the copies of the
-//! repository's `scenarios/*.toml` built into the binary. A path works as well as a name.
+//! Where scenarios come from: `./scenarios`, then `$RACEDEMO_SCENARIOS` (`*.toml`, and
+//! herdtools7's `*.litmus`), then the copies of the repository's `scenarios/*.toml` built into
+//! the binary. A path works as well as a name.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,9 @@ pub struct Source {
     pub text: String,
 }
 
+/// What scenario files end with: racedemo's own, and herdtools7's litmus tests.
+const EXTENSIONS: [&str; 2] = ["toml", "litmus"];
+
 /// The folders searched by name, in order.
 fn folders() -> Vec<PathBuf> {
     let mut dirs = vec![PathBuf::from("scenarios")];
@@ -57,9 +61,11 @@ pub fn find(arg: &str) -> Result<Source, Error> {
         return read(Path::new(arg));
     }
     for dir in folders() {
-        let path = dir.join(format!("{arg}.toml"));
-        if path.is_file() {
-            return read(&path);
+        for ext in EXTENSIONS {
+            let path = dir.join(format!("{arg}.{ext}"));
+            if path.is_file() {
+                return read(&path);
+            }
         }
     }
     if let Some((stem, text)) = embedded::EMBEDDED.iter().find(|(stem, _)| *stem == arg) {
@@ -85,7 +91,11 @@ pub fn all() -> Result<Vec<Source>, Error> {
         };
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| EXTENSIONS.iter().any(|e| x == *e))
+            })
+            .filter(|p| p.is_file())
             .collect();
         paths.sort();
         for path in paths {
@@ -119,7 +129,10 @@ pub fn under(paths: &[PathBuf]) -> Result<Vec<Source>, Error> {
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "litmus"))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| EXTENSIONS.iter().any(|e| x == *e))
+                })
                 .collect();
             files.sort();
             for file in files {

@@ -177,6 +177,13 @@ pub fn read(text: &str) -> Result<Litmus> {
             outcome.push(loc.clone());
         }
     }
+    if outcome.is_empty() {
+        return problem(
+            tail,
+            "the condition reads no value: name a register or a variable in it, or list one \
+             in 'locations [...]'",
+        );
+    }
     for loc in &mut outcome {
         check_location(dialect, loc, &threads, &shared)?;
     }
@@ -376,7 +383,15 @@ fn emit(
             "\n[[group]]\nname = \"{}\"\nthreads = 1\niterations = 1\nops = [\n",
             thread.name
         ));
-        for (op, at) in &thread.ops {
+        // A thread with nothing to do still runs: a group needs an op, and this one touches
+        // nothing shared.
+        let idle = [("_idle = 0".to_string(), 0)];
+        let ops = if thread.ops.is_empty() {
+            &idle[..]
+        } else {
+            &thread.ops
+        };
+        for (op, at) in ops {
             out.push_str("  ");
             let start = out.len();
             out.push_str(&quote(op));
