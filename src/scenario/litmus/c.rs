@@ -3,6 +3,7 @@
 
 use super::Thread;
 use super::lex::{Comments, Tok, Tokens, tokens};
+use crate::scenario::parse::KEYWORDS;
 use crate::scenario::resolve::{Result, problem};
 
 /// A thread's parameter: a shared variable, atomic or plain.
@@ -117,35 +118,8 @@ struct Body {
 /// C's types for locals.
 const LOCAL_TYPES: &[&str] = &["int", "long", "intptr_t"];
 
-/// Names a local cannot have: the scenario language's own words.
-const RESERVED: &[&str] = &[
-    "load",
-    "store",
-    "fetch_add",
-    "cas",
-    "cas_loop",
-    "swap",
-    "lock",
-    "unlock",
-    "if",
-    "while",
-    "end",
-    "wait",
-    "notify",
-    "notify_all",
-    "acquire",
-    "release",
-    "read_lock",
-    "read_unlock",
-    "write_lock",
-    "write_unlock",
-    "spin",
-    "jitter",
-    "yield",
-    "fence",
-    "threads",
-    "iterations",
-];
+/// Names the scenario language gives a meaning of its own, besides its op words.
+const CONSTANTS: &[&str] = &["threads", "iterations"];
 
 impl Body {
     fn push(&mut self, op: String, at: usize) {
@@ -231,7 +205,8 @@ impl Body {
         if LOCAL_TYPES.contains(&word.as_str()) {
             loop {
                 let (name, name_at) = t.ident("a local's name")?;
-                if RESERVED.contains(&name.as_str()) || name.starts_with('_') {
+                let reserved = KEYWORDS.iter().chain(CONSTANTS).any(|k| *k == name);
+                if reserved || name.starts_with('_') {
                     return problem(name_at, format!("a local cannot be named '{name}' here"));
                 }
                 if self.param(&name).is_some() {

@@ -150,12 +150,8 @@ fn instruction(t: &mut Tokens, thread: &mut Thread, vars: &mut Vars) -> Result<(
             vec![format!("{r} = fetch_add.seqcst {x} {r}")]
         }
         ("ADD" | "SUB" | "INC" | "DEC", [Memory(x), rest @ ..], _) => {
-            let amount = match (mnemonic.as_str(), rest) {
-                ("INC", []) => "1".to_string(),
-                ("DEC", []) => "-1".to_string(),
-                ("ADD", [v @ (Immediate(_) | Register(_))]) => value(v),
-                ("SUB", [v @ (Immediate(_) | Register(_))]) => format!("-{}", value(v)),
-                _ => return problem(at, format!("unsupported operands for {mnemonic}")),
+            let Some(amount) = amount(&mnemonic, rest) else {
+                return problem(at, format!("unsupported operands for {mnemonic}"));
             };
             if let [Register(r)] = rest {
                 reg(r);
@@ -172,14 +168,13 @@ fn instruction(t: &mut Tokens, thread: &mut Thread, vars: &mut Vars) -> Result<(
             }
         }
         ("ADD" | "SUB" | "INC" | "DEC", [Register(r), rest @ ..], false) => {
-            let r = reg(r);
-            let amount = match (mnemonic.as_str(), rest) {
-                ("INC", []) => "1".to_string(),
-                ("DEC", []) => "-1".to_string(),
-                ("ADD", [v @ (Immediate(_) | Register(_))]) => value(v),
-                ("SUB", [v @ (Immediate(_) | Register(_))]) => format!("-{}", value(v)),
-                _ => return problem(at, format!("unsupported operands for {mnemonic}")),
+            let Some(amount) = amount(&mnemonic, rest) else {
+                return problem(at, format!("unsupported operands for {mnemonic}"));
             };
+            if let [Register(s)] = rest {
+                reg(s);
+            }
+            let r = reg(r);
             vec![format!("{r} = {r} + ({amount})")]
         }
         (_, _, true) => {
@@ -195,6 +190,22 @@ fn instruction(t: &mut Tokens, thread: &mut Thread, vars: &mut Vars) -> Result<(
     };
     thread.ops.extend(ops.into_iter().map(|op| (op, at)));
     Ok(())
+}
+
+/// What ADD, SUB, INC or DEC adds, given the operands after the destination.
+fn amount(mnemonic: &str, rest: &[Operand]) -> Option<String> {
+    let value = |o: &Operand| match o {
+        Operand::Immediate(n) => Some(n.to_string()),
+        Operand::Register(r) => Some(r.clone()),
+        Operand::Memory(_) => None,
+    };
+    match (mnemonic, rest) {
+        ("INC", []) => Some("1".into()),
+        ("DEC", []) => Some("-1".into()),
+        ("ADD", [v]) => value(v),
+        ("SUB", [v]) => value(v).map(|v| format!("-{v}")),
+        _ => None,
+    }
 }
 
 fn operand(t: &mut Tokens, vars: &mut Vars) -> Result<Operand> {

@@ -23,7 +23,8 @@ impl ParseError {
 
 type Result<T> = std::result::Result<T, ParseError>;
 
-const KEYWORDS: &[&str] = &[
+/// The op words, which no register or variable can be named.
+pub const KEYWORDS: &[&str] = &[
     "load",
     "store",
     "fetch_add",
