@@ -7,6 +7,7 @@
 //! remembers where in the litmus file it came from, so that an error the compiler finds is
 //! still reported at the litmus file's line and column.
 
+mod atomics;
 mod c;
 mod cond;
 mod lex;
