@@ -469,7 +469,10 @@ fn explain(program: &Program, report: &ScenarioReport) -> Option<ScenarioExplana
 
 fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
     let s = &r.summary;
-    let mut verdict = if s.forbidden > 0 {
+    let mut verdict = if let Some(c) = &r.condition {
+        // A litmus test's question is its condition: its verdict stands for the grades'.
+        format!("condition {}", c.line(s.trials))
+    } else if s.forbidden > 0 {
         let halted: Vec<String> = [(s.deadlocks, "deadlocks"), (s.stuck, "stuck")]
             .iter()
             .filter(|(n, _)| *n > 0)
@@ -504,9 +507,6 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
         .filter(|u| u.grade == Grade::Interesting)
     {
         verdict.push_str(&format!("; {}: {}", u.pattern, u.note));
-    }
-    if let Some(c) = &r.condition {
-        verdict = format!("condition {}", c.line(s.trials));
     }
     for c in &r.contradictions {
         verdict.push_str(&format!("; contradicts the models: {c}"));
