@@ -56,7 +56,7 @@ fn compare(name: &str, url: &str, tool: impl Fn() -> Result<f64, String>, target
         Ok(s) => s,
         Err(e) => return println!("{name:<40} skipped: {e}"),
     };
-    let mut place = match Place::open(&spec, None) {
+    let mut place = match Place::open(&spec, None, racedemo::store::DEADLINE) {
         Ok(p) => p,
         Err(e) => return println!("{name:<40} skipped: {e}"),
     };

@@ -309,7 +309,8 @@ fn stores() {
     use racedemo::crew::{Crew, Order, Threads};
     use racedemo::store::{Place, StoreSpec};
     use racedemo::strategy::StrategyKind;
-    let mut place = Place::open(&StoreSpec::Sqlite(None), None).expect("a temporary database");
+    let mut place = Place::open(&StoreSpec::Sqlite(None), None, racedemo::store::DEADLINE)
+        .expect("a temporary database");
     println!();
     println!(
         "SQLite, 1 worker x {STORE_INCREMENTS} increments, {STORE_TRIALS} trials each, \

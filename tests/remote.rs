@@ -34,19 +34,59 @@ fn spawn(args: &str) -> Child {
         .unwrap()
 }
 
-/// Waits (up to 20 s) until run `name`'s board on Redis holds `key`: the test goes on once the
-/// run got that far, however slowly a loaded machine started it.
+/// The board of the server at `url`, as racedemo's workers reach it.
+fn board(url: &str) -> Box<dyn racedemo::store::board::Board> {
+    let kind = racedemo::store::StoreSpec::parse(url).unwrap().kind();
+    racedemo::store::board::open(kind, url, Duration::from_secs(5)).unwrap()
+}
+
+/// Waits (up to 20 s) until run `name`'s board holds `key`: the test goes on once the run got
+/// that far, however slowly a loaded machine started it.
 fn wait_for_board(url: &str, name: &str, key: &str) {
-    let mut r = redis::Client::open(url).unwrap().get_connection().unwrap();
-    let full = format!("racedemo:board:run:{name}/{key}");
+    let mut board = board(url);
+    let full = format!("run:{name}/{key}");
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let n: u64 = redis::cmd("EXISTS").arg(&full).query(&mut r).unwrap();
-        if n == 1 {
-            return;
-        }
+    while board.get(&full).unwrap().is_none() {
         assert!(Instant::now() < deadline, "run {name} never posted {key}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How many rows or keys of run `name` are on the board of the server at `url` (its claim
+/// and everything under it).
+fn board_keys(kind: &str, url: &str, name: &str) -> u64 {
+    let (claim, prefix) = (format!("run:{name}"), format!("run:{name}/"));
+    match kind {
+        "postgres" => {
+            let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            let n: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM racedemo_board WHERE k = $1 OR left(k, length($2)) = $2",
+                    &[&claim, &prefix],
+                )
+                .unwrap()
+                .get(0);
+            n as u64
+        }
+        "mysql" => {
+            use mysql::prelude::Queryable;
+            let mut db = mysql::Conn::new(mysql::Opts::from_url(url).unwrap()).unwrap();
+            let n: Option<i64> = db
+                .exec_first(
+                    "SELECT COUNT(*) FROM racedemo_board WHERE k = ? OR LEFT(k, CHAR_LENGTH(?)) = ?",
+                    (&claim, &prefix, &prefix),
+                )
+                .unwrap();
+            n.unwrap_or(0) as u64
+        }
+        _ => {
+            let mut r = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("racedemo:board:run:{name}*"))
+                .query(&mut r)
+                .unwrap();
+            keys.len() as u64
+        }
     }
 }
 
@@ -174,7 +214,7 @@ fn two_runs_with_the_same_name_at_once_are_refused() {
     let first = spawn(&format!(
         "unsafe --store {url} --run {name} --remote-workers 1 --iterations 50 --trials 1"
     ));
-    wait_for_board(&url, &name, "alive");
+    wait_for_board(&url, &name, "run");
     let out = racedemo(&format!(
         "unsafe --store {url} --run {name} --remote-workers 1"
     ))
@@ -193,10 +233,11 @@ fn two_runs_with_the_same_name_at_once_are_refused() {
     assert_eq!(w.wait_with_output().unwrap().status.code(), Some(0));
 }
 
-#[test]
-fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
-    let Some(url) = server("redis") else { return };
-    let name = run_name("killed");
+/// A worker SIGKILLed mid-run on `kind`: the run ends with exit 3 naming it, the surviving
+/// worker exits 3 too (the run it served failed), and nothing of the run is left on the board.
+fn a_killed_worker_ends_the_run_and_leaves_nothing(kind: &str) {
+    let Some(url) = server(kind) else { return };
+    let name = run_name(&format!("killed-{kind}"));
     let mut victim = worker(&url, &name, &[]);
     let other = worker(&url, &name, &[]);
     let coordinator = spawn(&format!(
@@ -215,8 +256,32 @@ fn a_remote_worker_killed_mid_run_ends_the_run_with_exit_3_naming_it() {
     assert!(fault.contains(&format!("pid {})", victim.id())), "{fault}");
     assert!(fault.contains("sent nothing for 2s"), "{fault}");
     common::assert_consistent(&report);
-    // The other worker hears that the run is over.
-    assert_eq!(other.wait_with_output().unwrap().status.code(), Some(0));
+    assert!(report.get("left_behind").is_none(), "{report}");
+    // The other worker hears that the run stopped, and why.
+    let other = other.wait_with_output().unwrap();
+    assert_eq!(other.status.code(), Some(3), "{kind}: {other:?}");
+    let said = String::from_utf8(other.stderr).unwrap();
+    assert!(said.contains(&format!("run '{name}' stopped: ")), "{said}");
+    assert_eq!(
+        board_keys(kind, &url, &name),
+        0,
+        "{kind}: the run's board keys are gone"
+    );
+}
+
+#[test]
+fn a_remote_worker_killed_mid_run_on_redis_ends_the_run_with_exit_3_and_leaves_no_key() {
+    a_killed_worker_ends_the_run_and_leaves_nothing("redis");
+}
+
+#[test]
+fn a_remote_worker_killed_mid_run_on_postgres_ends_the_run_with_exit_3_and_leaves_no_row() {
+    a_killed_worker_ends_the_run_and_leaves_nothing("postgres");
+}
+
+#[test]
+fn a_remote_worker_killed_mid_run_on_mariadb_ends_the_run_with_exit_3_and_leaves_no_row() {
+    a_killed_worker_ends_the_run_and_leaves_nothing("mysql");
 }
 
 #[test]
@@ -238,11 +303,13 @@ fn a_worker_waiting_for_a_go_that_never_comes_hears_that_the_run_ended() {
     victim.wait().unwrap();
     let out = coordinator.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    // It leaves as soon as the run ends, well before the 10 s after which a silent
-    // coordinator counts as gone (and the worker as failed, exit 3).
+    // It leaves as soon as the run ends (exit 3: the run it served stopped on a fault), well
+    // before the 10 s after which a silent coordinator counts as gone.
     let ended = Instant::now();
     let other = other.wait_with_output().unwrap();
-    assert_eq!(other.status.code(), Some(0), "{other:?}");
+    assert_eq!(other.status.code(), Some(3), "{other:?}");
+    let said = String::from_utf8(other.stderr.clone()).unwrap();
+    assert!(said.contains("stopped: remote worker"), "{said}");
     assert!(
         ended.elapsed() < Duration::from_secs(5),
         "{:?}",

@@ -45,8 +45,9 @@ pub struct StoreArgs {
     #[arg(long, value_name = "K", value_parser = parse_count, allow_negative_numbers = true)]
     pub remote_workers: Option<u64>,
 
-    /// How long a worker may go silent before its trial is ended as hung, and how long a run
-    /// waits for its remote workers to join [default: 30s]
+    /// How long a worker may go silent before its trial is ended as hung, how long a server
+    /// may leave a call unanswered (a network partition ends the run with exit 3, not a
+    /// hang), and how long a run waits for its remote workers to join [default: 30s]
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     pub worker_timeout: Option<std::time::Duration>,
 }
@@ -94,6 +95,11 @@ pub struct IsolationArgs {
     /// Race N OS processes instead of threads, each with its own connection
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Store")]
     pub processes: Option<u64>,
+
+    /// How long a server may leave a call unanswered, and a worker process go silent, before
+    /// the run ends with exit 3 [default: 30s]
+    #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Store")]
+    pub worker_timeout: Option<std::time::Duration>,
 
     /// Workers (threads) per run [default: 4]
     #[arg(short, long, value_name = "N", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Workload")]

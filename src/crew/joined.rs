@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::remote::{Beat, Member, Outcome, Posted, RunRecord, STALE, key, now_ms};
+use super::remote::{Beat, Member, Outcome, Posted, RunRecord, STALE, claim_key, fresh, key};
 use super::{BEAT, work};
 use crate::store::board::{self, Board};
 use crate::store::{Address, Counts, StoreKind};
@@ -23,7 +23,7 @@ pub struct Served {
 /// Joins run `name` on the store at `url`, waiting up to `wait` for it to appear, and serves
 /// it to the end.
 pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<Served, String> {
-    let mut board = board::open(kind, url)?;
+    let mut board = board::open(kind, url, crate::store::DEADLINE)?;
     let shown = crate::store::redact(url);
     let started = Instant::now();
     let record = loop {
@@ -53,6 +53,10 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
             kind.title()
         ));
     }
+    // From here on, the run's deadline: a partition ends this worker as it ends the run.
+    if let Some(ms) = record.deadline_ms {
+        board = board::open(kind, url, Duration::from_millis(ms))?;
+    }
     let me = serde_json::to_string(&Member::me()).map_err(|e| e.to_string())?;
     let mut index = None;
     for i in 0..record.workers {
@@ -72,8 +76,14 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
         location: url.to_string(),
         slot: record.slot,
         isolation: record.isolation,
+        deadline_ms: record.deadline_ms,
     };
     let mut conn = address.connect()?;
+    let mut mine = Mine {
+        name: name.to_string(),
+        index,
+        seq: 0,
+    };
     eprintln!(
         "racedemo worker: joined run '{name}' as worker {} of {} (coordinated by {})",
         index + 1,
@@ -96,16 +106,28 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
             .get(&key(name, "order"))?
             .and_then(|p| serde_json::from_str(&p).ok());
         match posted {
-            Some(Posted::End) => return Ok(served),
+            Some(Posted::End { fault }) => {
+                // Said before leaving, so that the coordinator clears the run after this
+                // worker's last write; then this worker's own keys go.
+                let _ = board.put(&key(name, &format!("left/{index}")), "1");
+                mine.remove(board.as_mut());
+                return match fault {
+                    None => Ok(served),
+                    Some(fault) => Err(format!("run '{name}' stopped: {fault}")),
+                };
+            }
             Some(Posted::Trial { seq, order }) if seq > last => {
                 last = seq;
+                mine.seq = seq;
                 board.put(&key(name, &format!("armed/{seq}/{index}")), "1")?;
                 if !wait_for_go(board.as_mut(), name, seq)? {
-                    return Ok(served);
+                    // The run ended while this trial was being armed: the order now says how.
+                    continue;
                 }
-                let part = with_heartbeat(kind, url, name, seq, index, |done| {
-                    work(conn.as_mut(), &order, index, done)
-                })?;
+                let part =
+                    with_heartbeat(kind, url, address.deadline(), name, seq, index, |done| {
+                        work(conn.as_mut(), &order, index, done)
+                    })?;
                 let outcome = match part {
                     Ok(part) => {
                         served.trials += 1;
@@ -125,11 +147,12 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
         if checked.elapsed() > Duration::from_secs(1) {
             checked = Instant::now();
             if !alive(board.as_mut(), name)? {
-                // Gone without saying "end": removed (the run is over) or killed.
-                return match board.get(&key(name, "run"))? {
-                    None => Ok(served),
-                    Some(_) => Err(format!("the coordinator of run '{name}' stopped answering")),
-                };
+                // Gone without saying "end" (killed, or it cleared the run while this worker
+                // was still in a trial): nothing of this worker's may stay behind it.
+                mine.remove(board.as_mut());
+                return Err(format!(
+                    "the coordinator of run '{name}' stopped answering before the run's end"
+                ));
             }
         }
         thread::sleep(Duration::from_millis(5));
@@ -138,10 +161,32 @@ pub fn serve(kind: StoreKind, url: &str, name: &str, wait: Duration) -> Result<S
 
 /// Whether run `name`'s coordinator marked itself alive recently.
 fn alive(board: &mut dyn Board, name: &str) -> Result<bool, String> {
-    let at = board
-        .get(&key(name, "alive"))?
-        .and_then(|a| a.parse::<u64>().ok());
-    Ok(at.is_some_and(|a| now_ms().saturating_sub(a) < STALE.as_millis() as u64))
+    Ok(board.get(&claim_key(name))?.is_some_and(|m| fresh(&m)))
+}
+
+/// What this worker writes on the board, so that it can remove it when the run is over and
+/// nothing of it outlives the run, even a write that came after the coordinator's clear.
+struct Mine {
+    name: String,
+    index: usize,
+    /// The last trial it was ordered to run.
+    seq: u64,
+}
+
+impl Mine {
+    fn remove(&self, board: &mut dyn Board) {
+        board.set_deadline(crate::store::CLEANUP);
+        let i = self.index;
+        for rest in [
+            format!("beat/{i}"),
+            format!("armed/{}/{i}", self.seq),
+            format!("part/{}/{i}", self.seq),
+            format!("worker/{i}"),
+        ] {
+            // The coordinator clears whatever this cannot.
+            let _ = board.remove(&key(&self.name, &rest));
+        }
+    }
 }
 
 /// Waits for the coordinator's "go" for trial `seq`: polled every millisecond, so that the
@@ -159,7 +204,7 @@ fn wait_for_go(board: &mut dyn Board, name: &str, seq: u64) -> Result<bool, Stri
             looked = Instant::now();
             let ended = match board.get(&key(name, "order"))? {
                 None => true,
-                Some(p) => matches!(serde_json::from_str(&p), Ok(Posted::End)),
+                Some(p) => matches!(serde_json::from_str(&p), Ok(Posted::End { .. })),
             };
             if ended {
                 return Ok(false);
@@ -180,12 +225,13 @@ fn wait_for_go(board: &mut dyn Board, name: &str, seq: u64) -> Result<bool, Stri
 fn with_heartbeat<T: Send>(
     kind: StoreKind,
     url: &str,
+    deadline: Duration,
     name: &str,
     seq: u64,
     index: usize,
     trial: impl FnOnce(&AtomicU64) -> T,
 ) -> Result<T, String> {
-    let mut beats = board::open(kind, url)?;
+    let mut beats = board::open(kind, url, deadline)?;
     let done = AtomicU64::new(0);
     let (finished, wait) = mpsc::channel::<()>();
     let beat_key = key(name, &format!("beat/{index}"));

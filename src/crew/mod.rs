@@ -119,6 +119,12 @@ pub trait Crew {
     fn kind(&self) -> CrewKind;
     /// Runs one trial on every worker, released together; one part per worker, in order.
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop>;
+    /// Ends the crew once the run is over, `fault` saying why when one stopped it: `Some`,
+    /// what it could not remove from the store (a note with the command that removes it).
+    fn close(&mut self, fault: Option<&str>) -> Option<String> {
+        let _ = fault;
+        None
+    }
 }
 
 /// Starts `count` workers of `kind` on `address`: threads, local processes, or remote workers
@@ -138,16 +144,17 @@ pub fn start(
             Vec::new(),
         ),
         CrewKind::Remote => {
-            let board = store::board::open(address.kind, &address.location)?;
+            let board = store::board::open(address.kind, &address.location, address.deadline())?;
             let record = remote::RunRecord {
                 kind: address.kind,
                 slot: address.slot,
                 isolation: address.isolation,
                 workers: count,
                 by: remote::Member::me().label(),
+                deadline_ms: address.deadline_ms,
             };
             let name = run.ok_or("remote workers need a run name")?;
-            let crew = Remote::start(board, name, record, timeout)?;
+            let crew = Remote::start(board, &address.location, name, record, timeout)?;
             let members = crew.members();
             (Box::new(crew), members)
         }

@@ -19,6 +19,8 @@ pub const STALE: Duration = Duration::from_secs(10);
 const TOUCH: Duration = Duration::from_secs(1);
 /// How long to sleep between looks at the board.
 const POLL: Duration = Duration::from_millis(5);
+/// How long the end of a run waits for its workers to say they left.
+const LEAVE: Duration = Duration::from_secs(5);
 
 /// Run names: what a board key and a Redis pattern can hold literally.
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -41,6 +43,69 @@ pub fn key(name: &str, rest: &str) -> String {
     format!("run:{name}/{rest}")
 }
 
+/// The key that says who owns run name `name`, holding the owner's last alive mark: taken by
+/// one atomic create, and from a stale owner only by a compare-and-set on its mark.
+pub fn claim_key(name: &str) -> String {
+    format!("run:{name}")
+}
+
+/// An alive mark: the time, and a token no other coordinator's mark has, so that a
+/// compare-and-set on it can tell whose it is.
+fn mark() -> String {
+    format!("{}:{:016x}", now_ms(), rand::random::<u64>())
+}
+
+/// Whether `mark` was written within [`STALE`].
+pub fn fresh(mark: &str) -> bool {
+    let ms = mark.split(':').next().and_then(|m| m.parse::<u64>().ok());
+    ms.is_some_and(|at| now_ms().saturating_sub(at) < STALE.as_millis() as u64)
+}
+
+/// Takes run name `name` on `board` for this coordinator: the alive mark it now holds, or why
+/// not. Exactly one of any number of coordinators started at once gets it.
+pub fn claim(board: &mut dyn Board, name: &str) -> Result<String, String> {
+    let mine = mark();
+    let claim = claim_key(name);
+    if board.create(&claim, &mine)? {
+        return Ok(mine);
+    }
+    match board.get(&claim)? {
+        // Removed between the two looks: one more try, as anyone else's.
+        None => {
+            if board.create(&claim, &mine)? {
+                Ok(mine)
+            } else {
+                Err(format!(
+                    "run '{name}' was started by another racedemo just now; name this one \
+                     differently"
+                ))
+            }
+        }
+        Some(theirs) if fresh(&theirs) => {
+            let by = board
+                .get(&key(name, "run"))?
+                .and_then(|r| serde_json::from_str::<RunRecord>(&r).ok())
+                .map_or("another racedemo".to_string(), |r| r.by);
+            Err(format!(
+                "a run named '{name}' is already going on this store (coordinated by {by}); \
+                 name this one differently"
+            ))
+        }
+        // A run left behind by a coordinator that was killed: taken over only if its mark is
+        // still the stale one seen, so that of two taking over at once, one does.
+        Some(stale) => {
+            if board.swap(&claim, &stale, &mine)? {
+                Ok(mine)
+            } else {
+                Err(format!(
+                    "run '{name}' was taken over by another racedemo just now; name this one \
+                     differently"
+                ))
+            }
+        }
+    }
+}
+
 /// What the coordinator posts under `run`: what every worker needs to join.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -51,6 +116,10 @@ pub struct RunRecord {
     pub workers: usize,
     /// The coordinator, as "host (pid N)".
     pub by: String,
+    /// How long the server may leave a call unanswered (`--worker-timeout`), in ms: the
+    /// workers' deadline too, so that a partition ends them as it ends the coordinator.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
 }
 
 /// Who a worker is, under `worker/I`.
@@ -73,12 +142,19 @@ impl Member {
     }
 }
 
-/// Under `order`: the next trial, or the end of the run.
+/// Under `order`: the next trial, or the end of the run (with the fault that ended it, if
+/// one did: every worker then exits with status 3, whichever store it is).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "is", rename_all = "lowercase")]
 pub enum Posted {
-    Trial { seq: u64, order: Order },
-    End,
+    Trial {
+        seq: u64,
+        order: Order,
+    },
+    End {
+        #[serde(default)]
+        fault: Option<String>,
+    },
 }
 
 /// Under `beat/I`: alive (`n` grows every beat), and how far in trial `seq`.
@@ -104,53 +180,45 @@ pub fn now_ms() -> u64 {
 /// The coordinator's side.
 pub struct Remote {
     board: Box<dyn Board>,
+    kind: StoreKind,
+    url: String,
     name: String,
+    /// This coordinator's alive mark as last written under the claim key.
+    mark: String,
     members: Vec<Member>,
     seq: u64,
     timeout: Duration,
     touched: Instant,
+    /// Said once the run is over and its keys removed (or named as left behind).
+    closed: bool,
 }
 
 impl Remote {
     /// Posts run `name` and waits up to `timeout` for `count` workers to join.
     pub fn start(
         mut board: Box<dyn Board>,
+        url: &str,
         name: &str,
         record: RunRecord,
         timeout: Duration,
     ) -> Result<Self, String> {
         let text = serde_json::to_string(&record).map_err(|e| e.to_string())?;
-        if !board.create(&key(name, "run"), &text)? {
-            let alive = board
-                .get(&key(name, "alive"))?
-                .and_then(|a| a.parse::<u64>().ok());
-            if alive.is_some_and(|a| now_ms().saturating_sub(a) < STALE.as_millis() as u64) {
-                let by = board
-                    .get(&key(name, "run"))?
-                    .and_then(|r| serde_json::from_str::<RunRecord>(&r).ok())
-                    .map_or("another racedemo".to_string(), |r| r.by);
-                return Err(format!(
-                    "a run named '{name}' is already going on this store (coordinated by {by}); \
-                     name this one differently"
-                ));
-            }
-            // A run left behind by a coordinator that was killed: take its place.
-            board.clear(&key(name, ""))?;
-            if !board.create(&key(name, "run"), &text)? {
-                return Err(format!(
-                    "run '{name}' was started by another racedemo just now"
-                ));
-            }
-        }
-        board.put(&key(name, "alive"), &now_ms().to_string())?;
+        let mark = claim(board.as_mut(), name)?;
         let mut remote = Remote {
             board,
+            kind: record.kind,
+            url: url.to_string(),
             name: name.to_string(),
+            mark,
             members: Vec::new(),
             seq: 0,
             timeout,
             touched: Instant::now(),
+            closed: false,
         };
+        // The name is this run's now: whatever an earlier run of the name left goes first.
+        remote.board.clear(&key(name, ""))?;
+        remote.board.put(&key(name, "run"), &text)?;
         let started = Instant::now();
         let count = record.workers;
         eprintln!(
@@ -190,13 +258,75 @@ impl Remote {
         self.members.iter().map(Member::label).collect()
     }
 
+    /// Renews the alive mark, only while it is still this coordinator's.
     fn touch(&mut self) -> Result<(), String> {
         if self.touched.elapsed() >= TOUCH {
-            self.board
-                .put(&key(&self.name, "alive"), &now_ms().to_string())?;
+            let next = mark();
+            if !self.board.swap(&claim_key(&self.name), &self.mark, &next)? {
+                return Err(format!(
+                    "run '{}' was taken over by another racedemo while this one was silent for \
+                     over {}s",
+                    self.name,
+                    STALE.as_secs()
+                ));
+            }
+            self.mark = next;
             self.touched = Instant::now();
         }
         Ok(())
+    }
+
+    /// Ends the run: tells the workers (and why, when `fault` stopped it), waits a little for
+    /// each to say it left, then removes every key of the run. `Some`: what could not be
+    /// removed, with the command that removes it.
+    pub fn finish(&mut self, fault: Option<&str>) -> Option<String> {
+        if self.closed {
+            return None;
+        }
+        self.closed = true;
+        // A board that stopped answering should not hold the end up for long.
+        self.board.set_deadline(crate::store::CLEANUP);
+        let end = Posted::End {
+            fault: fault.map(str::to_string),
+        };
+        let posted = serde_json::to_string(&end)
+            .map_err(|e| e.to_string())
+            .and_then(|text| self.board.put(&key(&self.name, "order"), &text));
+        if posted.is_ok() {
+            // Workers see "end" within a few polls, or after the trial they are in; each says
+            // it left, so that nothing it writes comes after the clear.
+            let since = Instant::now();
+            let mut left = vec![false; self.members.len()];
+            while left.iter().any(|l| !l) && since.elapsed() < LEAVE {
+                for (i, l) in left.iter_mut().enumerate() {
+                    if !*l {
+                        *l = matches!(
+                            self.board.get(&key(&self.name, &format!("left/{i}"))),
+                            Ok(Some(_)) | Err(_)
+                        );
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let cleared = self
+            .board
+            .clear(&key(&self.name, ""))
+            .and_then(|()| self.board.remove(&claim_key(&self.name)));
+        cleared.err().map(|why| {
+            format!(
+                "the keys of run '{}' on the {} board ({why}; they expire within a day); remove \
+                 them with: {}",
+                self.name,
+                self.kind.title(),
+                crate::store::board::removal_command(
+                    self.kind,
+                    &self.url,
+                    &key(&self.name, ""),
+                    &claim_key(&self.name)
+                )
+            )
+        })
     }
 
     fn who(&self, i: usize) -> String {
@@ -269,6 +399,10 @@ impl Crew for Remote {
         CrewKind::Remote
     }
 
+    fn close(&mut self, fault: Option<&str>) -> Option<String> {
+        self.finish(fault)
+    }
+
     fn trial(&mut self, order: &Order) -> Result<Vec<Part>, Stop> {
         self.seq += 1;
         let posted = Posted::Trial {
@@ -301,13 +435,8 @@ impl Crew for Remote {
 }
 
 impl Drop for Remote {
-    /// Tells the workers the run is over, then removes the run's keys from the board.
+    /// A run ended without [`Remote::finish`] (an early return) still ends for its workers.
     fn drop(&mut self) {
-        if let Ok(end) = serde_json::to_string(&Posted::End) {
-            let _ = self.board.put(&key(&self.name, "order"), &end);
-        }
-        // Workers see "end" within a few polls; after that, nothing of the run is left.
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = self.board.clear(&key(&self.name, ""));
+        let _ = self.finish(None);
     }
 }

@@ -122,7 +122,7 @@ fn cell_run(
             store: Some(store.to_string()),
             processes: args.processes,
             retry: Some(retry),
-            worker_timeout: None,
+            worker_timeout: args.worker_timeout,
             isolation: Some(level),
             run: None,
             remote_workers: None,

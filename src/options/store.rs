@@ -160,8 +160,11 @@ impl StoreOptions {
                  own connection, and beyond that a run measures the store's limits, not the race"
             )));
         }
-        if args.worker_timeout.is_some() && crew == CrewKind::Threads {
-            return Err(Error::input("--worker-timeout needs --processes"));
+        if args.worker_timeout.is_some() && crew == CrewKind::Threads && !kind.is_server() {
+            return Err(Error::input(
+                "--worker-timeout needs --processes, or a server in --store (where it is how long \
+                 a call may go unanswered)",
+            ));
         }
         if args.worker_timeout.is_some_and(|t| t.is_zero()) {
             return Err(Error::input("--worker-timeout must be longer than 0s"));

@@ -9,7 +9,7 @@ use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, Swee
 
 pub struct Csv;
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct StrategyRow<'a> {
     strategy: &'a str,
     threads: usize,
@@ -44,7 +44,7 @@ struct StrategyRow<'a> {
     errors: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct OutcomeRow<'a> {
     scenario: &'a str,
     outcome: &'a str,
@@ -59,7 +59,7 @@ struct OutcomeRow<'a> {
     rc11: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct CheckRow<'a> {
     scenario: &'a str,
     expect: &'static str,
@@ -74,7 +74,7 @@ struct CheckRow<'a> {
     passed: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct SweepRow {
     parameter: &'static str,
     value: u64,
@@ -226,7 +226,7 @@ impl Exporter for Csv {
 
 /// A header from the row type's field names, then one record per row.
 /// One row of `isolation --format csv`: one store, level and retry setting.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct IsolationRow {
     store: &'static str,
     level: &'static str,
@@ -241,15 +241,31 @@ struct IsolationRow {
     replay: String,
 }
 
-pub(super) fn rows<R: Serialize>(
+pub(super) fn rows<R: Serialize + Default>(
     rows: impl IntoIterator<Item = R>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = csv::Writer::from_writer(&mut *out);
+    let mut any = false;
     for row in rows {
         writer.serialize(row).map_err(io::Error::other)?;
+        any = true;
     }
-    writer.flush()
+    writer.flush()?;
+    drop(writer);
+    if !any {
+        // No rows (a fault before the first result): the header still says what the columns
+        // are, so that a script reading it sees an empty table, not nothing.
+        let mut buf = csv::Writer::from_writer(Vec::new());
+        buf.serialize(R::default()).map_err(io::Error::other)?;
+        let bytes = buf
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        out.write_all(header)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

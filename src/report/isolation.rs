@@ -135,7 +135,12 @@ impl IsolationBody {
                 let run = |f: &dyn Fn(&LevelRun) -> String| {
                     c.runs.get(usize::from(retried)).map_or("–".to_string(), f)
                 };
-                let mut row = vec![c.store.name().to_string(), c.level.name().to_string()];
+                // A level the server runs as another is marked, and the text says which.
+                let level = match c.level.runs_as(c.store) {
+                    Some(_) => format!("{} (as read-committed)", c.level.name()),
+                    None => c.level.name().to_string(),
+                };
+                let mut row = vec![c.store.name().to_string(), level];
                 row.push(run(&|l| percent(l.lost_fraction)));
                 if retried {
                     row.push(run(&|l| format!("{:.2}", l.retries_per_success)));

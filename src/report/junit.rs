@@ -83,6 +83,7 @@ mod tests {
             racedemo: "0.0.0-test",
             interrupted: false,
             fault: None,
+            left_behind: Vec::new(),
             machine: Machine::this(2),
             body: CheckBody {
                 scenarios: vec![row("counter-racy", true), row("tickets <racy> & co", false)],

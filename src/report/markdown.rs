@@ -74,12 +74,20 @@ impl Exporter for Markdown {
                     .map(|r| r.into_iter().map(|c| escape(&c)).collect()),
             )?;
         }
-        Ok(())
+        if let Some(fault) = &report.fault {
+            writeln!(out, "\n**Stopped early:** {}", escape(fault))?;
+        }
+        left_behind(&report.left_behind, out)
     }
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let w = &report.workload;
-        let names: Vec<&str> = report.results.iter().map(|r| r.strategy.name()).collect();
+        // What was asked, so that a run a fault stopped before any result is still named.
+        let names: Vec<&str> = if report.results.is_empty() {
+            w.strategies.iter().map(|s| s.name()).collect()
+        } else {
+            report.results.iter().map(|r| r.strategy.name()).collect()
+        };
         let on = match w.store.kind {
             StoreKind::Memory => String::new(),
             kind => format!(" on {}", kind.name()),
@@ -134,7 +142,8 @@ impl Exporter for Markdown {
                 .chain(store.into_iter().flatten())
                 .collect()
             }),
-        )
+        )?;
+        left_behind(&report.left_behind, out)
     }
 
     fn scenario(&self, report: &ScenarioReport, out: &mut dyn Write) -> io::Result<()> {
@@ -222,6 +231,14 @@ impl Exporter for Markdown {
 }
 
 /// "correct ✅" or "race ❌".
+/// What the run could not remove from its store, each with the command that removes it.
+fn left_behind(notes: &[String], out: &mut dyn Write) -> io::Result<()> {
+    for note in notes {
+        writeln!(out, "\n**Left behind:** {}", escape(note))?;
+    }
+    Ok(())
+}
+
 fn verdict(expect: &str, met: bool) -> String {
     format!("{expect} {}", if met { "✅" } else { "❌" })
 }

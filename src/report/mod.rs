@@ -52,6 +52,10 @@ pub struct Envelope<B> {
     /// the body covers the trials that completed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// What the run could not remove from its store (the connection died, and a fresh one
+    /// could not be had): each exactly what remains, with the command that removes it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
     pub machine: Machine,
     #[serde(flatten)]
     pub body: B,
@@ -65,6 +69,7 @@ impl<B> Envelope<B> {
             racedemo: env!("CARGO_PKG_VERSION"),
             interrupted,
             fault: None,
+            left_behind: Vec::new(),
             machine,
             body,
         }
@@ -135,6 +140,9 @@ pub struct WorkloadInfo {
     pub store: StoreInfo,
     /// Who raced for it: `threads` here is their count too.
     pub workers: WorkersInfo,
+    /// The strategies asked for, in order: what the command was, even when a fault stopped
+    /// the run before any result.
+    pub strategies: Vec<StrategyKind>,
 }
 
 /// Where the counter lived.
@@ -304,6 +312,7 @@ pub(crate) mod fixture {
             racedemo: "0.0.0-test",
             interrupted: false,
             fault: None,
+            left_behind: Vec::new(),
             machine: Machine {
                 logical_cpus: 2,
                 os: "linux",
@@ -329,6 +338,7 @@ pub(crate) mod fixture {
                         count: 2,
                         members: None,
                     },
+                    strategies: strategies.iter().map(|(k, _)| *k).collect(),
                 },
                 results,
             },

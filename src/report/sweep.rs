@@ -93,6 +93,7 @@ pub(crate) mod fixture {
             racedemo: "0.0.0-test",
             interrupted: false,
             fault: None,
+            left_behind: Vec::new(),
             machine: Machine {
                 logical_cpus: 2,
                 os: "linux",

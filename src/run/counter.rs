@@ -331,5 +331,6 @@ pub(super) fn workload_info(
             count: spec.threads,
             members: None,
         },
+        strategies: options.strategies.clone(),
     }
 }

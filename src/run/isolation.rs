@@ -23,6 +23,7 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
     );
     let mut cells = Vec::with_capacity(options.cells.len());
     let mut fault = None;
+    let mut left_behind = Vec::new();
     for cell in &options.cells {
         let mut done = IsolationCell {
             store: cell.spec.kind(),
@@ -38,7 +39,11 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
             cell.level
         ));
         // The replay first: it also finds out whether the server offers the level at all.
-        match Place::open(&cell.spec, Some(cell.level)) {
+        let deadline = cell.runs[0]
+            .store
+            .as_ref()
+            .map_or(crate::store::DEADLINE, |s| s.worker_timeout);
+        match Place::open(&cell.spec, Some(cell.level), deadline) {
             Ok(mut place) => {
                 let address = place.address().clone();
                 match replay(&address, place.admin()) {
@@ -48,6 +53,7 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
                     }
                     Err(e) => fault = Some(e),
                 }
+                left_behind.extend(place.close());
             }
             Err(Error::Fault(e)) => fault = Some(e),
             Err(e) => return Err(e),
@@ -60,6 +66,7 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
                     done.runs.extend(LevelRun::from_summary(retry, &r.summary));
                 }
                 fault = executed.fault;
+                left_behind.extend(executed.left_behind);
                 if fault.is_some() || harness::interrupted() {
                     break;
                 }
@@ -87,6 +94,7 @@ pub fn run(options: &IsolationOptions, out: &mut dyn Write) -> Result<Vec<String
         },
     );
     report.fault = fault.clone();
+    report.left_behind = left_behind;
     report::exporter(&options.output)
         .isolation(&report, out)
         .and_then(|()| out.flush())

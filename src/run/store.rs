@@ -31,6 +31,8 @@ pub(super) struct Executed {
     pub workload: WorkloadInfo,
     /// Why the run stopped early, when a worker or the store failed.
     pub fault: Option<String>,
+    /// What the run could not remove from the store, each with the command that removes it.
+    pub left_behind: Vec<String>,
 }
 
 pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
@@ -50,7 +52,14 @@ pub fn run(options: &RunOptions, out: &mut dyn Write) -> Result<Vec<String>, Err
         },
     );
     report.fault = done.fault.clone();
+    report.left_behind = done.left_behind;
     let failures = super::counter::write(&report, &options.output, out)?;
+    // CSV has no place for a note: what is left is said on stderr there.
+    if options.output.format == crate::cli::Format::Csv {
+        for note in &report.left_behind {
+            eprintln!("racedemo: left behind: {note}");
+        }
+    }
     match done.fault {
         Some(fault) => Err(Error::Fault(fault)),
         None => Ok(failures),
@@ -64,7 +73,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         .store
         .as_ref()
         .expect("the store runner runs only runs with a store");
-    let mut place = match Place::open(&store.spec, store.isolation) {
+    let mut place = match Place::open(&store.spec, store.isolation, store.worker_timeout) {
         Ok(place) => place,
         // A server that cannot be reached: a report with no results, saying why.
         Err(Error::Fault(fault)) => {
@@ -72,6 +81,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
                 results: Vec::new(),
                 workload: workload_info(options, store, None, Vec::new(), 0),
                 fault: Some(fault),
+                left_behind: Vec::new(),
             });
         }
         Err(e) => return Err(e),
@@ -91,6 +101,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
     });
     let mut results = Vec::with_capacity(options.strategies.len());
     let mut fault = None;
+    let mut left_behind = Vec::new();
     match crew {
         Err(e) => fault = Some(e),
         Ok(mut crew) => {
@@ -104,6 +115,7 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
                 }
             }
             // The crew goes before the place: workers are gone before the row is deleted.
+            left_behind.extend(crew.close(fault.as_deref()));
             drop(crew);
         }
     }
@@ -113,10 +125,13 @@ pub(super) fn execute(options: &RunOptions, progress: &mut Progress) -> Result<E
         |r, x| r.vs_unsafe = x,
     );
     let trials = results.iter().map(|r| r.summary.trials).min().unwrap_or(0);
+    let workload = workload_info(options, store, Some(&place), members, trials);
+    left_behind.extend(place.close());
     Ok(Executed {
-        workload: workload_info(options, store, Some(&place), members, trials),
+        workload,
         results,
         fault,
+        left_behind,
     })
 }
 
@@ -472,7 +487,7 @@ mod tests {
             isolation: None,
             run: None,
         };
-        let mut place = Place::open(&store.spec, None).unwrap();
+        let mut place = Place::open(&store.spec, None, Duration::from_secs(5)).unwrap();
         let address: Address = place.address().clone();
         let mut crew = Scripted {
             conn: address.connect().unwrap(),

@@ -6,10 +6,16 @@
 //! in place by one `pwrite` of the same width: no truncation, so no reader ever sees an empty
 //! or half-shortened file. A file holding anything else is not racedemo's and is refused,
 //! never overwritten.
+//!
+//! Nothing but a regular file is opened, and never waited on: a device (`/dev/zero`,
+//! `/dev/full`), a FIFO, a socket or a folder is refused before it is read; a file is read only
+//! as far as racedemo's records go, [`MAX_RECORDS`] at most; and a lock held by someone else is
+//! waited for only so long, and never past an interrupt.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::{Address, Attempt, Claimed, Connection, run_id};
 use crate::strategy::{StrategyKind, Support};
@@ -94,34 +100,130 @@ fn record(run: &str, value: u64) -> Vec<u8> {
     line.into_bytes()
 }
 
-/// Every record of `bytes` is a racedemo record: the file is racedemo's.
+/// The most records a counter file holds: one per run sharing it at once, far more than runs
+/// ever share one. A longer file is not racedemo's, and is not read past this.
+pub const MAX_RECORDS: u64 = 4_096;
+/// How long a run waits for another process's lock on the file while claiming its record.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Every record of `bytes` is a racedemo record, and no run holds two: the file is racedemo's.
 fn is_ours(bytes: &[u8]) -> bool {
-    (bytes.len() as u64).is_multiple_of(RECORD)
-        && bytes
-            .chunks(RECORD as usize)
-            .all(|r| r.starts_with(PREFIX) && r.ends_with(b"\n"))
+    if !(bytes.len() as u64).is_multiple_of(RECORD) {
+        return false;
+    }
+    let mut runs = std::collections::HashSet::new();
+    bytes.chunks(RECORD as usize).all(|r| {
+        let run = &r[PREFIX.len().min(r.len())..(PREFIX.len() + FREE_RUN.len()).min(r.len())];
+        r.starts_with(PREFIX)
+            && r.ends_with(b"\n")
+            && (run == FREE_RUN.as_bytes() || runs.insert(run.to_vec()))
+    })
+}
+
+/// What a path that is not a regular file is, for the message that refuses it.
+pub(super) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() {
+            return Some("a device");
+        }
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some(if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    })
+}
+
+/// Opens `path` for reading and writing only if it is a regular file: never blocking in the
+/// open (a FIFO put there meanwhile), and checked again once open.
+fn open_regular(path: &Path, create: bool) -> Result<File, String> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(what) = not_regular(&meta)
+    {
+        return Err(refusal(what));
+    }
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    match not_regular(&meta) {
+        Some(what) => Err(refusal(what)),
+        None => Ok(file),
+    }
+}
+
+/// Why a path that is not a regular file is refused.
+pub(super) fn refusal(what: &str) -> String {
+    format!("is {what}: racedemo keeps its counter only in a regular file (name a new file)")
+}
+
+/// Takes the file's exclusive lock, waiting at most [`LOCK_WAIT`] for another holder, and not
+/// at all once the run is interrupted.
+fn lock_briefly(file: &File) -> Result<(), String> {
+    let since = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(format!("cannot lock it: {e}")),
+        }
+        if crate::harness::interrupted() {
+            return Err("interrupted while waiting for its lock".into());
+        }
+        if since.elapsed() > LOCK_WAIT {
+            return Err(format!(
+                "another process has held its lock for {}s; racedemo does not wait longer",
+                LOCK_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The file's records, read no further than [`MAX_RECORDS`]; `None` when it holds anything
+/// else.
+fn read_records(file: &mut File) -> Result<Option<Vec<u8>>, String> {
+    let limit = MAX_RECORDS * RECORD;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok((bytes.len() as u64 <= limit && is_ours(&bytes)).then_some(bytes))
 }
 
 /// Claims a record in the file at `path` (made if missing): a free one, or a new one at the
 /// end, under an exclusive lock so that runs starting at once get different records.
 pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| e.to_string())?;
-    file.lock().map_err(|e| format!("cannot lock it: {e}"))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if !is_ours(&bytes) {
+    let mut file = open_regular(path, true)?;
+    lock_briefly(&file)?;
+    let Some(bytes) = read_records(&mut file)? else {
         return Err(
             "holds something other than racedemo counters; racedemo never \
                     overwrites a file it did not write (name a new file)"
                 .into(),
         );
-    }
+    };
     let free = bytes
         .chunks(RECORD as usize)
         .position(|r| &r[PREFIX.len()..PREFIX.len() + FREE_RUN.len()] == FREE_RUN.as_bytes());
@@ -137,12 +239,23 @@ pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
         "record {} of {records}, 64 bytes, rewritten in place",
         slot + 1
     );
+    let shown = path.display().to_string();
     let release = move || {
         // The record is freed for a later run; the file stays (it may hold other runs').
-        if file.lock().is_ok() {
-            let _ = write_at(&file, &record(FREE_RUN, 0), slot * RECORD);
-            let _ = file.unlock();
-        }
+        lock_briefly(&file)
+            .and_then(|()| {
+                write_at(&file, &record(FREE_RUN, 0), slot * RECORD).map_err(|e| e.to_string())
+            })
+            .map(|()| {
+                let _ = file.unlock();
+            })
+            .map_err(|e| {
+                format!(
+                    "record {} of {shown} stays claimed by run {run} ({e}); no later run reuses \
+                     it: remove the file (rm '{shown}') once no run uses it",
+                    slot + 1
+                )
+            })
     };
     Ok(Claimed {
         slot,
@@ -159,10 +272,7 @@ pub(super) struct FileCounter {
 
 impl FileCounter {
     pub(super) fn open(address: &Address) -> Result<Self, String> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(address.path())
+        let file = open_regular(address.path(), false)
             .map_err(|e| format!("{}: {e}", address.path().display()))?;
         Ok(FileCounter {
             file,
@@ -267,6 +377,7 @@ mod tests {
             location: path.display().to_string(),
             slot,
             isolation: None,
+            deadline_ms: None,
         };
         let mut ca = FileCounter::open(&addr(a)).unwrap();
         let mut cb = FileCounter::open(&addr(b)).unwrap();
@@ -275,15 +386,15 @@ mod tests {
         }
         cb.attempt(StrategyKind::Unsafe, &mut || {}).unwrap();
         assert_eq!((ca.read().unwrap(), cb.read().unwrap()), (3, 1));
-        release_a();
+        release_a().unwrap();
         let Claimed {
             slot: c,
             release: release_c,
             ..
         } = set_up(&path).unwrap();
         assert_eq!(c, a, "a freed record is reused");
-        release_b();
-        release_c();
+        release_b().unwrap();
+        release_c().unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 2 * RECORD);
     }
 

@@ -8,6 +8,8 @@ use super::StoreKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Isolation {
+    /// Dirty reads allowed: InnoDB reads uncommitted rows; PostgreSQL runs it as read committed.
+    ReadUncommitted,
     ReadCommitted,
     RepeatableRead,
     /// MariaDB's REPEATABLE READ with `innodb_snapshot_isolation = ON`: a write to a row
@@ -18,7 +20,8 @@ pub enum Isolation {
 }
 
 impl Isolation {
-    pub const ALL: [Isolation; 4] = [
+    pub const ALL: [Isolation; 5] = [
+        Isolation::ReadUncommitted,
         Isolation::ReadCommitted,
         Isolation::RepeatableRead,
         Isolation::RepeatableReadSnapshot,
@@ -27,6 +30,7 @@ impl Isolation {
 
     pub fn name(self) -> &'static str {
         match self {
+            Isolation::ReadUncommitted => "read-uncommitted",
             Isolation::ReadCommitted => "read-committed",
             Isolation::RepeatableRead => "repeatable-read",
             Isolation::RepeatableReadSnapshot => "repeatable-read+snapshot",
@@ -37,6 +41,7 @@ impl Isolation {
     /// The level's name in SQL.
     pub fn sql(self) -> &'static str {
         match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
             Isolation::ReadCommitted => "READ COMMITTED",
             Isolation::RepeatableRead | Isolation::RepeatableReadSnapshot => "REPEATABLE READ",
             Isolation::Serializable => "SERIALIZABLE",
@@ -72,6 +77,17 @@ impl Isolation {
             (StoreKind::File | StoreKind::Memory, _) => Err(
                 "isolation levels are for database transactions (--store postgres://… or mysql://…)",
             ),
+        }
+    }
+
+    /// What `store` really runs when asked for this level, where that is another level: said
+    /// beside the level in headers and the matrix.
+    pub fn runs_as(self, store: StoreKind) -> Option<&'static str> {
+        match (store, self) {
+            (StoreKind::Postgres, Isolation::ReadUncommitted) => {
+                Some("PostgreSQL runs read uncommitted as read committed")
+            }
+            _ => None,
         }
     }
 
@@ -116,8 +132,14 @@ mod tests {
                 .unwrap_err()
                 .contains("read-committed")
         );
-        assert_eq!(Isolation::levels(StoreKind::Postgres).len(), 3);
-        assert_eq!(Isolation::levels(StoreKind::Mysql).len(), 4);
+        assert_eq!(Isolation::levels(StoreKind::Postgres).len(), 4);
+        assert_eq!(Isolation::levels(StoreKind::Mysql).len(), 5);
+        assert!(
+            Isolation::ReadUncommitted
+                .runs_as(StoreKind::Postgres)
+                .is_some_and(|s| s.contains("read committed"))
+        );
+        assert_eq!(Isolation::ReadUncommitted.runs_as(StoreKind::Mysql), None);
         assert!(Isolation::levels(StoreKind::Redis).is_empty());
     }
 }

@@ -9,6 +9,7 @@ pub mod board;
 mod file;
 mod isolation;
 mod mysql;
+mod pg;
 mod place;
 mod postgres;
 mod redis;
@@ -19,6 +20,7 @@ mod sqlite;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +29,15 @@ use crate::strategy::{StrategyKind, Support};
 pub use isolation::Isolation;
 pub use place::Place;
 pub(crate) use place::{Claimed, run_id};
-pub use spec::{StoreSpec, redact, scrub};
+pub use spec::{StoreSpec, redact, scrub, without_password};
+
+/// How long any call to a server may go unanswered before the connection is given up, unless
+/// `--worker-timeout` says otherwise: a server that stops answering without closing the
+/// connection ends the run instead of hanging it.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+/// How long removing the run's row or keys may take, per try: a run that already failed
+/// should not wait long to say so.
+pub const CLEANUP: Duration = Duration::from_secs(2);
 
 /// The kinds of store, as reports name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,11 +114,17 @@ impl StoreKind {
         let level = level.or(Isolation::default_for(self));
         matches!(
             (self, level),
-            (StoreKind::Postgres, Some(Isolation::ReadCommitted))
-                | (
-                    StoreKind::Mysql,
-                    Some(Isolation::ReadCommitted | Isolation::RepeatableRead)
+            (
+                StoreKind::Postgres,
+                Some(Isolation::ReadUncommitted | Isolation::ReadCommitted)
+            ) | (
+                StoreKind::Mysql,
+                Some(
+                    Isolation::ReadUncommitted
+                        | Isolation::ReadCommitted
+                        | Isolation::RepeatableRead
                 )
+            )
         )
     }
 
@@ -145,9 +161,17 @@ pub struct Address {
     /// What `transaction` begins with; `None`: the server's default.
     #[serde(default)]
     pub isolation: Option<Isolation>,
+    /// How long a server may leave a call unanswered, in ms; `None`: [`DEADLINE`].
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
 }
 
 impl Address {
+    /// How long a server may leave a call unanswered.
+    pub fn deadline(&self) -> Duration {
+        self.deadline_ms.map_or(DEADLINE, Duration::from_millis)
+    }
+
     pub fn path(&self) -> &Path {
         Path::new(&self.location)
     }
@@ -169,7 +193,7 @@ impl Address {
             StoreKind::File => Ok(Box::new(file::FileCounter::open(self)?)),
             StoreKind::Sqlite => Ok(Box::new(sqlite::SqliteCounter::open(self)?)),
             StoreKind::Postgres | StoreKind::Mysql => self.session().map(sql),
-            StoreKind::Redis => redis::Redis::open(&self.location, self.slot)
+            StoreKind::Redis => redis::Redis::open(&self.location, self.slot, self.deadline())
                 .map(|r| Box::new(r) as Box<dyn Connection>),
             StoreKind::Memory => Err("memory is not shared between processes".into()),
         };
@@ -179,10 +203,14 @@ impl Address {
     /// A SQL server's statements, one at a time (for the isolation replay).
     pub(crate) fn session(&self) -> Result<Box<dyn sql::Sql>, String> {
         let session: Result<Box<dyn sql::Sql>, String> = match self.kind {
-            StoreKind::Postgres => postgres::Postgres::open(&self.location, self.slot)
-                .map(|p| Box::new(p) as Box<dyn sql::Sql>),
-            StoreKind::Mysql => mysql::Mysql::open(&self.location, self.slot, self.isolation)
-                .map(|m| Box::new(m) as Box<dyn sql::Sql>),
+            StoreKind::Postgres => {
+                postgres::Postgres::open(&self.location, self.slot, self.deadline())
+                    .map(|p| Box::new(p) as Box<dyn sql::Sql>)
+            }
+            StoreKind::Mysql => {
+                mysql::Mysql::open(&self.location, self.slot, self.isolation, self.deadline())
+                    .map(|m| Box::new(m) as Box<dyn sql::Sql>)
+            }
             other => Err(format!("{} has no SQL transactions", other.title())),
         };
         session.map_err(|e| scrub(&e, &self.location))

@@ -6,15 +6,13 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Statement};
 
 use super::sql::{Fail, Sql};
-use super::{Claimed, Isolation, run_id};
+use super::{CLEANUP, Claimed, Isolation, run_id, without_password};
 use crate::strategy::{StrategyKind, Support};
 
 /// What each strategy does on MariaDB/MySQL.
 pub const STRATEGIES: [(StrategyKind, Support); 5] = super::sql::strategies(
     "SET TRANSACTION ISOLATION LEVEL <--isolation>, START TRANSACTION, SELECT v, UPDATE SET v = <read + 1>, COMMIT: at repeatable-read (InnoDB's default) the stale write silently succeeds; with snapshot isolation it fails (1020), at serializable the two deadlock (1213)",
 );
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The server error codes a transaction can end with and be tried again.
 const DEADLOCK: u16 = 1213;
@@ -25,18 +23,49 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Opts::from_url(url).map(|_| ()).map_err(|e| e.to_string())
 }
 
-fn describe(e: &mysql::Error) -> String {
+pub(super) fn describe(e: &mysql::Error) -> String {
+    let timed_out = matches!(
+        io_kind(e),
+        Some(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+    );
     match e {
         mysql::Error::MySqlError(e) => format!("{} ({})", e.message, e.code),
+        _ if timed_out => "no answer within the deadline (the server or the network between \
+                           stopped without closing the connection)"
+            .to_string(),
         e => e.to_string(),
     }
 }
 
-fn connect(url: &str, level: Option<Isolation>) -> Result<(Conn, String), String> {
+/// The kind of the socket error under a driver error, where there is one: a read past its
+/// deadline comes back as WouldBlock (or TimedOut), inside the packet codec's error.
+fn io_kind(e: &mysql::Error) -> Option<std::io::ErrorKind> {
+    match e {
+        mysql::Error::IoError(io) => Some(io.kind()),
+        mysql::Error::CodecError(c) => std::error::Error::source(c)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind),
+        _ => None,
+    }
+}
+
+/// A connection to `url` whose every read and write gives up after `deadline`: a server that
+/// stops answering without closing the connection ends the run instead of hanging it.
+pub(super) fn connect(
+    url: &str,
+    level: Option<Isolation>,
+    deadline: Duration,
+) -> Result<(Conn, String), String> {
     let opts = Opts::from_url(url).map_err(|e| e.to_string())?;
     let at = format!("{}:{}", opts.get_ip_or_hostname(), opts.get_tcp_port());
     let fail = |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", describe(&e));
-    let opts = OptsBuilder::from_opts(opts).tcp_connect_timeout(Some(CONNECT_TIMEOUT));
+    // TCP as the URL says: the driver would otherwise move a local connection onto the
+    // server's Unix socket, past whatever the URL names (a proxy, a tunnel).
+    let opts = OptsBuilder::from_opts(opts)
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(deadline))
+        .read_timeout(Some(deadline))
+        .write_timeout(Some(deadline));
     let mut conn = Conn::new(opts).map_err(fail)?;
     // One meaning for each level whatever the server's default (MariaDB 11.8 turned snapshot
     // isolation on): set where the server has the variable, asked for where it does not.
@@ -69,14 +98,27 @@ fn snapshot_setting(conn: &mut Conn) -> Option<bool> {
         .map(|v| v != 0)
 }
 
+/// racedemo's table. `created` lets the next run sweep rows a killed run left (after a day).
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS racedemo_counter \
-                     (id BIGINT PRIMARY KEY, v BIGINT NOT NULL) ENGINE = InnoDB";
+                     (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, \
+                     created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE = InnoDB";
+/// A table an older racedemo made has no `created`: added once, only when missing.
+const HAS_CREATED: &str = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
+                           AND table_name = 'racedemo_counter' AND column_name = 'created'";
+const ADD_CREATED: &str =
+    "ALTER TABLE racedemo_counter ADD COLUMN created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP";
+const DELETE: &str = "DELETE FROM racedemo_counter WHERE id = ?";
 
-/// Makes racedemo's table if needed and the run's row.
-pub fn set_up(url: &str) -> Result<Claimed, String> {
-    let (mut conn, at) = connect(url, None)?;
+/// Makes racedemo's table if needed and the run's row; sweeps rows older than a day.
+pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
+    let (mut conn, at) = connect(url, None, deadline)?;
     let fail = |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", describe(&e));
     conn.query_drop(TABLE).map_err(fail)?;
+    if conn.query_first::<i64, _>(HAS_CREATED).map_err(fail)? == Some(0) {
+        conn.query_drop(ADD_CREATED).map_err(fail)?;
+    }
+    conn.query_drop("DELETE FROM racedemo_counter WHERE created < NOW() - INTERVAL 1 DAY")
+        .map_err(fail)?;
     let id = loop {
         let id = run_id() as i64;
         conn.exec_drop(
@@ -106,14 +148,48 @@ pub fn set_up(url: &str) -> Result<Claimed, String> {
         "{version} at {at}, table racedemo_counter, row id {id}, default isolation {}, {snapshot}",
         level.to_lowercase().replace('-', " ")
     );
+    let url = url.to_string();
     let release = move || {
-        let _ = conn.exec_drop("DELETE FROM racedemo_counter WHERE id = ?", (id,));
+        // The run's own connection first, then a fresh one; else the note says what is left.
+        let why = match conn.exec_drop(DELETE, (id,)) {
+            Ok(()) => return Ok(()),
+            Err(e) => describe(&e),
+        };
+        drop(conn);
+        let second = connect(&url, None, CLEANUP)
+            .and_then(|(mut fresh, _)| fresh.exec_drop(DELETE, (id,)).map_err(|e| describe(&e)));
+        second.map_err(|again| {
+            format!(
+                "row id {id} of table racedemo_counter on MariaDB/MySQL at {at} ({why}; then \
+                 {again}); remove it with: {}",
+                sql_client_command(
+                    &url,
+                    &format!("DELETE FROM racedemo_counter WHERE id = {id}")
+                )
+            )
+        })
     };
     Ok(Claimed {
         slot: id as u64,
         details,
         release: Box::new(release),
     })
+}
+
+/// The `mariadb` command that runs `sql` on the server at `url`, asking for the password
+/// rather than printing it.
+pub(super) fn sql_client_command(url: &str, sql: &str) -> String {
+    match Opts::from_url(url) {
+        Ok(o) => format!(
+            "mariadb -h {} -P {}{}{}{} -e '{sql}'",
+            o.get_ip_or_hostname(),
+            o.get_tcp_port(),
+            o.get_user().map_or(String::new(), |u| format!(" -u {u}")),
+            if o.get_pass().is_some() { " -p" } else { "" },
+            o.get_db_name().map_or(String::new(), |d| format!(" {d}")),
+        ),
+        Err(_) => format!("mariadb '{}' -e '{sql}'", without_password(url)),
+    }
 }
 
 /// One connection, its statements prepared once.
@@ -129,8 +205,13 @@ pub struct Mysql {
 }
 
 impl Mysql {
-    pub fn open(url: &str, slot: u64, level: Option<Isolation>) -> Result<Self, String> {
-        let (mut conn, at) = connect(url, level)?;
+    pub fn open(
+        url: &str,
+        slot: u64,
+        level: Option<Isolation>,
+        deadline: Duration,
+    ) -> Result<Self, String> {
+        let (mut conn, at) = connect(url, level, deadline)?;
         let mut prepare = |sql: &str| {
             conn.prep(sql)
                 .map_err(|e| format!("MariaDB/MySQL at {at}: {}", describe(&e)))

@@ -2,6 +2,7 @@
 //! back at the end.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::{
     Address, Connection, Isolation, StoreKind, StoreSpec, file, mysql, postgres, redis, scrub,
@@ -16,7 +17,7 @@ pub struct Place {
     /// What the header says about the store beyond its kind and location.
     pub details: String,
     admin: Option<Box<dyn Connection>>,
-    release: Option<Box<dyn FnOnce() + Send>>,
+    release: Option<Release>,
     // Dropped last: the folder holding a default store.
     _temp: Option<tempfile::TempDir>,
 }
@@ -25,7 +26,11 @@ impl Place {
     /// Sets up the run's counter in `spec`, for transactions at `isolation`. A path that
     /// cannot hold one is bad input (exit 2); a server that cannot be reached or refuses is a
     /// fault (exit 3), worded without the URL's password.
-    pub fn open(spec: &StoreSpec, isolation: Option<Isolation>) -> Result<Place, Error> {
+    pub fn open(
+        spec: &StoreSpec,
+        isolation: Option<Isolation>,
+        deadline: Duration,
+    ) -> Result<Place, Error> {
         let (temp, location) = match spec {
             StoreSpec::Memory => {
                 return Err(Error::input("memory is not a shared store"));
@@ -65,9 +70,9 @@ impl Place {
         } = match kind {
             StoreKind::File => file::set_up(Path::new(&location)),
             StoreKind::Sqlite => sqlite::set_up(Path::new(&location)),
-            StoreKind::Postgres => postgres::set_up(&location),
-            StoreKind::Mysql => mysql::set_up(&location),
-            StoreKind::Redis => redis::set_up(&location),
+            StoreKind::Postgres => postgres::set_up(&location, deadline),
+            StoreKind::Mysql => mysql::set_up(&location, deadline),
+            StoreKind::Redis => redis::set_up(&location, deadline),
             StoreKind::Memory => unreachable!("refused above"),
         }
         .map_err(wrap)?;
@@ -76,6 +81,7 @@ impl Place {
             location: location.clone(),
             slot,
             isolation,
+            deadline_ms: Some(deadline.as_millis() as u64),
         };
         // Dropped (and the row deleted) if the first connection fails.
         let mut place = Place {
@@ -102,10 +108,23 @@ impl Place {
     }
 }
 
+impl Place {
+    /// Removes the run's record, row or key now: `None` when it is gone, else a note saying
+    /// exactly what is left and the command that removes it (the coordinator's connection
+    /// died, and a fresh one could not be had).
+    pub fn close(mut self) -> Option<String> {
+        // The coordinator's connection goes first: a SQLite or file handle of its own must
+        // not hold the row while it is deleted.
+        self.admin = None;
+        self.release.take().and_then(|release| release().err())
+    }
+}
+
 impl Drop for Place {
     fn drop(&mut self) {
+        self.admin = None;
         if let Some(release) = self.release.take() {
-            release();
+            let _ = release();
         }
     }
 }
@@ -131,15 +150,31 @@ fn check_folder(kind: StoreKind, path: &Path) -> Result<(), Error> {
             path.display()
         )));
     }
+    // A device, a FIFO or a socket is refused before anything opens it: reading /dev/zero
+    // never ends, and opening a FIFO waits for a writer.
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(what) = file::not_regular(&meta)
+    {
+        return Err(Error::input(format!(
+            "--store {}:{}: {}",
+            kind.name(),
+            path.display(),
+            file::refusal(what)
+        )));
+    }
     Ok(())
 }
+
+/// Gives the run's record, row or key back; `Err`: what is left, in words, with the command
+/// that removes it.
+pub(crate) type Release = Box<dyn FnOnce() -> Result<(), String> + Send>;
 
 /// What setting up a store gave the run: its own record or row, how the header describes it,
 /// and how to give it back.
 pub(crate) struct Claimed {
     pub slot: u64,
     pub details: String,
-    pub release: Box<dyn FnOnce() + Send>,
+    pub release: Release,
 }
 
 /// A run id for a new record or row: random, so that runs started at once do not collide.

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use postgres::config::Host;
-use postgres::error::SqlState;
-use postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::Statement;
+use tokio_postgres::error::SqlState;
 
+use super::pg::{PgClient, PgError};
 use super::sql::{Fail, Sql};
-use super::{Claimed, Isolation, run_id};
+use super::{CLEANUP, Claimed, Isolation, run_id, without_password};
 use crate::strategy::{StrategyKind, Support};
 
 /// What each strategy does on PostgreSQL.
@@ -15,61 +15,26 @@ pub const STRATEGIES: [(StrategyKind, Support); 5] = super::sql::strategies(
     "BEGIN ISOLATION LEVEL <--isolation>, SELECT v, UPDATE SET v = <read + 1>, COMMIT: at repeatable-read and serializable the stale write fails (40001)",
 );
 
-/// How long racedemo waits for a server that does not answer.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub fn check_url(url: &str) -> Result<(), String> {
-    url.parse::<Config>().map(|_| ()).map_err(|e| e.to_string())
+    url.parse::<tokio_postgres::Config>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
-/// Where a URL points, as messages name it: host:port.
-fn place_of(config: &Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!("{host}:{port}")
-}
-
-fn connect(url: &str) -> Result<(Client, String), String> {
-    let mut config: Config = url.parse().map_err(|e| format!("{e}"))?;
-    let at = place_of(&config);
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    config.application_name("racedemo");
-    let client = config
-        .connect(NoTls)
-        .map_err(|e| format!("PostgreSQL at {at}: {}", describe(&e)))?;
-    Ok((client, at))
-}
-
-/// The server's own message where it sent one, else the driver's.
-fn describe(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text = format!("{text}: {s}");
-                source = s.source();
-            }
-            text
-        }
-    }
-}
-
+/// racedemo's table. `created` lets the next run sweep rows a killed run left (after a day).
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS racedemo_counter \
-                     (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)";
+                     (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, created TIMESTAMPTZ NOT NULL DEFAULT now())";
+/// A table an older racedemo made has no `created`: added once (ALTER takes the table's
+/// strongest lock, so only when it is missing).
+const HAS_CREATED: &str = "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+                           AND table_name = 'racedemo_counter' AND column_name = 'created'";
+const ADD_CREATED: &str = "ALTER TABLE racedemo_counter ADD COLUMN IF NOT EXISTS created TIMESTAMPTZ NOT NULL DEFAULT now()";
+const DELETE: &str = "DELETE FROM racedemo_counter WHERE id = $1";
 
-/// Makes racedemo's table if needed and the run's row.
-pub fn set_up(url: &str) -> Result<Claimed, String> {
-    let (mut client, at) = connect(url)?;
-    let fail = |e: postgres::Error| format!("PostgreSQL at {at}: {}", describe(&e));
+/// Makes racedemo's table if needed and the run's row; sweeps rows older than a day.
+pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
+    let (mut client, at) = PgClient::connect(url, deadline)?;
+    let fail = |e: PgError| format!("PostgreSQL at {at}: {}", e.describe());
     // Two runs creating the table at once: one of them fails on the catalogue's unique index.
     if let Err(e) = client.batch_execute(TABLE) {
         if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
@@ -77,10 +42,23 @@ pub fn set_up(url: &str) -> Result<Claimed, String> {
         }
         client.batch_execute(TABLE).map_err(fail)?;
     }
+    if client
+        .query_opt_sql(HAS_CREATED, &[])
+        .map_err(fail)?
+        .is_none()
+    {
+        client.batch_execute(ADD_CREATED).map_err(fail)?;
+    }
+    client
+        .execute_sql(
+            "DELETE FROM racedemo_counter WHERE created < now() - interval '1 day'",
+            &[],
+        )
+        .map_err(fail)?;
     let id = loop {
         let id = run_id() as i64;
         let n = client
-            .execute(
+            .execute_sql(
                 "INSERT INTO racedemo_counter (id, v) VALUES ($1, 0) ON CONFLICT DO NOTHING",
                 &[&id],
             )
@@ -90,18 +68,35 @@ pub fn set_up(url: &str) -> Result<Claimed, String> {
         }
     };
     let version: String = client
-        .query_one("SHOW server_version", &[])
+        .query_one_sql("SHOW server_version", &[])
         .map_err(fail)?
         .get(0);
     let level: String = client
-        .query_one("SHOW default_transaction_isolation", &[])
+        .query_one_sql("SHOW default_transaction_isolation", &[])
         .map_err(fail)?
         .get(0);
     let details = format!(
         "PostgreSQL {version} at {at}, table racedemo_counter, row id {id}, default isolation {level}"
     );
+    let url = url.to_string();
     let release = move || {
-        let _ = client.execute("DELETE FROM racedemo_counter WHERE id = $1", &[&id]);
+        // The run's own connection first; if it died (killed, or the network went), a fresh
+        // one; if that fails too, the note says what is left and how to remove it.
+        client.set_deadline(CLEANUP);
+        let first = client.execute_sql(DELETE, &[&id]);
+        let why = match first {
+            Ok(_) => return Ok(()),
+            Err(e) => e.describe(),
+        };
+        let second = PgClient::connect(&url, CLEANUP)
+            .and_then(|(mut fresh, _)| fresh.execute_sql(DELETE, &[&id]).map_err(|e| e.describe()));
+        second.map(|_| ()).map_err(|again| {
+            format!(
+                "row id {id} of table racedemo_counter on PostgreSQL at {at} ({why}; then {again}); \
+                 remove it with: psql '{}' -c 'DELETE FROM racedemo_counter WHERE id = {id}'",
+                without_password(&url)
+            )
+        })
     };
     Ok(Claimed {
         slot: id as u64,
@@ -112,7 +107,7 @@ pub fn set_up(url: &str) -> Result<Claimed, String> {
 
 /// One connection, its statements prepared once.
 pub struct Postgres {
-    client: Client,
+    client: PgClient,
     at: String,
     id: i64,
     select: Statement,
@@ -123,12 +118,12 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    pub fn open(url: &str, slot: u64) -> Result<Self, String> {
-        let (mut client, at) = connect(url)?;
+    pub fn open(url: &str, slot: u64, deadline: Duration) -> Result<Self, String> {
+        let (mut client, at) = PgClient::connect(url, deadline)?;
         let mut prepare = |sql: &str| {
             client
                 .prepare(sql)
-                .map_err(|e| format!("PostgreSQL at {at}: {}", describe(&e)))
+                .map_err(|e| format!("PostgreSQL at {at}: {}", e.describe()))
         };
         Ok(Postgres {
             select: prepare("SELECT v FROM racedemo_counter WHERE id = $1")?,
@@ -142,13 +137,13 @@ impl Postgres {
         })
     }
 
-    fn fail(&self, e: postgres::Error) -> Fail {
+    fn fail(&self, e: PgError) -> Fail {
         match e.code() {
             Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => {
                 Fail::Refused("40001 serialization failure")
             }
             Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => Fail::Refused("40P01 deadlock"),
-            _ => Fail::Fault(format!("PostgreSQL at {}: {}", self.at, describe(&e))),
+            _ => Fail::Fault(format!("PostgreSQL at {}: {}", self.at, e.describe())),
         }
     }
 
@@ -179,15 +174,17 @@ impl Sql for Postgres {
     }
 
     fn set(&mut self, value: u64) -> Result<(), Fail> {
+        let s = self.set.clone();
         self.client
-            .execute(&self.set, &[&self.id, &(value as i64)])
+            .execute(&s, &[&self.id, &(value as i64)])
             .map(|_| ())
             .map_err(|e| self.fail(e))
     }
 
     fn swap(&mut self, old: u64) -> Result<bool, Fail> {
+        let s = self.swap.clone();
         self.client
-            .execute(&self.swap, &[&self.id, &(old as i64)])
+            .execute(&s, &[&self.id, &(old as i64)])
             .map(|n| n == 1)
             .map_err(|e| self.fail(e))
     }

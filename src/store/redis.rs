@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::{Client, Cmd, ConnectionAddr, Value, cmd};
 
-use super::{Attempt, Claimed, Connection, run_id};
+use super::{Attempt, CLEANUP, Claimed, Connection, run_id};
 use crate::strategy::{StrategyKind, Support};
 
 /// What each strategy does on Redis.
@@ -38,7 +38,9 @@ pub const STRATEGIES: [(StrategyKind, Support); 5] = [
     ),
 ];
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the run's key lives unless renewed: every trial's reset sets it again, so only a
+/// key whose run was killed expires.
+pub const KEY_MS: u64 = 24 * 60 * 60 * 1000;
 /// How long a lock key lives if its holder dies without releasing it.
 const LOCK_MS: u64 = 10_000;
 /// Deletes the lock only for the holder that set it.
@@ -57,29 +59,89 @@ fn lock_key(slot: u64) -> String {
     format!("racedemo:lock:{slot}")
 }
 
-fn connect(url: &str) -> Result<(redis::Connection, String), String> {
-    let client = Client::open(url).map_err(|e| e.to_string())?;
-    let at = match client.get_connection_info().addr() {
+/// Where `client` points, as messages name it: host:port.
+fn place_of(client: &Client) -> String {
+    match client.get_connection_info().addr() {
         ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
         ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
         other => other.to_string(),
-    };
-    let conn = client
-        .get_connection_with_timeout(CONNECT_TIMEOUT)
-        .map_err(|e| format!("Redis at {at}: {e}"))?;
+    }
+}
+
+/// Why a command failed, in words: a timeout says what it means.
+pub(super) fn describe(e: &redis::RedisError) -> String {
+    if e.is_timeout() {
+        "no answer within the deadline (the server or the network between stopped without \
+         closing the connection)"
+            .into()
+    } else {
+        e.to_string()
+    }
+}
+
+/// A connection to `url` whose every command gives up after `deadline`: a server that stops
+/// answering without closing the connection ends the run instead of hanging it.
+pub(super) fn connect(
+    url: &str,
+    deadline: Duration,
+) -> Result<(redis::Connection, String), String> {
+    let client = Client::open(url).map_err(|e| e.to_string())?;
+    let at = place_of(&client);
+    let fail = |e: redis::RedisError| format!("Redis at {at}: {}", describe(&e));
+    let conn = client.get_connection_with_timeout(deadline).map_err(fail)?;
+    conn.set_read_timeout(Some(deadline)).map_err(fail)?;
+    conn.set_write_timeout(Some(deadline)).map_err(fail)?;
     Ok((conn, at))
 }
 
+/// The `redis-cli` command that runs `args` on the server at `url`, asking for the password
+/// rather than printing it.
+pub(super) fn cli_command(url: &str, args: &str) -> String {
+    match Client::open(url) {
+        Ok(c) => {
+            let info = c.get_connection_info();
+            let (host, port) = match info.addr() {
+                ConnectionAddr::Tcp(h, p)
+                | ConnectionAddr::TcpTls {
+                    host: h, port: p, ..
+                } => (h.clone(), *p),
+                _ => ("127.0.0.1".into(), 6379),
+            };
+            let redis = info.redis_settings();
+            let db = redis.db();
+            format!(
+                "redis-cli -h {host} -p {port}{}{}{} {args}",
+                redis
+                    .username()
+                    .map_or(String::new(), |u| format!(" --user {u}")),
+                if redis.password().is_some() {
+                    " --askpass"
+                } else {
+                    ""
+                },
+                if db != 0 {
+                    format!(" -n {db}")
+                } else {
+                    String::new()
+                },
+            )
+        }
+        Err(_) => format!("redis-cli -u '{}' {args}", super::without_password(url)),
+    }
+}
+
 /// Sets the run's key to 0 (a key no other run holds).
-pub fn set_up(url: &str) -> Result<Claimed, String> {
-    let (mut conn, at) = connect(url)?;
-    let fail = |e: redis::RedisError| format!("Redis at {at}: {e}");
+pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
+    let (mut conn, at) = connect(url, deadline)?;
+    let fail = |e: redis::RedisError| format!("Redis at {at}: {}", describe(&e));
     let slot = loop {
         let slot = run_id();
         let set: Value = cmd("SET")
             .arg(counter_key(slot))
             .arg(0)
             .arg("NX")
+            .arg("PX")
+            .arg(KEY_MS)
             .query(&mut conn)
             .map_err(fail)?;
         if set != Value::Nil {
@@ -98,11 +160,34 @@ pub fn set_up(url: &str) -> Result<Claimed, String> {
         counter_key(slot),
         lock_key(slot)
     );
+    let url = url.to_string();
     let release = move || {
-        let _ = cmd("DEL")
-            .arg(counter_key(slot))
-            .arg(lock_key(slot))
-            .query::<Value>(&mut conn);
+        let del = |conn: &mut redis::Connection| {
+            cmd("DEL")
+                .arg(counter_key(slot))
+                .arg(lock_key(slot))
+                .query::<Value>(conn)
+                .map(|_| ())
+                .map_err(|e| describe(&e))
+        };
+        // The run's own connection first, then a fresh one; else the note says what is left.
+        let _ = conn.set_read_timeout(Some(CLEANUP));
+        let why = match del(&mut conn) {
+            Ok(()) => return Ok(()),
+            Err(why) => why,
+        };
+        let second = connect(&url, CLEANUP).and_then(|(mut fresh, _)| del(&mut fresh));
+        second.map_err(|again| {
+            format!(
+                "key {} on Redis at {at} ({why}; then {again}; it expires by itself within a \
+                 day); remove it with: {}",
+                counter_key(slot),
+                cli_command(
+                    &url,
+                    &format!("DEL {} {}", counter_key(slot), lock_key(slot))
+                )
+            )
+        })
     };
     Ok(Claimed {
         slot,
@@ -120,8 +205,8 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub fn open(url: &str, slot: u64) -> Result<Self, String> {
-        let (conn, at) = connect(url)?;
+    pub fn open(url: &str, slot: u64, deadline: Duration) -> Result<Self, String> {
+        let (conn, at) = connect(url, deadline)?;
         Ok(Redis {
             conn,
             at,
@@ -133,7 +218,7 @@ impl Redis {
     fn run<T: redis::FromRedisValue>(&mut self, command: &Cmd) -> Result<T, String> {
         command
             .query(&mut self.conn)
-            .map_err(|e| format!("Redis at {}: {e}", self.at))
+            .map_err(|e| format!("Redis at {}: {}", self.at, describe(&e)))
     }
 
     fn get(&mut self) -> Result<u64, String> {
@@ -224,7 +309,9 @@ impl Connection for Redis {
     }
 
     fn reset(&mut self) -> Result<(), String> {
-        self.set(0)
+        // Renews the key's expiry: only a key whose run stopped renewing it ever expires.
+        self.run::<Value>(cmd("SET").arg(&self.key).arg(0).arg("PX").arg(KEY_MS))
+            .map(|_| ())
     }
 
     fn read(&mut self) -> Result<u64, String> {

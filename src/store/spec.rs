@@ -31,6 +31,13 @@ impl StoreSpec {
                 "redis" => StoreKind::Redis,
                 _ => return Err(unknown(text)),
             };
+            if let Some(why) = ambiguous(text) {
+                return Err(format!(
+                    "'{}' is not a {} URL: {why}",
+                    redact(text),
+                    kind.title()
+                ));
+            }
             // The MySQL driver knows only mysql://.
             let url = match scheme {
                 "mariadb" => format!("mysql{}", &text[scheme.len()..]),
@@ -99,67 +106,261 @@ impl StoreSpec {
 }
 
 fn unknown(text: &str) -> String {
+    // A libpq connection string is the one other form a driver here accepts: say how to write
+    // it, still without its password.
+    let hint = if text.contains('=') && !text.contains("://") {
+        " (a key=value connection string: give it as a URL, postgres://user@host:port/db)"
+    } else {
+        ""
+    };
     format!(
         "unknown store '{}': racedemo knows memory, file[:PATH], sqlite[:PATH], \
-         postgres://…, mysql://… and redis://…",
+         postgres://…, mysql://… and redis://…{hint}",
         redact(text)
     )
 }
 
-/// `text` with any password in a URL (`scheme://user:secret@host`) replaced by `***`, so that
-/// no message ever prints one.
+/// Query parameters and connection-string keys that hold a password, in any driver's
+/// spelling.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    matches!(
+        key.as_str(),
+        "password" | "pass" | "passwd" | "pwd" | "requirepass"
+    ) || key.contains("password")
+}
+
+/// A URL cut into what redaction needs: `scheme://`, the user information (up to the last
+/// '@' before the query, so that a raw '@' or '/' in a password is all inside it), the host
+/// and path, and the query.
+struct Parts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    host_path: &'a str,
+    query: Option<&'a str>,
+}
+
+fn parts(text: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = text.split_once("://")?;
+    // A password may hold a raw '?' too: the query starts after the last '@', if any.
+    let after_at = rest.rfind('@').map_or(0, |i| i + 1);
+    let (before_query, query) = match rest[after_at..].find('?') {
+        Some(q) => (&rest[..after_at + q], Some(&rest[after_at + q + 1..])),
+        None => (rest, None),
+    };
+    let (userinfo, host_path) = match before_query.rfind('@') {
+        Some(at) => (Some(&before_query[..at]), &before_query[at + 1..]),
+        None => (None, before_query),
+    };
+    Some(Parts {
+        scheme,
+        userinfo,
+        host_path,
+        query,
+    })
+}
+
+/// `text` with every password in it replaced by `***`: in a URL's user information (raw or
+/// percent-encoded, even with a raw '@' or '/'), in `password=`/`pass=` query parameters, and
+/// in a key=value connection string. Worked out from the URL's parts, so nothing else in the
+/// text is touched.
 pub fn redact(text: &str) -> String {
-    match password(text) {
-        Some(secret) => {
-            let (scheme, rest) = text.split_once("://").expect("a URL with a password");
-            let (userinfo, host) = rest.rsplit_once('@').expect("a URL with a password");
-            let user = &userinfo[..userinfo.len() - secret.len() - 1];
-            format!("{scheme}://{user}:***@{host}")
+    rewrite(text, Some("***"))
+}
+
+/// `url` with its passwords left out altogether: what a printed command to run by hand gives
+/// its client, which then asks for the password.
+pub fn without_password(url: &str) -> String {
+    rewrite(url, None)
+}
+
+fn rewrite(text: &str, mask: Option<&str>) -> String {
+    let Some(p) = parts(text) else {
+        return rewrite_pairs(text, mask);
+    };
+    let mut out = format!("{}://", p.scheme);
+    if let Some(userinfo) = p.userinfo {
+        match userinfo.split_once(':') {
+            Some((user, _)) => match mask {
+                Some(mask) => out.push_str(&format!("{user}:{mask}@")),
+                None if user.is_empty() => {}
+                None => out.push_str(&format!("{user}@")),
+            },
+            None => out.push_str(&format!("{userinfo}@")),
         }
-        None => text.to_string(),
     }
-}
-
-/// The password in a URL, if it has one.
-fn password(text: &str) -> Option<&str> {
-    let (_, rest) = text.split_once("://")?;
-    // The user information ends at the last '@' before the path.
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    let (_, secret) = userinfo.split_once(':')?;
-    (!secret.is_empty()).then_some(secret)
-}
-
-/// `message` (a driver's, say) with `url`'s password, and the password percent-decoded,
-/// replaced by `***`: drivers quote what they were given.
-pub fn scrub(message: &str, url: &str) -> String {
-    match password(url) {
-        Some(secret) => {
-            let decoded = percent_decode(secret);
-            message.replace(secret, "***").replace(&decoded, "***")
+    out.push_str(p.host_path);
+    if let Some(query) = p.query {
+        let kept: Vec<String> = query
+            .split('&')
+            .filter_map(|pair| {
+                let (key, _) = pair.split_once('=').unwrap_or((pair, ""));
+                match (is_secret_key(&decode(key)), mask) {
+                    (false, _) => Some(pair.to_string()),
+                    (true, Some(mask)) => Some(format!("{key}={mask}")),
+                    (true, None) => None,
+                }
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
         }
-        None => message.to_string(),
     }
+    out
 }
 
-fn percent_decode(text: &str) -> String {
+/// Text that is not a URL (a libpq key=value connection string, say) with the value of every
+/// password key masked or left out, key and all; the rest as it is.
+fn rewrite_pairs(text: &str, mask: Option<&str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (key_at, value) in secret_values(text) {
+        let end = value.end;
+        match mask {
+            Some(mask) => {
+                out.push_str(&text[at..value.start]);
+                out.push_str(mask);
+            }
+            None => out.push_str(text[at..key_at].trim_end()),
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Where each password key of a key=value text starts, and its value's byte range (quoted
+/// values, with \' inside, included whole; spaces may stand around '=').
+fn secret_values(text: &str) -> Vec<(usize, std::ops::Range<usize>)> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap() * 16 + hex(l).unwrap()) as u8);
-                i += 3;
+        if !word(bytes[i]) || (i > 0 && word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let key_at = i;
+        while i < bytes.len() && word(bytes[i]) {
+            i += 1;
+        }
+        let key = &text[key_at..i];
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if !is_secret_key(key) || j == bytes.len() || bytes[j] != b'=' {
+            continue;
+        }
+        j += 1;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let start = j;
+        if j < bytes.len() && bytes[j] == b'\'' {
+            j += 1;
+            while j < bytes.len() && bytes[j] != b'\'' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
             }
-            (b, ..) => {
-                out.push(b);
-                i += 1;
+            j = (j + 1).min(bytes.len());
+        } else {
+            while j < bytes.len() && !bytes[j].is_ascii_whitespace() {
+                j += 1;
+            }
+        }
+        found.push((key_at, start..j.min(bytes.len())));
+        i = j;
+    }
+    found
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Every password in `url` as a driver might quote it: as written and percent-decoded (the
+/// user information's, the query's, a connection string's).
+fn secrets(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut add = |s: &str| {
+        let s = s.trim_matches('\'');
+        let encode = |t: &str| {
+            percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        for form in [s.to_string(), decode(s), encode(&decode(s)), encode(s)] {
+            let form = form.trim_matches('\'').to_string();
+            if !form.is_empty() && !found.contains(&form) {
+                found.push(form);
+            }
+        }
+    };
+    match parts(url) {
+        Some(p) => {
+            if let Some((_, secret)) = p.userinfo.and_then(|u| u.split_once(':')) {
+                add(secret);
+            }
+            for pair in p.query.unwrap_or("").split('&') {
+                if let Some((key, value)) = pair.split_once('=')
+                    && is_secret_key(&decode(key))
+                {
+                    add(value);
+                }
+            }
+        }
+        None => {
+            for (_, value) in secret_values(url) {
+                add(&url[value]);
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    found
+}
+
+/// `message` (a driver's, say) with every password of `url` replaced by `***` wherever it
+/// stands as a whole word: drivers may quote what they were given, but a password of "p"
+/// must not turn "lookup" into "looku***".
+pub fn scrub(message: &str, url: &str) -> String {
+    let mut out = message.to_string();
+    for secret in secrets(url) {
+        out = replace_word(&out, &secret);
+    }
+    out
+}
+
+/// `text` with `word` replaced by `***` where no letter or digit touches it on either side.
+fn replace_word(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + word.len()..].chars().next();
+        let alone = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        // A word edge is needed only where the secret itself has a letter or digit there.
+        let edge_ok = (alone(before) || !word.starts_with(char::is_alphanumeric))
+            && (alone(after) || !word.ends_with(char::is_alphanumeric));
+        out.push_str(&rest[..i]);
+        out.push_str(if edge_ok { "***" } else { word });
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Why a server URL is refused before any driver reads it: user information that a driver
+/// would cut at a raw '@', '/' or '#' inside the password, connecting somewhere else.
+fn ambiguous(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let last_at = rest.rfind('@')?;
+    (last_at > authority_end).then(|| {
+        "its user or password holds a raw '@', '/', '?' or '#', which drivers read as the \
+         end of the password: percent-encode them (%40, %2F, %3F, %23)"
+            .to_string()
+    })
 }
 
 #[cfg(test)]
@@ -211,6 +412,101 @@ mod tests {
             assert!(!err.contains("hunter2"), "{err}");
         }
         assert!(StoreSpec::parse("postgres").unwrap_err().contains("URL"));
+    }
+
+    #[test]
+    fn passwords_are_redacted_in_every_form_and_nothing_else_is_masked() {
+        for (url, shown) in [
+            (
+                "postgres://u@127.0.0.1/test?password=SECRET",
+                "postgres://u@127.0.0.1/test?password=***",
+            ),
+            (
+                "postgres://u@h/db?sslmode=disable&pass=SECRET&application_name=x",
+                "postgres://u@h/db?sslmode=disable&pass=***&application_name=x",
+            ),
+            (
+                "postgres://u:p@ss/w:rd@127.0.0.1/test",
+                "postgres://u:***@127.0.0.1/test",
+            ),
+            (
+                "redis://:SECRET@127.0.0.1:6379/0",
+                "redis://:***@127.0.0.1:6379/0",
+            ),
+            (
+                "host=127.0.0.1 password=SECRET user=me",
+                "host=127.0.0.1 password=*** user=me",
+            ),
+            (
+                "host=h password = 'with space' dbname=x",
+                "host=h password = *** dbname=x",
+            ),
+        ] {
+            assert_eq!(redact(url), shown, "{url}");
+        }
+        assert_eq!(
+            without_password("postgres://u:pw@h:5/db?password=x&sslmode=disable"),
+            "postgres://u@h:5/db?sslmode=disable"
+        );
+        assert_eq!(without_password("redis://:pw@h/"), "redis://h/");
+        // A one-letter password does not eat the letter out of words.
+        assert_eq!(
+            scrub(
+                "failed to lookup address information",
+                "postgres://u:p@h/db"
+            ),
+            "failed to lookup address information"
+        );
+        assert_eq!(
+            scrub("password p rejected", "postgres://u:p@h/db"),
+            "password *** rejected"
+        );
+        let ambiguous = StoreSpec::parse("postgres://u:p@ss/w:rd@127.0.0.1/test").unwrap_err();
+        assert!(ambiguous.contains("percent-encode"), "{ambiguous}");
+        assert!(!ambiguous.contains("p@ss"), "{ambiguous}");
+    }
+
+    /// A password of `secret`'s shape in every place a driver takes one.
+    fn with_secret(form: usize, user: &str, host: &str, secret: &str) -> String {
+        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+        let enc = utf8_percent_encode(secret, NON_ALPHANUMERIC).to_string();
+        match form {
+            0 => format!("postgres://{user}:{enc}@{host}:5432/db"),
+            1 => format!("postgresql://{user}:{secret}@{host}/db"),
+            2 => format!("postgres://{user}@{host}/db?password={enc}"),
+            3 => format!("mysql://{user}@{host}/db?pass={enc}&x=1"),
+            4 => format!("mariadb://{user}:{secret}@{host}:3306/db"),
+            5 => format!("host={host} user={user} password='{secret}'"),
+            6 => format!("redis://:{enc}@{host}:6379/0"),
+            _ => format!("redis://{user}:{secret}@{host}/"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_generated_password_survives_any_way_racedemo_shows_a_url(
+            form in 0..8usize,
+            user in "[a-z]{1,8}",
+            host in "[a-z]{1,8}",
+            secret in "Zq[A-Za-z0-9@/:%?#= ]{4,12}",
+        ) {
+            let url = with_secret(form, &user, &host, &secret);
+            let enc = percent_encoding::utf8_percent_encode(&secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+            let parsed = StoreSpec::parse(&url);
+            let channels = [
+                redact(&url),
+                without_password(&url),
+                parsed.clone().err().unwrap_or_default(),
+                parsed.map(|s| s.shown()).unwrap_or_default(),
+                scrub(&format!("driver said '{secret}' and ({enc})"), &url),
+            ];
+            for shown in channels {
+                proptest::prop_assert!(!shown.contains(&secret), "{url} -> {shown}");
+                proptest::prop_assert!(!shown.contains(&enc), "{url} -> {shown}");
+                proptest::prop_assert!(!shown.contains(&secret[..6]), "{url} -> {shown}");
+            }
+        }
     }
 
     #[test]

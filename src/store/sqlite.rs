@@ -131,11 +131,19 @@ fn try_set_up(path: &Path, existed: bool) -> rusqlite::Result<Claimed> {
         if theirs { " (the database's own)" } else { "" },
         BUSY_TIMEOUT.as_secs()
     );
+    let shown = path.display().to_string();
     let release = move || {
-        let _ = db.execute(
+        db.execute(
             "DELETE FROM racedemo_counter WHERE id = ?1",
             params![id as i64],
-        );
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "row id {id} of table racedemo_counter in {shown} ({e}); remove it with: \
+                 sqlite3 '{shown}' 'DELETE FROM racedemo_counter WHERE id = {id}'"
+            )
+        })
     };
     Ok(Claimed {
         slot: id,
@@ -287,6 +295,7 @@ mod tests {
             location: path.display().to_string(),
             slot,
             isolation: None,
+            deadline_ms: None,
         })
         .unwrap()
     }
@@ -309,7 +318,7 @@ mod tests {
             }
             assert_eq!(c.read(), Ok(5), "{kind:?}");
         }
-        release();
+        release().unwrap();
         let left: i64 = Db::open(&path)
             .unwrap()
             .query_row("SELECT count(*) FROM racedemo_counter", [], |r| r.get(0))
@@ -320,7 +329,7 @@ mod tests {
     /// A new database with the run's row, and two connections to it.
     fn two_connections() -> (
         tempfile::TempDir,
-        Box<dyn FnOnce() + Send>,
+        super::super::place::Release,
         SqliteCounter,
         SqliteCounter,
     ) {

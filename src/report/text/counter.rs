@@ -55,6 +55,7 @@ impl Text {
                 writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
             }
         }
+        self.left_behind(&report.left_behind, out)?;
         self.interrupted(report.interrupted, out)
     }
 
@@ -349,6 +350,9 @@ fn store_line(store: &StoreInfo) -> String {
     }
     if let Some(level) = store.isolation {
         line.push_str(&format!("; transactions at {level}"));
+        if let Some(really) = level.runs_as(store.kind) {
+            line.push_str(&format!(" ({really})"));
+        }
     }
     if let Some(retry) = store.retry.filter(|&r| r > 0) {
         line.push_str(&format!("; failed attempts retried up to {retry} times"));

@@ -63,6 +63,7 @@ impl Text {
         if let Some(fault) = &report.fault {
             writeln!(out, "\nstopped early: {fault}")?;
         }
+        self.left_behind(&report.left_behind, out)?;
         self.interrupted(report.interrupted, out)
     }
 }

@@ -50,6 +50,14 @@ impl Exporter for Text {
 }
 
 impl Text {
+    /// What the run could not remove from its store, each with the command that removes it.
+    fn left_behind(&self, notes: &[String], out: &mut dyn Write) -> io::Result<()> {
+        for note in notes {
+            writeln!(out, "{} {note}", self.paint("left behind:", Paint::Warn))?;
+        }
+        Ok(())
+    }
+
     fn wrapped(
         &self,
         out: &mut dyn Write,

@@ -1,0 +1,201 @@
+//! A PostgreSQL connection whose every call has a deadline: tokio-postgres on a one-thread
+//! runtime of the connection's own. The blocking `postgres` crate has no per-call timeout, so
+//! a server that stops answering without closing the connection (a partition, a stalled
+//! proxy) kept a worker waiting forever; the kernel cannot tell, since whatever sits in
+//! between still acknowledges every byte.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use tokio_postgres::config::Host;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Config, NoTls, Row, Statement};
+
+/// Why a call failed: the server's or the driver's error, or no answer within the deadline.
+#[derive(Debug)]
+pub enum PgError {
+    Driver(tokio_postgres::Error),
+    /// Nothing came back for this long: the connection is given up.
+    Silent(Duration),
+}
+
+impl PgError {
+    /// The server's SQLSTATE, where it sent one.
+    pub fn code(&self) -> Option<&SqlState> {
+        match self {
+            PgError::Driver(e) => e.code(),
+            PgError::Silent(_) => None,
+        }
+    }
+
+    /// The server's own message and code where it sent one, else the driver's reason with its
+    /// causes (never the URL: the driver does not quote it).
+    pub fn describe(&self) -> String {
+        match self {
+            PgError::Driver(e) => match e.as_db_error() {
+                Some(db) => format!("{} ({})", db.message(), db.code().code()),
+                None => {
+                    let mut text = e.to_string();
+                    let mut source = std::error::Error::source(e);
+                    while let Some(s) = source {
+                        text = format!("{text}: {s}");
+                        source = s.source();
+                    }
+                    text
+                }
+            },
+            PgError::Silent(d) => format!(
+                "no answer for {} (the server or the network between stopped without closing \
+                 the connection)",
+                humantime::format_duration(*d)
+            ),
+        }
+    }
+}
+
+/// One connection and the runtime that drives it.
+pub struct PgClient {
+    runtime: Runtime,
+    client: tokio_postgres::Client,
+    deadline: Duration,
+}
+
+/// Where a configuration points, as messages name it: host:port.
+pub fn place_of(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}")
+}
+
+impl PgClient {
+    /// Connects to `url`, the whole handshake within `deadline`; every later call gets the
+    /// same deadline. The error is worded "PostgreSQL at host:port: reason".
+    pub fn connect(url: &str, deadline: Duration) -> Result<(PgClient, String), String> {
+        let mut config: Config = url.parse().map_err(|e| format!("{e}"))?;
+        let at = place_of(&config);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(deadline);
+        }
+        config.application_name("racedemo");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting PostgreSQL's runtime: {e}"))?;
+        let connected =
+            runtime.block_on(async { tokio::time::timeout(deadline, config.connect(NoTls)).await });
+        let (client, connection) = match connected {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "PostgreSQL at {at}: {}",
+                    PgError::Driver(e).describe()
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "PostgreSQL at {at}: {}",
+                    PgError::Silent(deadline).describe()
+                ));
+            }
+        };
+        // Driven whenever a call below blocks on the runtime; ends when the client is dropped.
+        runtime.spawn(connection);
+        Ok((
+            PgClient {
+                runtime,
+                client,
+                deadline,
+            },
+            at,
+        ))
+    }
+
+    fn call<T>(
+        &self,
+        future: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, PgError> {
+        let deadline = self.deadline;
+        match self
+            .runtime
+            .block_on(async { tokio::time::timeout(deadline, future).await })
+        {
+            Ok(done) => done.map_err(PgError::Driver),
+            Err(_) => Err(PgError::Silent(deadline)),
+        }
+    }
+
+    /// Changes the deadline of later calls (a clean-up that should not wait as long as a
+    /// trial may).
+    pub fn set_deadline(&mut self, deadline: Duration) {
+        self.deadline = deadline;
+    }
+
+    pub fn prepare(&mut self, sql: &str) -> Result<Statement, PgError> {
+        let client = &self.client;
+        let future = client.prepare(sql);
+        self.call(future)
+    }
+
+    pub fn batch_execute(&mut self, sql: &str) -> Result<(), PgError> {
+        let client = &self.client;
+        let future = client.batch_execute(sql);
+        self.call(future)
+    }
+
+    pub fn execute(
+        &mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, PgError> {
+        let client = &self.client;
+        let future = client.execute(statement, params);
+        self.call(future)
+    }
+
+    pub fn execute_sql(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, PgError> {
+        let client = &self.client;
+        let future = client.execute(sql, params);
+        self.call(future)
+    }
+
+    pub fn query_opt(
+        &mut self,
+        statement: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, PgError> {
+        let client = &self.client;
+        let future = client.query_opt(statement, params);
+        self.call(future)
+    }
+
+    pub fn query_opt_sql(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, PgError> {
+        let client = &self.client;
+        let future = client.query_opt(sql, params);
+        self.call(future)
+    }
+
+    pub fn query_one_sql(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, PgError> {
+        let client = &self.client;
+        let future = client.query_one(sql, params);
+        self.call(future)
+    }
+}
