@@ -44,7 +44,14 @@ pub fn run() -> Result<ExitCode, Error> {
     let env = Environment::current();
     let options = Options::from_command(command, &env)?;
     crate::signals::stop_on_signals();
-    let failures = crate::run::run(options, &mut std::io::stdout().lock())?;
+    let ran = crate::run::run(options, &mut std::io::stdout().lock());
+    // A signal decides the exit status, even where it cut a step short with an error (a
+    // wait for a lock, a connection): SIGTERM always ends racedemo as SIGTERM.
+    let failures = match ran {
+        Err(e) if crate::signals::received().is_none() || e.is_broken_pipe() => return Err(e),
+        Err(_) => Vec::new(),
+        Ok(failures) => failures,
+    };
     if let Some(signal) = crate::signals::received() {
         eprintln!(
             "racedemo: interrupted by {}; the report covers the trials that completed",

@@ -83,7 +83,8 @@ impl PgClient {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(deadline);
         }
-        config.application_name("racedemo");
+        // Named with the process, so that a DBA (or a test) can tell whose backends these are.
+        config.application_name(&format!("racedemo (pid {})", std::process::id()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -88,9 +88,16 @@ pub(super) fn connect(
     let client = Client::open(url).map_err(|e| e.to_string())?;
     let at = place_of(&client);
     let fail = |e: redis::RedisError| format!("Redis at {at}: {}", describe(&e));
-    let conn = client.get_connection_with_timeout(deadline).map_err(fail)?;
+    let mut conn = client.get_connection_with_timeout(deadline).map_err(fail)?;
     conn.set_read_timeout(Some(deadline)).map_err(fail)?;
     conn.set_write_timeout(Some(deadline)).map_err(fail)?;
+    // Named with the process, as CLIENT LIST shows it, so that whose connections these are can
+    // be told.
+    cmd("CLIENT")
+        .arg("SETNAME")
+        .arg(format!("racedemo-pid-{}", std::process::id()))
+        .query::<Value>(&mut conn)
+        .map_err(fail)?;
     Ok((conn, at))
 }
 
