@@ -438,3 +438,110 @@ fn read_uncommitted_loses_updates_on_mariadb_and_postgres_says_it_runs_read_comm
         );
     }
 }
+
+#[test]
+fn what_a_killed_run_left_is_swept_after_a_day_and_keys_expire_by_themselves() {
+    if let Some(url) = server("postgres") {
+        // A table and board from a run; then two rows "left two days ago".
+        common::stdout(&format!(
+            "unsafe --store {url} --threads 2 --iterations 5 --trials 1"
+        ));
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let _ = racedemo::store::board::open(
+            racedemo::store::StoreKind::Postgres,
+            &url,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        db.batch_execute(
+            "INSERT INTO racedemo_counter (id, v, created) VALUES (4294967301, 7, now() - interval '2 days') ON CONFLICT DO NOTHING;
+             INSERT INTO racedemo_board (k, v, created) VALUES ('run:swept/run', '{}', now() - interval '2 days') ON CONFLICT DO NOTHING",
+        )
+        .unwrap();
+        common::stdout(&format!(
+            "unsafe --store {url} --threads 2 --iterations 5 --trials 1"
+        ));
+        let _ = racedemo::store::board::open(
+            racedemo::store::StoreKind::Postgres,
+            &url,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let left: i64 = db
+            .query_one(
+                "SELECT (SELECT count(*) FROM racedemo_counter WHERE id = 4294967301) + \
+                 (SELECT count(*) FROM racedemo_board WHERE k = 'run:swept/run')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0, "rows over a day old are swept by the next run");
+    }
+    if let Some(url) = server("mysql") {
+        use mysql::prelude::Queryable;
+        common::stdout(&format!(
+            "unsafe --store {url} --threads 2 --iterations 5 --trials 1"
+        ));
+        let mut db = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+        db.query_drop(
+            "INSERT IGNORE INTO racedemo_counter (id, v, created) VALUES (4294967301, 7, NOW() - INTERVAL 2 DAY)",
+        )
+        .unwrap();
+        common::stdout(&format!(
+            "unsafe --store {url} --threads 2 --iterations 5 --trials 1"
+        ));
+        let left: Option<i64> = db
+            .query_first("SELECT COUNT(*) FROM racedemo_counter WHERE id = 4294967301")
+            .unwrap();
+        assert_eq!(
+            left,
+            Some(0),
+            "rows over a day old are swept by the next run"
+        );
+    }
+    if let Some(url) = server("redis") {
+        // The run's key has an expiry while the run goes on.
+        let child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
+            .args([
+                "unsafe",
+                "--store",
+                &url,
+                "--threads",
+                "2",
+                "--iterations",
+                "200000",
+                "--trials",
+                "2",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut r = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let ttl = loop {
+            let name = format!("racedemo-pid-{}", child.id());
+            let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut r).unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg("racedemo:counter:*")
+                .query(&mut r)
+                .unwrap();
+            if list.contains(&name) && !keys.is_empty() {
+                let ttls: Vec<i64> = keys
+                    .iter()
+                    .map(|k| redis::cmd("PTTL").arg(k).query(&mut r).unwrap())
+                    .collect();
+                break ttls.into_iter().max().unwrap();
+            }
+            assert!(Instant::now() < deadline, "the run never started");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(ttl > 0 && ttl <= 24 * 3600 * 1000, "PTTL {ttl}");
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

@@ -234,7 +234,7 @@ impl Redis {
     }
 
     fn set(&mut self, value: u64) -> Result<(), String> {
-        self.run::<Value>(cmd("SET").arg(&self.key).arg(value))
+        self.run::<Value>(cmd("SET").arg(&self.key).arg(value).arg("PX").arg(KEY_MS))
             .map(|_| ())
     }
 
@@ -303,7 +303,13 @@ impl Connection for Redis {
                 let read = self.get()?;
                 between();
                 self.run::<Value>(&cmd("MULTI"))?;
-                self.run::<Value>(cmd("SET").arg(&self.key).arg(read + 1))?;
+                self.run::<Value>(
+                    cmd("SET")
+                        .arg(&self.key)
+                        .arg(read + 1)
+                        .arg("PX")
+                        .arg(KEY_MS),
+                )?;
                 match self.run::<Value>(&cmd("EXEC"))? {
                     Value::Nil => Attempt::Conflict,
                     _ => Attempt::Done(read),
