@@ -259,20 +259,11 @@ fn six_coordinators_claiming_one_name_at_once_on_redis_make_one_winner_in_50_rou
 
 /// `racedemo unsafe` on `url` for long enough to be cut mid-run; its process.
 fn long_run(url: &str) -> std::process::Child {
+    let args = format!(
+        "unsafe --store {url} --threads 2 --iterations 1000000 --trials 1000 --format json"
+    );
     Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args([
-            "unsafe",
-            "--store",
-            url,
-            "--threads",
-            "2",
-            "--iterations",
-            "1000000",
-            "--trials",
-            "1000",
-            "--format",
-            "json",
-        ])
+        .args(args.split_whitespace())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -543,5 +534,30 @@ fn what_a_killed_run_left_is_swept_after_a_day_and_keys_expire_by_themselves() {
         let mut child = child;
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+
+#[test]
+fn a_worker_that_cannot_connect_names_the_server_and_the_drivers_reason() {
+    for (url, server) in [
+        (
+            "postgres://u@127.0.0.1:1/test",
+            "PostgreSQL at 127.0.0.1:1: ",
+        ),
+        (
+            "mysql://u@127.0.0.1:1/test",
+            "MariaDB/MySQL at 127.0.0.1:1: ",
+        ),
+        ("redis://127.0.0.1:1/", "Redis at 127.0.0.1:1: "),
+    ] {
+        let out = common::racedemo(&format!("worker --store {url} --run x --wait 1s"))
+            .assert()
+            .code(3)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(&format!("error: {server}")), "{stderr}");
+        assert!(stderr.contains("refused"), "{stderr}");
     }
 }

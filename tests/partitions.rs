@@ -33,9 +33,10 @@ struct Running {
     err: JoinHandle<Vec<u8>>,
 }
 
-fn start(args: &[&str]) -> Running {
+/// `racedemo ARGS` (split at white space) as a process of its own.
+fn start(args: &str) -> Running {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("racedemo"))
-        .args(args)
+        .args(args.split_whitespace())
         .env("COLUMNS", "200")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -170,20 +171,10 @@ fn stall_ends_the_run(kind: &str, crew: &str) {
     let Some(url) = server(kind) else { return };
     let proxy = Proxy::start(&address_of(&url));
     let via = proxy.url(&url);
-    let timeout = format!("{TIMEOUT_S}s");
-    let mut args = vec!["unsafe", "--store", &via];
-    args.extend(crew.split(' '));
-    args.extend([
-        "--iterations",
-        "1000000",
-        "--trials",
-        "1000",
-        "--worker-timeout",
-        &timeout,
-        "--format",
-        "json",
-    ]);
-    let run = start(&args);
+    let run = start(&format!(
+        "unsafe --store {via} {crew} --iterations 1000000 --trials 1000 \
+         --worker-timeout {TIMEOUT_S}s --format json"
+    ));
     let parent = run.child.id();
     wait_for_traffic(&proxy, 20_000);
     let workers = children(parent);
@@ -254,26 +245,12 @@ fn stall_ends_a_remote_run(kind: &str) {
     let proxy = Proxy::start(&address_of(&url));
     let via = proxy.url(&url);
     let name = format!("stall-{kind}-{}", std::process::id());
-    let timeout = format!("{TIMEOUT_S}s");
-    let coordinator = start(&[
-        "unsafe",
-        "--store",
-        &via,
-        "--remote-workers",
-        "2",
-        "--run",
-        &name,
-        "--iterations",
-        "1000000",
-        "--trials",
-        "1000",
-        "--worker-timeout",
-        &timeout,
-        "--format",
-        "json",
-    ]);
+    let coordinator = start(&format!(
+        "unsafe --store {via} --remote-workers 2 --run {name} --iterations 1000000 \
+         --trials 1000 --worker-timeout {TIMEOUT_S}s --format json"
+    ));
     let workers: Vec<Running> = (0..2)
-        .map(|_| start(&["worker", "--store", &via, "--run", &name]))
+        .map(|_| start(&format!("worker --store {via} --run {name}")))
         .collect();
     wait_for_traffic(&proxy, 100_000);
     proxy.stall();
@@ -341,20 +318,10 @@ fn a_stall_ends_the_isolation_matrix_with_exit_3_and_a_partial_report() {
         let Some(url) = server(kind) else { continue };
         let proxy = Proxy::start(&address_of(&url));
         let via = proxy.url(&url);
-        let timeout = format!("{TIMEOUT_S}s");
-        let run = start(&[
-            "isolation",
-            "--store",
-            &via,
-            "--levels",
-            "read-committed",
-            "--iterations",
-            "1000000",
-            "--worker-timeout",
-            &timeout,
-            "--format",
-            "json",
-        ]);
+        let run = start(&format!(
+            "isolation --store {via} --levels read-committed --iterations 1000000 \
+             --worker-timeout {TIMEOUT_S}s --format json"
+        ));
         wait_for_traffic(&proxy, 50_000);
         proxy.stall();
         let ended = run.end(Instant::now(), GRACE);
@@ -384,19 +351,9 @@ fn reset_ends_the_run(kind: &str) {
     let Some(url) = server(kind) else { return };
     let proxy = Proxy::start(&address_of(&url));
     let via = proxy.url(&url);
-    let run = start(&[
-        "unsafe",
-        "--store",
-        &via,
-        "--threads",
-        "2",
-        "--iterations",
-        "1000000",
-        "--trials",
-        "1000",
-        "--format",
-        "json",
-    ]);
+    let run = start(&format!(
+        "unsafe --store {via} --threads 2 --iterations 1000000 --trials 1000 --format json"
+    ));
     wait_for_traffic(&proxy, 20_000);
     proxy.reset();
     let ended = run.end(Instant::now(), GRACE);

@@ -96,7 +96,7 @@ impl PgBoard {
             client.batch_execute(table).map_err(fail)?;
         }
         let has_created = client
-            .query_opt_sql(
+            .query_opt(
                 "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
                  AND table_name = 'racedemo_board' AND column_name = 'created'",
                 &[],
@@ -110,12 +110,7 @@ impl PgBoard {
                 )
                 .map_err(fail)?;
         }
-        client
-            .execute_sql(
-                "DELETE FROM racedemo_board WHERE created < now() - interval '1 day'",
-                &[],
-            )
-            .map_err(fail)?;
+        super::pg::sweep(&mut client, "racedemo_board", "k");
         Ok(PgBoard { client, at })
     }
 
@@ -127,7 +122,7 @@ impl PgBoard {
 impl Board for PgBoard {
     fn create(&mut self, key: &str, value: &str) -> Result<bool, String> {
         self.client
-            .execute_sql(
+            .execute(
                 "INSERT INTO racedemo_board (k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[&key, &value],
             )
@@ -137,7 +132,7 @@ impl Board for PgBoard {
 
     fn put(&mut self, key: &str, value: &str) -> Result<(), String> {
         self.client
-            .execute_sql(
+            .execute(
                 "INSERT INTO racedemo_board (k, v) VALUES ($1, $2) \
                  ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, created = now()",
                 &[&key, &value],
@@ -148,14 +143,14 @@ impl Board for PgBoard {
 
     fn get(&mut self, key: &str) -> Result<Option<String>, String> {
         self.client
-            .query_opt_sql("SELECT v FROM racedemo_board WHERE k = $1", &[&key])
+            .query_opt("SELECT v FROM racedemo_board WHERE k = $1", &[&key])
             .map(|row| row.map(|r| r.get(0)))
             .map_err(|e| self.fail(e))
     }
 
     fn swap(&mut self, key: &str, old: &str, new: &str) -> Result<bool, String> {
         self.client
-            .execute_sql(
+            .execute(
                 "UPDATE racedemo_board SET v = $3, created = now() WHERE k = $1 AND v = $2",
                 &[&key, &old, &new],
             )
@@ -165,14 +160,14 @@ impl Board for PgBoard {
 
     fn remove(&mut self, key: &str) -> Result<(), String> {
         self.client
-            .execute_sql("DELETE FROM racedemo_board WHERE k = $1", &[&key])
+            .execute("DELETE FROM racedemo_board WHERE k = $1", &[&key])
             .map(|_| ())
             .map_err(|e| self.fail(e))
     }
 
     fn clear(&mut self, prefix: &str) -> Result<(), String> {
         self.client
-            .execute_sql(
+            .execute(
                 "DELETE FROM racedemo_board WHERE left(k, length($1)) = $1",
                 &[&prefix],
             )
@@ -214,8 +209,7 @@ impl MyBoard {
             )
             .map_err(fail)?;
         }
-        conn.query_drop("DELETE FROM racedemo_board WHERE created < NOW() - INTERVAL 1 DAY")
-            .map_err(fail)?;
+        super::mysql::sweep(&mut conn, "racedemo_board", "k");
         Ok(MyBoard { conn, at })
     }
 

@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Config, NoTls, Row, Statement};
+use tokio_postgres::{Config, NoTls, Row, Statement, ToStatement};
 
 /// Why a call failed: the server's or the driver's error, or no answer within the deadline.
 #[derive(Debug)]
@@ -55,6 +55,25 @@ impl PgError {
     }
 }
 
+/// Removes rows of `table` written over a day ago (a killed run's), best effort: found by a
+/// plain read, then deleted one by one by `key`, so that a sweep never waits on, or locks, the
+/// rows of runs going on now.
+pub fn sweep(client: &mut PgClient, table: &str, key: &str) {
+    let Ok(rows) = client.query_raw_text(&format!(
+        "SELECT {key}::text FROM {table} WHERE created < now() - interval '1 day' LIMIT 1000"
+    )) else {
+        return;
+    };
+    for k in rows {
+        let _ = client.execute(
+            &format!(
+                "DELETE FROM {table} WHERE {key}::text = $1 AND created < now() - interval '1 day'"
+            ),
+            &[&k],
+        );
+    }
+}
+
 /// One connection and the runtime that drives it.
 pub struct PgClient {
     runtime: Runtime,
@@ -84,7 +103,7 @@ impl PgClient {
             config.connect_timeout(deadline);
         }
         // Named with the process, so that a DBA (or a test) can tell whose backends these are.
-        config.application_name(&format!("racedemo (pid {})", std::process::id()));
+        config.application_name(format!("racedemo (pid {})", std::process::id()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -150,9 +169,18 @@ impl PgClient {
         self.call(future)
     }
 
-    pub fn execute(
+    /// The first column of every row `sql` returns, as text.
+    pub fn query_raw_text(&mut self, sql: &str) -> Result<Vec<String>, PgError> {
+        let client = &self.client;
+        let future = client.query(sql, &[]);
+        self.call(future)
+            .map(|rows| rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    }
+
+    /// Runs a statement (prepared, or SQL text): the rows it changed.
+    pub fn execute<T: ?Sized + ToStatement>(
         &mut self,
-        statement: &Statement,
+        statement: &T,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, PgError> {
         let client = &self.client;
@@ -160,19 +188,10 @@ impl PgClient {
         self.call(future)
     }
 
-    pub fn execute_sql(
+    /// The one row a statement returns, if any.
+    pub fn query_opt<T: ?Sized + ToStatement>(
         &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, PgError> {
-        let client = &self.client;
-        let future = client.execute(sql, params);
-        self.call(future)
-    }
-
-    pub fn query_opt(
-        &mut self,
-        statement: &Statement,
+        statement: &T,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, PgError> {
         let client = &self.client;
@@ -180,23 +199,14 @@ impl PgClient {
         self.call(future)
     }
 
-    pub fn query_opt_sql(
+    /// The one row a statement must return.
+    pub fn query_one<T: ?Sized + ToStatement>(
         &mut self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, PgError> {
-        let client = &self.client;
-        let future = client.query_opt(sql, params);
-        self.call(future)
-    }
-
-    pub fn query_one_sql(
-        &mut self,
-        sql: &str,
+        statement: &T,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row, PgError> {
         let client = &self.client;
-        let future = client.query_one(sql, params);
+        let future = client.query_one(statement, params);
         self.call(future)
     }
 }

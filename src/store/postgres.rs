@@ -42,23 +42,14 @@ pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
         }
         client.batch_execute(TABLE).map_err(fail)?;
     }
-    if client
-        .query_opt_sql(HAS_CREATED, &[])
-        .map_err(fail)?
-        .is_none()
-    {
+    if client.query_opt(HAS_CREATED, &[]).map_err(fail)?.is_none() {
         client.batch_execute(ADD_CREATED).map_err(fail)?;
     }
-    client
-        .execute_sql(
-            "DELETE FROM racedemo_counter WHERE created < now() - interval '1 day'",
-            &[],
-        )
-        .map_err(fail)?;
+    super::pg::sweep(&mut client, "racedemo_counter", "id");
     let id = loop {
         let id = run_id() as i64;
         let n = client
-            .execute_sql(
+            .execute(
                 "INSERT INTO racedemo_counter (id, v) VALUES ($1, 0) ON CONFLICT DO NOTHING",
                 &[&id],
             )
@@ -68,11 +59,11 @@ pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
         }
     };
     let version: String = client
-        .query_one_sql("SHOW server_version", &[])
+        .query_one("SHOW server_version", &[])
         .map_err(fail)?
         .get(0);
     let level: String = client
-        .query_one_sql("SHOW default_transaction_isolation", &[])
+        .query_one("SHOW default_transaction_isolation", &[])
         .map_err(fail)?
         .get(0);
     let details = format!(
@@ -83,13 +74,13 @@ pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
         // The run's own connection first; if it died (killed, or the network went), a fresh
         // one; if that fails too, the note says what is left and how to remove it.
         client.set_deadline(CLEANUP);
-        let first = client.execute_sql(DELETE, &[&id]);
+        let first = client.execute(DELETE, &[&id]);
         let why = match first {
             Ok(_) => return Ok(()),
             Err(e) => e.describe(),
         };
         let second = PgClient::connect(&url, CLEANUP)
-            .and_then(|(mut fresh, _)| fresh.execute_sql(DELETE, &[&id]).map_err(|e| e.describe()));
+            .and_then(|(mut fresh, _)| fresh.execute(DELETE, &[&id]).map_err(|e| e.describe()));
         second.map(|_| ()).map_err(|again| {
             format!(
                 "row id {id} of table racedemo_counter on PostgreSQL at {at} ({why}; then {again}); \
