@@ -561,3 +561,48 @@ fn a_worker_that_cannot_connect_names_the_server_and_the_drivers_reason() {
         assert!(stderr.contains("refused"), "{stderr}");
     }
 }
+
+#[test]
+fn every_racedemo_connection_killed_on_mariadb_still_leaves_no_row() {
+    use mysql::prelude::Queryable;
+    let Some(url) = server("mysql") else { return };
+    // A database of this test's own, so that killing every connection to it touches no other
+    // test's run.
+    let db_name = format!("racedemo_kill_{}", std::process::id());
+    let mut admin = mysql::Conn::new(mysql::Opts::from_url(&url).unwrap()).unwrap();
+    admin
+        .query_drop(format!("CREATE DATABASE IF NOT EXISTS {db_name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let own = format!("{base}/{db_name}");
+    let child = long_run(&own);
+    let ids = |admin: &mut mysql::Conn| -> Vec<u64> {
+        admin
+            .exec(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+                (&db_name,),
+            )
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ids(&mut admin).len() < 4 {
+        assert!(Instant::now() < deadline, "the run never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // Every one of them in one batch, as the attack did.
+    for id in ids(&mut admin) {
+        let _ = admin.query_drop(format!("KILL {id}"));
+    }
+    let id = ended_with_nothing_left(child);
+    let left: Option<i64> = admin
+        .exec_first(
+            format!("SELECT COUNT(*) FROM {db_name}.racedemo_counter WHERE id = ?"),
+            (id as i64,),
+        )
+        .unwrap();
+    assert_eq!(left, Some(0), "the row went through a fresh connection");
+    admin
+        .query_drop(format!("DROP DATABASE {db_name}"))
+        .unwrap();
+}
