@@ -142,6 +142,15 @@ struct Parts<'a> {
 
 fn parts(text: &str) -> Option<Parts<'_>> {
     let (scheme, rest) = text.split_once("://")?;
+    // A scheme is a word (`postgres`, `redis`); text with "://" later in it (inside a quoted
+    // password of a key=value string, say) is not a URL.
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !is_scheme {
+        return None;
+    }
     // A password may hold a raw '?' too: the query starts after the last '@', if any.
     let after_at = rest.rfind('@').map_or(0, |i| i + 1);
     let (before_query, query) = match rest[after_at..].find('?') {
