@@ -9,6 +9,8 @@
 #[cfg(not(any(loom, shuttle, miri)))]
 pub mod cli;
 #[cfg(not(any(loom, shuttle, miri)))]
+pub mod command;
+#[cfg(not(any(loom, shuttle, miri)))]
 pub mod counter;
 #[cfg(not(any(loom, shuttle, miri)))]
 pub mod crew;

@@ -123,6 +123,14 @@ Examples:
   racedemo isolation --store postgres://localhost/test --levels read-committed,serializable
   racedemo isolation --store mysql://root@localhost/test --format markdown   for a slide or an issue";
 
+pub(super) const EXEC_EXAMPLES: &str = "\
+Examples:
+  racedemo exec -- python3 counter.py                      the last line each run prints, 100 runs
+  racedemo exec --correct 0 -- python3 counter.py          how often it differs from 0
+  racedemo exec -c 'python3 racy.py' -c 'python3 locked.py' --correct 0   side by side
+  racedemo exec --runs 500 --outcome 'total: (\\d+)' -- ./job.sh
+  racedemo exec --outcome exit --correct 0 -- cargo test -q flaky_test";
+
 pub(super) const WORKER_EXAMPLES: &str = "\
 Examples:
   racedemo unsafe --store redis://db.internal/ --run demo --remote-workers 3   on one machine

@@ -4,9 +4,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod examples;
+mod exec;
 mod store;
 
 use examples::*;
+pub use exec::ExecArgs;
 pub use store::{IsolationArgs, StoreArgs, WorkerArgs};
 
 use crate::expect::Expect;
@@ -89,6 +91,14 @@ pub enum Command {
     /// Other classic races, as scenario files: list, show, run, check
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Run your own program many times at once and show how often its result differs
+    ///
+    /// Each run gets stdin from /dev/null and RACEDEMO_RUN and RACEDEMO_SEED in its
+    /// environment, in a process group of its own that is killed when the run ends (and past
+    /// --timeout). A run's result is the last line it prints, unless --outcome says otherwise;
+    /// a run that fails (exit status, signal, timeout) is its own result.
+    #[command(after_help = EXEC_EXAMPLES, after_long_help = format!("{EXEC_EXAMPLES}\n\n{EXIT_STATUS}"))]
+    Exec(ExecArgs),
     /// Print a shell completion script to stdout
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completions {

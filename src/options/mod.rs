@@ -21,10 +21,12 @@ use crate::window::WindowSpec;
 use crate::harness::{StartMode, over_thread_limit};
 use crate::store::StoreKind;
 
+mod exec;
 mod isolation;
 mod scenario;
 mod store;
 mod sweep;
+pub use exec::{ExecOptions, Perturbations};
 pub use isolation::{Cell, IsolationOptions};
 pub use scenario::{CheckOptions, ScenarioJob, ScenarioOptions};
 pub use store::{STORE_TRIALS, StoreOptions};
@@ -51,6 +53,8 @@ pub enum Options {
     ScenarioCheck(CheckOptions),
     Sweep(SweepOptions),
     Isolation(IsolationOptions),
+    /// `racedemo exec`: a user's own commands, run many times.
+    Exec(Box<ExecOptions>),
     /// `racedemo worker`: the store's kind and URL, the run's name, how long to wait for it.
     Worker {
         kind: StoreKind,
@@ -72,6 +76,9 @@ impl Options {
                 return IsolationOptions::new(args, env).map(Options::Isolation);
             }
             Command::Worker(args) => return worker(args),
+            Command::Exec(args) => {
+                return ExecOptions::new(args, env).map(|o| Options::Exec(Box::new(o)));
+            }
             Command::Completions { shell } => return Ok(Options::Completions(shell)),
             Command::Man { dir } => {
                 if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
+use super::{
+    CheckReport, ExecReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport,
+};
 
 pub struct Csv;
 
@@ -42,6 +44,20 @@ struct StrategyRow<'a> {
     acknowledged: Option<u64>,
     retries: Option<u64>,
     errors: Option<u64>,
+}
+
+/// `exec`: one row per command and outcome.
+#[derive(Serialize, Default)]
+struct ExecRow<'a> {
+    command: &'a str,
+    outcome: &'a str,
+    runs: u64,
+    share: f64,
+    /// One of --correct's values: true, false, or empty without --correct.
+    correct: Option<bool>,
+    command_runs: u64,
+    differed: u64,
+    differed_rate: f64,
 }
 
 #[derive(Serialize, Default)]
@@ -140,6 +156,24 @@ impl Exporter for Csv {
                     given_up: l.given_up,
                     acknowledged_per_second: l.acknowledged_per_second,
                     replay: c.verdict(),
+                })
+            }),
+            out,
+        )
+    }
+
+    fn exec(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
+        rows(
+            report.commands.iter().flat_map(|c| {
+                c.outcomes.iter().map(move |o| ExecRow {
+                    command: &c.command,
+                    outcome: &o.value,
+                    runs: o.runs,
+                    share: o.share,
+                    correct: o.correct,
+                    command_runs: c.runs,
+                    differed: c.differed.differed,
+                    differed_rate: c.differed.differed_rate,
                 })
             }),
             out,

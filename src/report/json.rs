@@ -4,7 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
+use super::{
+    CheckReport, ExecReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport,
+};
 
 pub struct Json;
 
@@ -26,6 +28,10 @@ impl Exporter for Json {
     }
 
     fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
+        document(report, out)
+    }
+
+    fn exec(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
         document(report, out)
     }
 }

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::{CheckReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport};
+use super::{
+    CheckReport, ExecReport, Exporter, IsolationReport, Report, ScenarioReport, SweepReport,
+};
 use crate::format::{percent, thousands};
 use crate::scenario::model::Model;
 use crate::store::StoreKind;
@@ -78,6 +80,39 @@ impl Exporter for Markdown {
             writeln!(out, "\n**Stopped early:** {}", escape(fault))?;
         }
         left_behind(&report.left_behind, out)
+    }
+
+    fn exec(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "### racedemo exec: {} runs of each command, {} at once\n",
+            thousands(report.runs),
+            report.parallel
+        )?;
+        for c in &report.commands {
+            let rate = &c.differed;
+            writeln!(
+                out,
+                "`{}`: differed in {} ({}), {}\n",
+                escape(&c.command),
+                rate.of(c.runs),
+                rate.uncertainty(),
+                verdict(c.expect.name(), c.expect_met)
+            )?;
+            table(
+                out,
+                &[("outcome", LEFT), ("runs", RIGHT), ("share", RIGHT)],
+                c.outcomes.iter().map(|o| {
+                    vec![
+                        format!("`{}`", escape(&o.value)),
+                        thousands(o.runs),
+                        crate::format::percent(o.share),
+                    ]
+                }),
+            )?;
+            writeln!(out)?;
+        }
+        Ok(())
     }
 
     fn counter(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {

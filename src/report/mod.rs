@@ -2,6 +2,7 @@
 //! Reports know nothing about threads; they only read the model.
 
 mod csv;
+mod exec;
 mod isolation;
 mod json;
 pub mod junit;
@@ -11,6 +12,7 @@ pub mod svg;
 mod sweep;
 mod text;
 
+pub use exec::{CommandResult, ExecBody, ExecReport, OutcomeCount, RunTimes, StatusCount};
 pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
     Allowed, CheckBody, CheckReport, CheckRow, ConditionRow, GradedBy, GroupInfo, ModelRow,
@@ -255,6 +257,8 @@ pub trait Exporter {
     fn sweep(&self, report: &SweepReport, out: &mut dyn Write) -> io::Result<()>;
     /// `isolation`.
     fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()>;
+    /// `exec`.
+    fn exec(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()>;
 }
 
 /// The exporter for the chosen format.

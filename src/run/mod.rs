@@ -2,6 +2,7 @@
 //! caller to turn into an exit status.
 
 mod counter;
+mod exec;
 mod isolation;
 mod scenario;
 mod store;
@@ -69,6 +70,10 @@ pub fn run(options: Options, out: &mut dyn Write) -> Result<Vec<String>, Error> 
         Options::Isolation(o) => {
             decide_colour(&o.output);
             isolation::run(&o, out)
+        }
+        Options::Exec(o) => {
+            decide_colour(&o.output);
+            exec::run(&o, out)
         }
         Options::Completions(shell) => {
             let mut cli = Cli::command();

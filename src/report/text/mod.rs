@@ -6,14 +6,15 @@ use colored::Colorize;
 
 mod chart;
 mod counter;
+mod exec;
 mod explain;
 mod isolation;
 mod scenario;
 mod sweep;
 
 use super::{
-    CheckReport, Exporter, IsolationReport, Report, ScenarioReport, StrategyResult, SweepReport,
-    TrialMode,
+    CheckReport, ExecReport, Exporter, IsolationReport, Report, ScenarioReport, StrategyResult,
+    SweepReport, TrialMode,
 };
 use crate::expect::Expect;
 use crate::format::{nanos, per_second, percent, thousands, wrap_lines};
@@ -46,6 +47,10 @@ impl Exporter for Text {
 
     fn isolation(&self, report: &IsolationReport, out: &mut dyn Write) -> io::Result<()> {
         self.wrapped(out, |buf| self.isolation_report(report, buf))
+    }
+
+    fn exec(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
+        self.wrapped(out, |buf| self.exec_report(report, buf))
     }
 }
 

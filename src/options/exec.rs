@@ -1,0 +1,250 @@
+//! `exec`'s flags, checked once: the commands exist and can run, the counts are sane, the
+//! pattern compiles, the correct values can be outcomes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{Environment, OutputOptions};
+use crate::cli::ExecArgs;
+use crate::command::outcome::OutcomeSpec;
+use crate::command::{Plan, Spec};
+use crate::error::Error;
+use crate::expect::Expect;
+
+/// Runs of each command when --runs is not given.
+pub const RUNS: u64 = 100;
+/// A run's limit when --timeout is not given.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// The most runs at once: each is a process and three threads of racedemo's.
+pub const MAX_PARALLEL: u64 = 256;
+
+/// What is done to make a hidden race show, as the report names it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Perturbations {
+    /// Each run pinned to this many CPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<usize>,
+    /// Busy neighbour threads.
+    pub load: u64,
+    /// Python's switch interval, set through sitecustomize.py.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switch_interval_s: Option<f64>,
+}
+
+/// A validated `exec`.
+#[derive(Debug)]
+pub struct ExecOptions {
+    pub commands: Vec<Spec>,
+    pub plan: Plan,
+    pub outcome: OutcomeSpec,
+    pub correct: Vec<String>,
+    pub expect: Expect,
+    pub output: OutputOptions,
+    pub cpus: usize,
+    pub perturbations: Perturbations,
+    /// Where every run that differed or failed is written.
+    pub keep: Option<PathBuf>,
+    /// Holds the sitecustomize.py of --switch-interval while the runs go on.
+    pub _site: Option<tempfile::TempDir>,
+}
+
+impl ExecOptions {
+    pub fn new(args: ExecArgs, env: &Environment) -> Result<Self, Error> {
+        let commands: Vec<Spec> = if !args.commands.is_empty() {
+            args.commands
+                .iter()
+                .map(|c| {
+                    if c.trim().is_empty() {
+                        return Err(Error::input("-c '': an empty command"));
+                    }
+                    Ok(Spec {
+                        argv: vec!["sh".into(), "-c".into(), c.clone()],
+                        label: c.clone(),
+                        env: Vec::new(),
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        } else if let Some(program) = args.argv.first() {
+            if program.is_empty() {
+                return Err(Error::input("exec: an empty command after --"));
+            }
+            runnable(program)?;
+            vec![Spec {
+                label: args.argv.join(" "),
+                argv: args.argv.clone(),
+                env: Vec::new(),
+            }]
+        } else {
+            return Err(Error::input(
+                "exec needs a command: racedemo exec -- CMD [ARGS...], or -c 'STRING'",
+            ));
+        };
+        let runs = args.runs.unwrap_or(RUNS);
+        if runs == 0 {
+            return Err(Error::input("--runs 0: give at least 1"));
+        }
+        let parallel = args.parallel.unwrap_or(env.logical_cpus as u64);
+        if parallel == 0 {
+            return Err(Error::input(
+                "--parallel 0: give at least 1 (1 runs one at a time)",
+            ));
+        }
+        if parallel > MAX_PARALLEL {
+            return Err(Error::input(format!(
+                "--parallel {parallel} is above the limit of {MAX_PARALLEL} runs at once"
+            )));
+        }
+        let timeout = args.timeout.unwrap_or(TIMEOUT);
+        if timeout.is_zero() {
+            return Err(Error::input("--timeout must be longer than 0s"));
+        }
+        let outcome = OutcomeSpec::parse(args.outcome.as_deref()).map_err(Error::input)?;
+        if matches!(outcome, OutcomeSpec::Exit)
+            && let Some(bad) = args.correct.iter().find(|c| c.parse::<i32>().is_err())
+        {
+            return Err(Error::input(format!(
+                "--correct '{bad}' with --outcome exit: an exit status is a number"
+            )));
+        }
+        let expect = match (args.expect, args.correct.is_empty()) {
+            (Some(Expect::Race | Expect::Correct), true) => {
+                return Err(Error::input(
+                    "--expect race or correct needs --correct VALUE: what a correct run prints",
+                ));
+            }
+            (Some(e), _) => e,
+            (None, true) => Expect::Any,
+            (None, false) => Expect::Correct,
+        };
+        let cpus = match args.cpus {
+            Some(0) => return Err(Error::input("--cpus 0: give at least 1")),
+            Some(n) if n as usize > env.logical_cpus => {
+                return Err(Error::input(format!(
+                    "--cpus {n}: this machine has {} logical CPUs",
+                    env.logical_cpus
+                )));
+            }
+            other => other.map(|n| n as usize),
+        };
+        let load = args.load.unwrap_or(0);
+        if load > MAX_PARALLEL {
+            return Err(Error::input(format!(
+                "--load {load} is above the limit of {MAX_PARALLEL} busy threads"
+            )));
+        }
+        if let Some(dir) = &args.keep
+            && !dir.is_dir()
+        {
+            return Err(Error::input(format!(
+                "--keep {}: no such folder",
+                dir.display()
+            )));
+        }
+        let (site, commands) = match args.switch_interval {
+            None => (None, commands),
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                return Err(Error::input(format!(
+                    "--switch-interval {s}: give a time in seconds above 0, such as 1e-6"
+                )));
+            }
+            Some(s) => {
+                let (site, path) = sitecustomize(s)?;
+                let commands = commands
+                    .into_iter()
+                    .map(|mut c| {
+                        c.env.push(("PYTHONPATH".into(), path.clone()));
+                        c
+                    })
+                    .collect();
+                (Some(site), commands)
+            }
+        };
+        Ok(ExecOptions {
+            commands,
+            plan: Plan {
+                runs,
+                parallel: parallel as usize,
+                timeout,
+                seed: args
+                    .seed
+                    .unwrap_or_else(|| u64::from(rand::random::<u32>())),
+                cpus,
+            },
+            outcome,
+            correct: args.correct,
+            expect,
+            output: OutputOptions::new(&args.output, env),
+            cpus: env.logical_cpus,
+            perturbations: Perturbations {
+                cpus,
+                load,
+                switch_interval_s: args.switch_interval,
+            },
+            keep: args.keep,
+            _site: site,
+        })
+    }
+}
+
+/// A folder holding a sitecustomize.py that sets Python's switch interval to `seconds`, and
+/// the PYTHONPATH that puts it first (before any the user has).
+fn sitecustomize(seconds: f64) -> Result<(tempfile::TempDir, String), Error> {
+    let dir = tempfile::Builder::new()
+        .prefix("racedemo-site-")
+        .tempdir()
+        .map_err(Error::io("making a folder for sitecustomize.py"))?;
+    std::fs::write(
+        dir.path().join("sitecustomize.py"),
+        format!(
+            "# Written by racedemo exec --switch-interval: CPython switches threads only at \
+             calls and loop back edges, at most this often.\nimport sys\nsys.setswitchinterval({seconds:e})\n"
+        ),
+    )
+    .map_err(Error::io("writing sitecustomize.py"))?;
+    let mut path = dir.path().display().to_string();
+    if let Some(theirs) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path.push(':');
+        path.push_str(&theirs.to_string_lossy());
+    }
+    Ok((dir, path))
+}
+
+/// `program` names a file that can be run: a path, or a name found on PATH.
+fn runnable(program: &str) -> Result<PathBuf, Error> {
+    let found = if program.contains('/') {
+        Some(PathBuf::from(program))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        })
+    };
+    let Some(path) = found else {
+        return Err(Error::input(format!("exec: command not found: {program}")));
+    };
+    if !path.is_file() {
+        return Err(Error::input(format!(
+            "exec: {}: no such file",
+            path.display()
+        )));
+    }
+    if !executable(&path) {
+        return Err(Error::input(format!(
+            "exec: {}: not executable (chmod +x it, or name its interpreter first)",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+#[cfg(unix)]
+fn executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn executable(_: &Path) -> bool {
+    true
+}

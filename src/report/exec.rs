@@ -1,0 +1,80 @@
+//! The report model of `exec`: for each command, its outcomes and how often each came, the
+//! exit statuses, how often a run differed from the correct outcomes, run times, and the
+//! first runs that differed or failed.
+
+use serde::Serialize;
+
+use super::Envelope;
+use crate::command::tally::Example;
+use crate::expect::Expect;
+use crate::options::Perturbations;
+use crate::stats::Rate;
+
+/// `exec`: how the runs were made, and one result per command.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecBody {
+    /// Runs asked of each command.
+    pub runs: u64,
+    pub parallel: usize,
+    pub timeout_s: f64,
+    /// Where a run's outcome was read from, in words.
+    pub outcome_from: String,
+    pub seed: u64,
+    /// What was done to make a hidden race show.
+    pub perturbations: Perturbations,
+    pub commands: Vec<CommandResult>,
+}
+
+pub type ExecReport = Envelope<ExecBody>;
+
+/// One command's runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandResult {
+    /// As given (`-c`'s string, or the program and its arguments).
+    pub command: String,
+    /// Runs made (fewer than asked when interrupted).
+    pub runs: u64,
+    /// The correct outcomes (`--correct`), if any.
+    pub correct: Vec<String>,
+    /// Each outcome and its runs, most common first.
+    pub outcomes: Vec<OutcomeCount>,
+    /// Each way a run ended ("exit 0", "killed by SIGSEGV", "timeout") and its runs.
+    pub statuses: Vec<StatusCount>,
+    /// Runs that differed from the correct outcomes, or failed, with the same statistic the
+    /// counter uses (95% Wilson interval; the one-sided bound when none did).
+    pub differed: Rate,
+    pub time: RunTimes,
+    /// The first runs that differed or failed, with the tail of their output.
+    pub examples: Vec<Example>,
+    /// Runs whose output was longer than racedemo keeps (1 MiB a stream).
+    pub truncated: u64,
+    pub expect: Expect,
+    pub expect_met: bool,
+    pub notes: Vec<String>,
+}
+
+/// An outcome and how many runs came to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeCount {
+    pub value: String,
+    pub runs: u64,
+    pub share: f64,
+    /// Whether it is one of the correct outcomes (absent without --correct).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correct: Option<bool>,
+}
+
+/// A way a run ended and how many runs ended so.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusCount {
+    pub status: String,
+    pub runs: u64,
+}
+
+/// Run times, in seconds (the median from a sample of at most 4,096 runs).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RunTimes {
+    pub min_s: f64,
+    pub median_s: f64,
+    pub max_s: f64,
+}

@@ -1,0 +1,136 @@
+//! `exec` as text: per command, how often a run differed, its outcomes as bars, how runs
+//! ended, run times, and the first runs that differed or failed.
+
+use std::io::{self, Write};
+
+use super::chart::bar;
+use super::{Paint, Text};
+use crate::format::{duration, percent, thousands};
+use crate::report::ExecReport;
+
+/// Cells of the longest outcome bar.
+const BAR: usize = 30;
+
+impl Text {
+    pub(super) fn exec_report(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{} {} runs of each command, {} at once, timeout {}; outcome: {}; seed {}",
+            self.paint("racedemo exec:", Paint::Bold),
+            thousands(report.runs),
+            report.parallel,
+            duration((report.timeout_s * 1e9) as u64),
+            report.outcome_from,
+            report.seed
+        )?;
+        let p = &report.perturbations;
+        let mut perturbed = Vec::new();
+        if let Some(n) = p.cpus {
+            perturbed.push(format!(
+                "each run pinned to {n} CPU{}",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if p.load > 0 {
+            perturbed.push(format!(
+                "{} busy neighbour thread{}",
+                p.load,
+                if p.load == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(s) = p.switch_interval_s {
+            perturbed.push(format!("Python's switch interval {s:e} s"));
+        }
+        if !perturbed.is_empty() {
+            writeln!(out, "  perturbed: {}", perturbed.join(" · "))?;
+        }
+        for c in &report.commands {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                self.paint(&format!("$ {}", c.command), Paint::Bold)
+            )?;
+            let rate = &c.differed;
+            let headline = if c.correct.is_empty() {
+                format!(
+                    "{} distinct outcome{} in {} runs; {} failed",
+                    c.outcomes.len(),
+                    if c.outcomes.len() == 1 { "" } else { "s" },
+                    thousands(c.runs),
+                    thousands(rate.differed)
+                )
+            } else {
+                format!(
+                    "differed from {} in {} of {} runs ({}; 95% CI {})",
+                    c.correct.join(" or "),
+                    thousands(rate.differed),
+                    thousands(c.runs),
+                    percent(rate.differed_rate),
+                    rate.uncertainty()
+                )
+            };
+            let paint = if rate.differed > 0 {
+                Paint::Bad
+            } else {
+                Paint::Good
+            };
+            writeln!(out, "  {}", self.paint(&headline, paint))?;
+            let width = c
+                .outcomes
+                .iter()
+                .map(|o| o.value.chars().count())
+                .max()
+                .unwrap_or(7)
+                .clamp(7, 40);
+            let most = c.outcomes.first().map_or(1, |o| o.runs) as f64;
+            writeln!(
+                out,
+                "  {:<width$}  {:>6}  {:>6}",
+                "outcome", "runs", "share"
+            )?;
+            for o in &c.outcomes {
+                let mark = match o.correct {
+                    Some(false) => self.paint(" ✗", Paint::Bad),
+                    _ => String::new(),
+                };
+                let value: String = o.value.chars().take(40).collect();
+                writeln!(
+                    out,
+                    "  {value:<width$}  {:>6}  {:>6}  {}{mark}",
+                    thousands(o.runs),
+                    percent(o.share),
+                    bar(o.runs as f64, most, BAR)
+                )?;
+            }
+            let statuses: Vec<String> = c
+                .statuses
+                .iter()
+                .map(|s| format!("{} {}", s.status, thousands(s.runs)))
+                .collect();
+            writeln!(out, "  ended: {}", statuses.join(" · "))?;
+            writeln!(
+                out,
+                "  run time: min {} · median {} · max {}",
+                duration((c.time.min_s * 1e9) as u64),
+                duration((c.time.median_s * 1e9) as u64),
+                duration((c.time.max_s * 1e9) as u64)
+            )?;
+            for e in &c.examples {
+                writeln!(out, "  run {} ({}): outcome {}", e.run, e.status, e.outcome)?;
+                for (name, tail) in [("stdout", &e.stdout_tail), ("stderr", &e.stderr_tail)] {
+                    for line in tail.lines() {
+                        writeln!(out, "    {name} | {line}")?;
+                    }
+                }
+            }
+            for note in &c.notes {
+                writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
+            }
+        }
+        if let Some(fault) = &report.fault {
+            writeln!(out, "\nstopped early: {fault}")?;
+        }
+        self.interrupted(report.interrupted, out)
+    }
+}

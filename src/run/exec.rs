@@ -1,0 +1,238 @@
+//! `exec`: each command run `--runs` times, `--parallel` at once, into one report.
+
+use std::io::Write;
+
+use crate::command::outcome::{NO_MATCH, OutcomeSpec};
+use crate::command::process::Processes;
+use crate::command::tally::Tally;
+use crate::command::{Executor, run_all};
+use crate::error::Error;
+use crate::harness;
+use crate::options::ExecOptions;
+use crate::progress::Progress;
+use crate::report::{
+    self, CommandResult, Envelope, ExecBody, Machine, OutcomeCount, RunTimes, StatusCount,
+};
+use crate::stats::Rate;
+
+pub fn run(options: &ExecOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    execute(options, &Processes, out)
+}
+
+/// Runs every command of `options` through `executor`, then writes the report; returns a
+/// message per command whose expectation failed.
+pub fn execute(
+    options: &ExecOptions,
+    executor: &dyn Executor,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, Error> {
+    let plan = options.plan;
+    let mut progress = Progress::new(options.commands.len() as u64, None, options.output.progress);
+    let mut commands = Vec::with_capacity(options.commands.len());
+    let mut fault = None;
+    let _load = Load::start(options.perturbations.load);
+    for spec in &options.commands {
+        progress.phase(&spec.label, plan.runs);
+        let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
+        let mut kept = Ok(());
+        let ran = run_all(executor, spec, plan, &mut |r| {
+            if tally.add(&r)
+                && let Some(dir) = &options.keep
+                && kept.is_ok()
+            {
+                kept = keep(dir, commands.len(), &r);
+            }
+            progress.trial_done();
+        });
+        kept.map_err(Error::io("writing a run to --keep's folder"))?;
+        if let Err(e) = &ran
+            && tally.runs == 0
+        {
+            // Not one run could start (a script with no #! line, say): the command is what
+            // is wrong, and nothing ran.
+            progress.finish();
+            return Err(Error::input(e.clone()));
+        }
+        commands.push(result(options, &spec.label, &tally));
+        if let Err(e) = ran {
+            fault = Some(e);
+            break;
+        }
+        if harness::interrupted() {
+            break;
+        }
+    }
+    progress.finish();
+    // Where no command's race showed, a Python one's may be hidden by the GIL: say why.
+    if commands.iter().all(|c| c.differed.differed == 0) {
+        for c in commands
+            .iter_mut()
+            .filter(|c| looks_like_python(&c.command))
+        {
+            c.notes.push(PYTHON_NOTE.into());
+        }
+    }
+    let mut report = Envelope::new(
+        harness::interrupted(),
+        Machine::this(options.cpus),
+        ExecBody {
+            runs: plan.runs,
+            parallel: plan.parallel,
+            timeout_s: plan.timeout.as_secs_f64(),
+            outcome_from: options.outcome.describe(),
+            seed: plan.seed,
+            perturbations: options.perturbations,
+            commands,
+        },
+    );
+    report.fault = fault.clone();
+    report::exporter(&options.output)
+        .exec(&report, out)
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the report"))?;
+    if let Some(f) = fault {
+        return Err(Error::Fault(f));
+    }
+    Ok(report
+        .commands
+        .iter()
+        .filter(|c| !c.expect_met)
+        .map(|c| {
+            format!(
+                "{}: expected {}, but {} of {} runs differed",
+                c.command,
+                c.expect.name(),
+                c.differed.differed,
+                c.runs
+            )
+        })
+        .collect())
+}
+
+/// Why a Python program's race may not show.
+const PYTHON_NOTE: &str = "no run differed: CPython 3.10+ switches threads only at calls and \
+    loop back edges, so a bare `x += 1` cannot lose an update under the GIL; it is a race on a \
+    free-threaded build, or where a call separates the read and the write (try \
+    --switch-interval 1e-6)";
+
+/// Whether `command` runs Python, for the note on why its race may not show.
+fn looks_like_python(command: &str) -> bool {
+    command.split_whitespace().next().is_some_and(|p| {
+        p.rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with("python"))
+    }) || command.ends_with(".py")
+}
+
+/// Writes run `ran` of command `command` (0-based) into `dir`: its stdout, stderr and how it
+/// ended, named by run (and by command when there are several).
+fn keep(dir: &std::path::Path, command: usize, ran: &crate::command::Ran) -> std::io::Result<()> {
+    let stem = dir.join(format!("cmd-{}-run-{}", command + 1, ran.index));
+    let with = |ext: &str| stem.with_extension(ext);
+    std::fs::write(with("stdout"), &ran.stdout.bytes)?;
+    std::fs::write(with("stderr"), &ran.stderr.bytes)?;
+    std::fs::write(with("status"), format!("{}\n", ran.ended.describe()))
+}
+
+/// Busy neighbour threads for as long as this lives (`--load N`).
+struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(n: u64) -> Load {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                })
+            })
+            .collect();
+        Load { stop, threads }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn result(options: &ExecOptions, command: &str, tally: &Tally) -> CommandResult {
+    let runs = tally.runs.max(1);
+    let outcomes = tally
+        .by_count()
+        .into_iter()
+        .map(|(value, n)| OutcomeCount {
+            correct: (!options.correct.is_empty()).then(|| options.correct.contains(&value)),
+            share: n as f64 / runs as f64,
+            value,
+            runs: n,
+        })
+        .collect();
+    let differed = Rate::new(tally.differed, tally.runs);
+    let mut notes = Vec::new();
+    if let Some(&n) = tally.outcomes.get(NO_MATCH)
+        && matches!(options.outcome, OutcomeSpec::Pattern(_))
+    {
+        notes.push(format!(
+            "the pattern matched nothing in {n} of {} runs: their outcome is `{NO_MATCH}`",
+            tally.runs
+        ));
+    }
+    if tally.truncated > 0 {
+        notes.push(format!(
+            "{} runs printed more than 1 MiB on a stream: racedemo kept the first 1 MiB of each",
+            tally.truncated
+        ));
+    }
+    if options.correct.is_empty() && tally.outcomes.len() > 1 {
+        notes.push(
+            "without --correct no outcome is called wrong: give the correct one to see how \
+             often a run differed from it"
+                .into(),
+        );
+    }
+    let secs = |ns: u64| ns as f64 / 1e9;
+    CommandResult {
+        command: command.to_string(),
+        runs: tally.runs,
+        correct: options.correct.clone(),
+        outcomes,
+        statuses: tally
+            .statuses
+            .iter()
+            .map(|(s, &n)| StatusCount {
+                status: s.clone(),
+                runs: n,
+            })
+            .collect(),
+        expect_met: options.expect.is_met(tally.differed, tally.differed),
+        expect: options.expect,
+        differed,
+        time: RunTimes {
+            min_s: if tally.runs == 0 {
+                0.0
+            } else {
+                secs(tally.min_ns)
+            },
+            median_s: secs(tally.median_ns()),
+            max_s: secs(tally.max_ns),
+        },
+        examples: tally.examples.clone(),
+        truncated: tally.truncated,
+        notes,
+    }
+}
