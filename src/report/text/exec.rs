@@ -10,6 +10,8 @@ use crate::report::ExecReport;
 
 /// Cells of the longest outcome bar.
 const BAR: usize = 30;
+/// Outcomes listed per command; the rest are summed on one line.
+const ROWS: usize = 10;
 
 impl Text {
     pub(super) fn exec_report(&self, report: &ExecReport, out: &mut dyn Write) -> io::Result<()> {
@@ -89,7 +91,7 @@ impl Text {
                 "  {:<width$}  {:>6}  {:>6}",
                 "outcome", "runs", "share"
             )?;
-            for o in &c.outcomes {
+            for o in c.outcomes.iter().take(ROWS) {
                 let mark = match o.correct {
                     Some(false) => self.paint(" ✗", Paint::Bad),
                     _ => String::new(),
@@ -101,6 +103,17 @@ impl Text {
                     thousands(o.runs),
                     percent(o.share),
                     bar(o.runs as f64, most, BAR)
+                )?;
+            }
+            if c.outcomes.len() > ROWS {
+                let rest = &c.outcomes[ROWS..];
+                let runs: u64 = rest.iter().map(|o| o.runs).sum();
+                writeln!(
+                    out,
+                    "  … {} other outcomes, {} runs ({}; every one in --format json)",
+                    thousands(rest.len() as u64),
+                    thousands(runs),
+                    percent(runs as f64 / c.runs.max(1) as f64)
                 )?;
             }
             let statuses: Vec<String> = c
