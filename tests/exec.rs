@@ -542,3 +542,106 @@ fn the_racy_python_counter_loses_updates_with_a_short_switch_interval_and_the_lo
     assert_eq!(u(&locked["differed"]["differed"]), 0, "{locked}");
     assert_eq!(u(&locked["runs"]), 20);
 }
+
+#[test]
+fn duration_runs_as_many_as_fit_and_the_race_budget_looks_for_a_differing_run() {
+    let report = json(
+        &[
+            "--duration",
+            "600ms",
+            "--parallel",
+            "2",
+            "-c",
+            "sleep 0.05; echo x",
+        ],
+        0,
+    );
+    let runs = u(&report["commands"][0]["runs"]);
+    assert!(
+        (4..=40).contains(&runs),
+        "{runs} runs of 50 ms in 600 ms, 2 at once"
+    );
+    // The 7th run is the first to differ (a file counts the runs, one at a time): 5 planned
+    // runs do not reach it, the race budget does, and stops there.
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("n");
+    let script = format!(
+        "n=$(cat {0} 2>/dev/null || echo 0); echo $((n + 1)) > {0}; [ $n -ge 6 ] && echo 1 || echo 0",
+        count.display()
+    );
+    let report = json(
+        &[
+            "--runs",
+            "5",
+            "--parallel",
+            "1",
+            "--correct",
+            "0",
+            "--expect",
+            "race",
+            "-c",
+            &script,
+        ],
+        0,
+    );
+    let c = &report["commands"][0];
+    // The run already started when the 7th differed is counted too.
+    assert!((1..=2).contains(&u(&c["differed"]["differed"])), "{c}");
+    assert!((7..=8).contains(&u(&c["runs"])), "{c}");
+    assert_eq!(
+        u(&c["examples"][0]["run"]),
+        6,
+        "numbered after the planned runs"
+    );
+    assert!(
+        c["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("more ran within the race budget"),
+        "{c}"
+    );
+    let err = input_error("exec --runs 5 --duration 1s -- true");
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = input_error("exec --race-budget 1s -- true");
+    assert!(err.contains("--race-budget is for --expect race"), "{err}");
+}
+
+#[test]
+fn junit_has_one_test_case_per_command_and_fails_the_unmet_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exec.xml");
+    exec(&[
+        "--runs",
+        "4",
+        "--correct",
+        "0",
+        "--junit",
+        &file.display().to_string(),
+        "-c",
+        "echo 0",
+        "-c",
+        "echo $((RACEDEMO_RUN % 2))",
+    ])
+    .assert()
+    .code(1);
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].attribute("name"), Some("echo 0"));
+    assert!(!cases[0].children().any(|c| c.has_tag_name("failure")));
+    let failure = cases[1]
+        .children()
+        .find(|c| c.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .starts_with("expected correct: differed in 2 of 4"),
+        "{xml}"
+    );
+}

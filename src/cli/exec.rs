@@ -26,6 +26,19 @@ pub struct ExecArgs {
     #[arg(short, long, value_name = "P", value_parser = parse_count, allow_negative_numbers = true, help_heading = "Runs")]
     pub parallel: Option<u64>,
 
+    /// Run for this long instead of a count: as many runs as fit [exclusive with --runs]
+    #[arg(long, value_name = "TIME", value_parser = parse_duration, conflicts_with = "runs", help_heading = "Runs")]
+    pub duration: Option<std::time::Duration>,
+
+    /// With --expect race: when no run differed, keep running for up to this long until one
+    /// does [default: 10s]
+    #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Results")]
+    pub race_budget: Option<std::time::Duration>,
+
+    /// Also write JUnit XML to FILE, one test case per command, for CI test reports
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub junit: Option<std::path::PathBuf>,
+
     /// How long a run may take; past it, its whole process group is killed and its outcome is
     /// `timeout` [default: 60s]
     #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Runs")]

@@ -57,18 +57,22 @@ pub struct Plan {
     pub seed: u64,
     /// Pin every run to the first N CPUs.
     pub cpus: Option<usize>,
+    /// Start runs only for this long (then `runs` is only a ceiling).
+    pub duration: Option<Duration>,
 }
 
-/// Runs `spec` `plan.runs` times, `plan.parallel` at once, calling `on_run` for each as it
-/// ends (on this thread). Stops starting runs once the user interrupts; the runs in flight
-/// finish. `Err`: a run could not be started.
+/// Runs `spec` `plan.runs` times (or for `plan.duration`), `plan.parallel` at once, calling
+/// `on_run` for each as it ends (on this thread); once `on_run` says false, no more runs
+/// start. Stops starting runs once the user interrupts; the runs in flight are killed and not
+/// counted. `Err`: a run could not be started.
 pub fn run_all(
     executor: &dyn Executor,
     spec: &Spec,
     plan: Plan,
-    on_run: &mut dyn FnMut(Ran),
+    on_run: &mut dyn FnMut(Ran) -> bool,
 ) -> Result<(), String> {
     let next = AtomicU64::new(0);
+    let until = plan.duration.map(|d| std::time::Instant::now() + d);
     let (tell, heard) = mpsc::channel::<Result<Ran, String>>();
     thread::scope(|scope| {
         for _ in 0..plan.parallel.max(1) {
@@ -79,7 +83,9 @@ pub fn run_all(
                     pin_to_first(n);
                 }
                 loop {
-                    if crate::harness::interrupted() {
+                    if crate::harness::interrupted()
+                        || until.is_some_and(|u| std::time::Instant::now() >= u)
+                    {
                         return;
                     }
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -101,7 +107,11 @@ pub fn run_all(
             match ran {
                 // A run cut short by Ctrl-C is not counted, as a trial in flight is not.
                 Ok(_) if crate::harness::interrupted() => {}
-                Ok(ran) => on_run(ran),
+                Ok(ran) => {
+                    if !on_run(ran) {
+                        next.store(u64::MAX / 2, Ordering::Relaxed);
+                    }
+                }
                 Err(e) => {
                     // No more runs start; those in flight are still counted.
                     next.store(u64::MAX / 2, Ordering::Relaxed);
@@ -166,9 +176,14 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 seed: 1,
                 cpus: None,
+                duration: None,
             };
             let mut seen = Vec::new();
-            run_all(&echo, &spec, plan, &mut |r| seen.push(r.index)).unwrap();
+            run_all(&echo, &spec, plan, &mut |r| {
+                seen.push(r.index);
+                true
+            })
+            .unwrap();
             seen.sort_unstable();
             assert_eq!(seen, (0..50).collect::<Vec<_>>(), "parallel {parallel}");
             assert_eq!(echo.0.lock().unwrap().len(), 50);

@@ -44,6 +44,10 @@ pub struct ExecOptions {
     pub perturbations: Perturbations,
     /// Where every run that differed or failed is written.
     pub keep: Option<PathBuf>,
+    /// With --expect race: how long to go on looking for a run that differs.
+    pub race_budget: Duration,
+    /// JUnit XML, one test case per command.
+    pub junit: Option<PathBuf>,
     /// Holds the sitecustomize.py of --switch-interval while the runs go on.
     pub _site: Option<tempfile::TempDir>,
 }
@@ -79,7 +83,14 @@ impl ExecOptions {
                 "exec needs a command: racedemo exec -- CMD [ARGS...], or -c 'STRING'",
             ));
         };
-        let runs = args.runs.unwrap_or(RUNS);
+        // With --duration, as many runs as fit: the count is only a ceiling.
+        let runs = match args.duration {
+            Some(d) if d.is_zero() => {
+                return Err(Error::input("--duration must be longer than 0s"));
+            }
+            Some(_) => u64::MAX / 4,
+            None => args.runs.unwrap_or(RUNS),
+        };
         if runs == 0 {
             return Err(Error::input("--runs 0: give at least 1"));
         }
@@ -132,6 +143,14 @@ impl ExecOptions {
                 "--load {load} is above the limit of {MAX_PARALLEL} busy threads"
             )));
         }
+        if let Some(path) = &args.junit {
+            super::writable_file("--junit", path)?;
+        }
+        if args.race_budget.is_some() && expect != Expect::Race {
+            return Err(Error::input(
+                "--race-budget is for --expect race: how long to look for a run that differs",
+            ));
+        }
         if let Some(dir) = &args.keep
             && !dir.is_dir()
         {
@@ -169,6 +188,7 @@ impl ExecOptions {
                     .seed
                     .unwrap_or_else(|| u64::from(rand::random::<u32>())),
                 cpus,
+                duration: args.duration,
             },
             outcome,
             correct: args.correct,
@@ -181,6 +201,10 @@ impl ExecOptions {
                 switch_interval_s: args.switch_interval,
             },
             keep: args.keep,
+            race_budget: args
+                .race_budget
+                .unwrap_or(crate::exposure::DEFAULT_RACE_BUDGET),
+            junit: args.junit,
             _site: site,
         })
     }

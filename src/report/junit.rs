@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::CheckReport;
+use super::{CheckReport, ExecReport};
 
 /// Writes the check as one JUnit test suite.
 pub fn write(check: &CheckReport, out: impl Write) -> io::Result<()> {
@@ -44,6 +44,33 @@ pub fn write(check: &CheckReport, out: impl Write) -> io::Result<()> {
     suite.set_time(total);
     let mut report = Report::new("racedemo");
     report.set_time(total).add_test_suite(suite);
+    report.serialize(out).map_err(io::Error::other)
+}
+
+/// `exec --junit FILE`: one test case per command, failed where its expectation was not met.
+pub fn write_exec(exec: &ExecReport, out: impl Write) -> io::Result<()> {
+    let mut suite = TestSuite::new("racedemo exec");
+    for c in &exec.commands {
+        let verdict = format!(
+            "differed in {} ({})",
+            c.differed.of(c.runs),
+            c.differed.uncertainty()
+        );
+        let status = if c.expect_met {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(format!("expected {}: {verdict}", c.expect.name()))
+                .set_type("expectation");
+            status
+        };
+        let mut case = TestCase::new(c.command.as_str(), status);
+        case.set_classname("racedemo.exec").set_system_out(verdict);
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("racedemo");
+    report.add_test_suite(suite);
     report.serialize(out).map_err(io::Error::other)
 }
 

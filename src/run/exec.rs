@@ -5,8 +5,10 @@ use std::io::Write;
 use crate::command::outcome::{NO_MATCH, OutcomeSpec};
 use crate::command::process::Processes;
 use crate::command::tally::Tally;
-use crate::command::{Executor, run_all};
+use crate::command::{Executor, Plan, run_all};
 use crate::error::Error;
+use crate::expect::Expect;
+use crate::format::thousands;
 use crate::harness;
 use crate::options::ExecOptions;
 use crate::progress::Progress;
@@ -35,15 +37,40 @@ pub fn execute(
         progress.phase(&spec.label, plan.runs);
         let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
         let mut kept = Ok(());
-        let ran = run_all(executor, spec, plan, &mut |r| {
+        let index = commands.len();
+        let mut on_run = |r: crate::command::Ran, tally: &mut Tally| {
             if tally.add(&r)
                 && let Some(dir) = &options.keep
                 && kept.is_ok()
             {
-                kept = keep(dir, commands.len(), &r);
+                kept = keep(dir, index, &r);
             }
             progress.trial_done();
+        };
+        let mut ran = run_all(executor, spec, plan, &mut |r| {
+            on_run(r, &mut tally);
+            true
         });
+        // --expect race: more runs, until one differs or the budget is spent.
+        let planned = tally.runs;
+        if options.expect == Expect::Race
+            && tally.differed == 0
+            && ran.is_ok()
+            && !harness::interrupted()
+        {
+            let more = Plan {
+                runs: u64::MAX / 4,
+                duration: Some(options.race_budget),
+                seed: plan.seed.wrapping_add(planned),
+                ..plan
+            };
+            ran = run_all(executor, spec, more, &mut |mut r| {
+                // Numbered after the planned runs, as reports and --keep's files name them.
+                r.index += planned;
+                on_run(r, &mut tally);
+                tally.differed == 0
+            });
+        }
         kept.map_err(Error::io("writing a run to --keep's folder"))?;
         if let Err(e) = &ran
             && tally.runs == 0
@@ -53,7 +80,21 @@ pub fn execute(
             progress.finish();
             return Err(Error::input(e.clone()));
         }
-        commands.push(result(options, &spec.label, &tally));
+        let mut done = result(options, &spec.label, &tally);
+        if tally.runs > planned {
+            done.notes.push(format!(
+                "no run of the first {} differed: {} more ran within the race budget of {} (the \
+                 runs in flight when one differed are counted too), {}",
+                thousands(planned),
+                thousands(tally.runs - planned),
+                humantime::format_duration(options.race_budget),
+                match tally.differed {
+                    0 => "and none differed".to_string(),
+                    n => format!("and {} of them differed", thousands(n)),
+                }
+            ));
+        }
+        commands.push(done);
         if let Err(e) = ran {
             fault = Some(e);
             break;
@@ -76,7 +117,11 @@ pub fn execute(
         harness::interrupted(),
         Machine::this(options.cpus),
         ExecBody {
-            runs: plan.runs,
+            // With --duration, the runs the longest-running command made.
+            runs: match plan.duration {
+                Some(_) => commands.iter().map(|c| c.runs).max().unwrap_or(0),
+                None => plan.runs,
+            },
             parallel: plan.parallel,
             timeout_s: plan.timeout.as_secs_f64(),
             outcome_from: options.outcome.describe(),
@@ -90,6 +135,11 @@ pub fn execute(
         .exec(&report, out)
         .and_then(|()| out.flush())
         .map_err(Error::io("writing the report"))?;
+    if let Some(path) = &options.junit {
+        std::fs::File::create(path)
+            .and_then(|mut file| report::junit::write_exec(&report, &mut file))
+            .map_err(Error::io("writing the JUnit file"))?;
+    }
     if let Some(f) = fault {
         return Err(Error::Fault(f));
     }
