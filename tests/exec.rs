@@ -21,8 +21,9 @@ fn exec(args: &[&str]) -> assert_cmd::Command {
 }
 
 fn json(args: &[&str], status: i32) -> Value {
-    let out = exec(args)
-        .args(["--format", "json"])
+    // Before the others: after `--`, a flag would be the program's.
+    let with: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+    let out = exec(&with)
         .assert()
         .code(status)
         .get_output()
@@ -643,5 +644,60 @@ fn junit_has_one_test_case_per_command_and_fails_the_unmet_ones() {
             .unwrap()
             .starts_with("expected correct: differed in 2 of 4"),
         "{xml}"
+    );
+}
+
+#[test]
+fn eight_processes_running_the_shell_file_counter_lose_increments_and_flock_fixes_it() {
+    // Each run starts eight processes that read, add 1 and write a file 100 times: on one CPU
+    // or many, a process that reads between another's read and write loses its increment.
+    let report = json(
+        &[
+            "--runs",
+            "2",
+            "--correct",
+            "800",
+            "--expect",
+            "any",
+            "-c",
+            "examples/file_counter.sh",
+            "-c",
+            "examples/file_counter_locked.sh",
+        ],
+        0,
+    );
+    assert!(
+        u(&report["commands"][0]["differed"]["differed"]) > 0,
+        "{report}"
+    );
+    assert_eq!(
+        u(&report["commands"][1]["differed"]["differed"]),
+        0,
+        "{report}"
+    );
+    assert_eq!(report["commands"][1]["outcomes"][0]["value"], "800");
+}
+
+#[test]
+fn the_python_producer_and_consumer_under_a_condition_always_add_up() {
+    if !python() {
+        return;
+    }
+    let report = json(
+        &[
+            "--runs",
+            "2",
+            "--correct",
+            "50005000",
+            "--",
+            "python3",
+            "examples/producer_consumer.py",
+        ],
+        0,
+    );
+    assert_eq!(
+        u(&report["commands"][0]["differed"]["differed"]),
+        0,
+        "{report}"
     );
 }

@@ -118,13 +118,23 @@ impl Tally {
         t.get(t.len() / 2).copied().unwrap_or(0)
     }
 
-    /// The outcomes, most common first (ties in order of their text, so that a report does not
-    /// depend on which run finished first).
+    /// The outcomes, most common first (ties in order of their value, numbers as numbers, so
+    /// that a report does not depend on which run finished first).
     pub fn by_count(&self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> =
             self.outcomes.iter().map(|(k, &n)| (k.clone(), n)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| by_value(&a.0, &b.0)));
         v
+    }
+}
+
+/// Numbers in numeric order, before any other text in text order.
+fn by_value(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
     }
 }
 
