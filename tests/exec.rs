@@ -343,9 +343,9 @@ fn every_format_reports_the_outcomes() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "command,outcome,runs,share,correct,command_runs,differed,differed_rate"
+        "command,setting,outcome,runs,share,correct,command_runs,differed,differed_rate"
     );
-    assert_eq!(lines[1], "echo x,x,4,1.0,true,4,0,0.0");
+    assert_eq!(lines[1], "echo x,,x,4,1.0,true,4,0,0.0");
 }
 
 #[test]
@@ -700,4 +700,58 @@ fn the_python_producer_and_consumer_under_a_condition_always_add_up() {
         0,
         "{report}"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn vary_runs_every_command_under_each_setting_and_says_what_changed() {
+    let report = json(
+        &[
+            "--runs",
+            "2",
+            "--vary",
+            "cpus=1,2",
+            "-c",
+            "grep Cpus_allowed_list /proc/self/status",
+        ],
+        0,
+    );
+    assert_eq!(report["varied"], "cpus");
+    let commands = report["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 2);
+    assert_eq!(commands[0]["setting"], "cpus=1");
+    assert_eq!(commands[0]["outcomes"][0]["value"], "Cpus_allowed_list:\t0");
+    assert_eq!(commands[1]["setting"], "cpus=2");
+    assert_eq!(
+        commands[1]["outcomes"][0]["value"],
+        "Cpus_allowed_list:\t0-1"
+    );
+    // A share that moves from 0 of 12 to 12 of 12 changed; one that stays did not.
+    let report = json(
+        &[
+            "--runs",
+            "12",
+            "--correct",
+            "0",
+            "--expect",
+            "any",
+            "--vary",
+            "load=0,1",
+            "-c",
+            "[ -n \"$RACEDEMO_LOADED\" ] && echo 1 || echo 0",
+        ],
+        0,
+    );
+    let note = report["notes"][0].as_str().unwrap();
+    assert!(note.starts_with("load did not measurably change"), "{note}");
+    for (args, says) in [
+        ("exec --vary cpus=1 -- true", "at least two values"),
+        ("exec --vary foo=1,2 -- true", "unknown 'foo'"),
+        ("exec --vary cpus=0,1 -- true", "whole numbers from 1"),
+        ("exec --vary switch-interval=0,1 -- true", "above 0"),
+        ("exec --vary cpus -- true", "KEY=LIST"),
+    ] {
+        let err = input_error(args);
+        assert!(err.contains(says), "{args}: {err}");
+    }
 }

@@ -83,6 +83,15 @@ pub struct ExecArgs {
     )]
     pub switch_interval: Option<f64>,
 
+    /// Run every command under each of several settings, side by side: cpus=1,2, load=0,2 or
+    /// switch-interval=0.005,1e-6
+    #[arg(
+        long,
+        value_name = "KEY=LIST",
+        help_heading = "Making a hidden race show"
+    )]
+    pub vary: Option<String>,
+
     /// Write every run that differed or failed to DIR: run-N.stdout, run-N.stderr and
     /// run-N.status (the folder must exist)
     #[arg(long, value_name = "DIR", help_heading = "Results")]

@@ -31,6 +31,104 @@ pub struct Perturbations {
     pub switch_interval_s: Option<f64>,
 }
 
+impl Perturbations {
+    /// These, with `key` set to `value`.
+    pub fn with(self, key: VaryKey, value: f64) -> Perturbations {
+        match key {
+            VaryKey::Cpus => Perturbations {
+                cpus: Some(value as usize),
+                ..self
+            },
+            VaryKey::Load => Perturbations {
+                load: value as u64,
+                ..self
+            },
+            VaryKey::SwitchInterval => Perturbations {
+                switch_interval_s: Some(value),
+                ..self
+            },
+        }
+    }
+}
+
+/// What `--vary` varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaryKey {
+    Cpus,
+    Load,
+    SwitchInterval,
+}
+
+impl VaryKey {
+    pub fn name(self) -> &'static str {
+        match self {
+            VaryKey::Cpus => "cpus",
+            VaryKey::Load => "load",
+            VaryKey::SwitchInterval => "switch-interval",
+        }
+    }
+}
+
+/// `--vary KEY=LIST`: one perturbation, several values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vary {
+    pub key: VaryKey,
+    pub values: Vec<f64>,
+    /// Each value as written (`1e-6`), as reports name the settings.
+    pub labels: Vec<String>,
+}
+
+impl Vary {
+    /// `cpus=1,2`, `load=0,2`, `switch-interval=0.005,1e-6`.
+    fn parse(text: &str, cpus: usize) -> Result<Vary, Error> {
+        let bad = |why: String| Error::input(format!("--vary {text}: {why}"));
+        let (key, list) = text
+            .split_once('=')
+            .ok_or_else(|| bad("write KEY=LIST, such as cpus=1,2".into()))?;
+        let key = match key {
+            "cpus" => VaryKey::Cpus,
+            "load" => VaryKey::Load,
+            "switch-interval" => VaryKey::SwitchInterval,
+            other => {
+                return Err(bad(format!(
+                    "unknown '{other}': racedemo varies cpus, load and switch-interval"
+                )));
+            }
+        };
+        let values = list
+            .split(',')
+            .map(|v| {
+                let n: f64 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(format!("'{v}' is not a number")))?;
+                let whole = n.fract() == 0.0 && n >= 0.0;
+                match key {
+                    VaryKey::Cpus if !whole || n < 1.0 || n as usize > cpus => Err(bad(format!(
+                        "cpus {v}: give whole numbers from 1 to {cpus} (this machine's CPUs)"
+                    ))),
+                    VaryKey::Load if !whole || n > MAX_PARALLEL as f64 => Err(bad(format!(
+                        "load {v}: give whole numbers from 0 to {MAX_PARALLEL}"
+                    ))),
+                    VaryKey::SwitchInterval if !(n.is_finite() && n > 0.0) => {
+                        Err(bad(format!("switch-interval {v}: give seconds above 0")))
+                    }
+                    _ => Ok(n),
+                }
+            })
+            .collect::<Result<Vec<f64>, Error>>()?;
+        if values.len() < 2 {
+            return Err(bad("give at least two values, separated by commas".into()));
+        }
+        let labels = list.split(',').map(|v| v.trim().to_string()).collect();
+        Ok(Vary {
+            key,
+            values,
+            labels,
+        })
+    }
+}
+
 /// A validated `exec`.
 #[derive(Debug)]
 pub struct ExecOptions {
@@ -48,6 +146,8 @@ pub struct ExecOptions {
     pub race_budget: Duration,
     /// JUnit XML, one test case per command.
     pub junit: Option<PathBuf>,
+    /// Every command under each of several settings (`--vary`).
+    pub vary: Option<Vary>,
     /// Holds the sitecustomize.py of --switch-interval while the runs go on.
     pub _site: Option<tempfile::TempDir>,
 }
@@ -143,6 +243,11 @@ impl ExecOptions {
                 "--load {load} is above the limit of {MAX_PARALLEL} busy threads"
             )));
         }
+        let vary = args
+            .vary
+            .as_deref()
+            .map(|v| Vary::parse(v, env.logical_cpus))
+            .transpose()?;
         if let Some(path) = &args.junit {
             super::writable_file("--junit", path)?;
         }
@@ -205,6 +310,7 @@ impl ExecOptions {
                 .race_budget
                 .unwrap_or(crate::exposure::DEFAULT_RACE_BUDGET),
             junit: args.junit,
+            vary,
             _site: site,
         })
     }
@@ -212,7 +318,7 @@ impl ExecOptions {
 
 /// A folder holding a sitecustomize.py that sets Python's switch interval to `seconds`, and
 /// the PYTHONPATH that puts it first (before any the user has).
-fn sitecustomize(seconds: f64) -> Result<(tempfile::TempDir, String), Error> {
+pub fn sitecustomize(seconds: f64) -> Result<(tempfile::TempDir, String), Error> {
     let dir = tempfile::Builder::new()
         .prefix("racedemo-site-")
         .tempdir()

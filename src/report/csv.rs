@@ -50,6 +50,8 @@ struct StrategyRow<'a> {
 #[derive(Serialize, Default)]
 struct ExecRow<'a> {
     command: &'a str,
+    /// With --vary, the setting (`cpus=1`); empty without.
+    setting: &'a str,
     outcome: &'a str,
     runs: u64,
     share: f64,
@@ -167,6 +169,7 @@ impl Exporter for Csv {
             report.commands.iter().flat_map(|c| {
                 c.outcomes.iter().map(move |o| ExecRow {
                     command: &c.command,
+                    setting: c.setting.as_deref().unwrap_or(""),
                     outcome: &o.value,
                     runs: o.runs,
                     share: o.share,

@@ -22,7 +22,14 @@ pub struct ExecBody {
     pub seed: u64,
     /// What was done to make a hidden race show.
     pub perturbations: Perturbations,
+    /// With --vary, what was varied (`switch-interval`); each command then has a result per
+    /// setting, in `commands`, named by its `setting`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub varied: Option<&'static str>,
     pub commands: Vec<CommandResult>,
+    /// What the settings of --vary changed, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 pub type ExecReport = Envelope<ExecBody>;
@@ -32,6 +39,9 @@ pub type ExecReport = Envelope<ExecBody>;
 pub struct CommandResult {
     /// As given (`-c`'s string, or the program and its arguments).
     pub command: String,
+    /// With --vary, the setting these runs had (`cpus=1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
     /// Runs made (fewer than asked when interrupted).
     pub runs: u64,
     /// The correct outcomes (`--correct`), if any.

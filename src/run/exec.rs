@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::expect::Expect;
 use crate::format::thousands;
 use crate::harness;
-use crate::options::ExecOptions;
+use crate::options::{ExecOptions, Perturbations, VaryKey, sitecustomize};
 use crate::progress::Progress;
 use crate::report::{
     self, CommandResult, Envelope, ExecBody, Machine, OutcomeCount, RunTimes, StatusCount,
@@ -29,78 +29,117 @@ pub fn execute(
     out: &mut dyn Write,
 ) -> Result<Vec<String>, Error> {
     let plan = options.plan;
-    let mut progress = Progress::new(options.commands.len() as u64, None, options.output.progress);
-    let mut commands = Vec::with_capacity(options.commands.len());
+    // Without --vary, one setting: the perturbations asked for.
+    let settings: Vec<(Option<String>, Perturbations)> = match &options.vary {
+        None => vec![(None, options.perturbations)],
+        Some(vary) => vary
+            .values
+            .iter()
+            .zip(&vary.labels)
+            .map(|(&v, label)| {
+                (
+                    Some(format!("{}={label}", vary.key.name())),
+                    options.perturbations.with(vary.key, v),
+                )
+            })
+            .collect(),
+    };
+    let mut progress = Progress::new(
+        (options.commands.len() * settings.len()) as u64,
+        None,
+        options.output.progress,
+    );
+    let mut commands = Vec::with_capacity(options.commands.len() * settings.len());
     let mut fault = None;
-    let _load = Load::start(options.perturbations.load);
-    for spec in &options.commands {
-        progress.phase(&spec.label, plan.runs);
-        let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
-        let mut kept = Ok(());
-        let index = commands.len();
-        let mut on_run = |r: crate::command::Ran, tally: &mut Tally| {
-            if tally.add(&r)
-                && let Some(dir) = &options.keep
-                && kept.is_ok()
-            {
-                kept = keep(dir, index, &r);
-            }
-            progress.trial_done();
+    'settings: for (setting, perturbed) in &settings {
+        let _load = Load::start(perturbed.load);
+        let plan = Plan {
+            cpus: perturbed.cpus,
+            ..plan
         };
-        let mut ran = run_all(executor, spec, plan, &mut |r| {
-            on_run(r, &mut tally);
-            true
-        });
-        // --expect race: more runs, until one differs or the budget is spent.
-        let planned = tally.runs;
-        if options.expect == Expect::Race
-            && tally.differed == 0
-            && ran.is_ok()
-            && !harness::interrupted()
-        {
-            let more = Plan {
-                runs: u64::MAX / 4,
-                duration: Some(options.race_budget),
-                seed: plan.seed.wrapping_add(planned),
-                ..plan
-            };
-            ran = run_all(executor, spec, more, &mut |mut r| {
-                // Numbered after the planned runs, as reports and --keep's files name them.
-                r.index += planned;
-                on_run(r, &mut tally);
-                tally.differed == 0
-            });
-        }
-        kept.map_err(Error::io("writing a run to --keep's folder"))?;
-        if let Err(e) = &ran
-            && tally.runs == 0
-        {
-            // Not one run could start (a script with no #! line, say): the command is what
-            // is wrong, and nothing ran.
-            progress.finish();
-            return Err(Error::input(e.clone()));
-        }
-        let mut done = result(options, &spec.label, &tally);
-        if tally.runs > planned {
-            done.notes.push(format!(
-                "no run of the first {} differed: {} more ran within the race budget of {} (the \
-                 runs in flight when one differed are counted too), {}",
-                thousands(planned),
-                thousands(tally.runs - planned),
-                humantime::format_duration(options.race_budget),
-                match tally.differed {
-                    0 => "and none differed".to_string(),
-                    n => format!("and {} of them differed", thousands(n)),
+        // A varied switch interval gets a sitecustomize.py of its own.
+        let site = match (&options.vary, perturbed.switch_interval_s) {
+            (Some(v), Some(seconds)) if v.key == VaryKey::SwitchInterval => {
+                Some(sitecustomize(seconds)?)
+            }
+            _ => None,
+        };
+        for base in &options.commands {
+            let mut spec = base.clone();
+            if let Some((_, path)) = &site {
+                spec.env.retain(|(k, _)| k != "PYTHONPATH");
+                spec.env.push(("PYTHONPATH".into(), path.clone()));
+            }
+            let spec = &spec;
+            progress.phase(&spec.label, plan.runs);
+            let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
+            let mut kept = Ok(());
+            let index = commands.len();
+            let mut on_run = |r: crate::command::Ran, tally: &mut Tally| {
+                if tally.add(&r)
+                    && let Some(dir) = &options.keep
+                    && kept.is_ok()
+                {
+                    kept = keep(dir, index, &r);
                 }
-            ));
-        }
-        commands.push(done);
-        if let Err(e) = ran {
-            fault = Some(e);
-            break;
-        }
-        if harness::interrupted() {
-            break;
+                progress.trial_done();
+            };
+            let mut ran = run_all(executor, spec, plan, &mut |r| {
+                on_run(r, &mut tally);
+                true
+            });
+            // --expect race: more runs, until one differs or the budget is spent.
+            let planned = tally.runs;
+            if options.expect == Expect::Race
+                && tally.differed == 0
+                && ran.is_ok()
+                && !harness::interrupted()
+            {
+                let more = Plan {
+                    runs: u64::MAX / 4,
+                    duration: Some(options.race_budget),
+                    seed: plan.seed.wrapping_add(planned),
+                    ..plan
+                };
+                ran = run_all(executor, spec, more, &mut |mut r| {
+                    // Numbered after the planned runs, as reports and --keep's files name them.
+                    r.index += planned;
+                    on_run(r, &mut tally);
+                    tally.differed == 0
+                });
+            }
+            kept.map_err(Error::io("writing a run to --keep's folder"))?;
+            if let Err(e) = &ran
+                && tally.runs == 0
+            {
+                // Not one run could start (a script with no #! line, say): the command is what
+                // is wrong, and nothing ran.
+                progress.finish();
+                return Err(Error::input(e.clone()));
+            }
+            let mut done = result(options, &spec.label, &tally);
+            if tally.runs > planned {
+                done.notes.push(format!(
+                    "no run of the first {} differed: {} more ran within the race budget of {} (the \
+                     runs in flight when one differed are counted too), {}",
+                    thousands(planned),
+                    thousands(tally.runs - planned),
+                    humantime::format_duration(options.race_budget),
+                    match tally.differed {
+                        0 => "and none differed".to_string(),
+                        n => format!("and {} of them differed", thousands(n)),
+                    }
+                ));
+            }
+            done.setting = setting.clone();
+            commands.push(done);
+            if let Err(e) = ran {
+                fault = Some(e);
+                break 'settings;
+            }
+            if harness::interrupted() {
+                break 'settings;
+            }
         }
     }
     progress.finish();
@@ -127,6 +166,11 @@ pub fn execute(
             outcome_from: options.outcome.describe(),
             seed: plan.seed,
             perturbations: options.perturbations,
+            varied: options.vary.as_ref().map(|v| v.key.name()),
+            notes: options
+                .vary
+                .as_ref()
+                .map_or_else(Vec::new, |v| what_changed(v.key.name(), &commands)),
             commands,
         },
     );
@@ -157,6 +201,61 @@ pub fn execute(
             )
         })
         .collect())
+}
+
+/// For each command run under several settings: whether the share of runs that differed
+/// changed, in words (changed: the 95% intervals of the lowest and the highest share do not
+/// overlap).
+fn what_changed(key: &str, commands: &[CommandResult]) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut notes = Vec::new();
+    for c in commands {
+        if seen.contains(&c.command.as_str()) {
+            continue;
+        }
+        seen.push(&c.command);
+        let rows: Vec<&CommandResult> =
+            commands.iter().filter(|d| d.command == c.command).collect();
+        let (Some(low), Some(high)) = (
+            rows.iter().min_by(|a, b| {
+                a.differed
+                    .differed_rate
+                    .total_cmp(&b.differed.differed_rate)
+            }),
+            rows.iter().max_by(|a, b| {
+                a.differed
+                    .differed_rate
+                    .total_cmp(&b.differed.differed_rate)
+            }),
+        ) else {
+            continue;
+        };
+        let shares: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} at {}",
+                    crate::format::percent(r.differed.differed_rate),
+                    r.setting
+                        .as_deref()
+                        .and_then(|s| s.split_once('='))
+                        .map_or("?", |(_, v)| v)
+                )
+            })
+            .collect();
+        let changed = low.differed.differed_ci95[1] < high.differed.differed_ci95[0];
+        notes.push(format!(
+            "{key} {} the share of `{}`'s runs that differed: {}",
+            if changed {
+                "changed"
+            } else {
+                "did not measurably change"
+            },
+            c.command,
+            shares.join(", ")
+        ));
+    }
+    notes
 }
 
 /// Why a Python program's race may not show.
@@ -258,6 +357,7 @@ fn result(options: &ExecOptions, command: &str, tally: &Tally) -> CommandResult 
     let secs = |ns: u64| ns as f64 / 1e9;
     CommandResult {
         command: command.to_string(),
+        setting: None,
         runs: tally.runs,
         correct: options.correct.clone(),
         outcomes,

@@ -50,8 +50,11 @@ impl Text {
             writeln!(out)?;
             writeln!(
                 out,
-                "{}",
-                self.paint(&format!("$ {}", c.command), Paint::Bold)
+                "{}{}",
+                self.paint(&format!("$ {}", c.command), Paint::Bold),
+                c.setting
+                    .as_ref()
+                    .map_or(String::new(), |s| format!("   [{s}]"))
             )?;
             let rate = &c.differed;
             let headline = if c.correct.is_empty() {
@@ -140,6 +143,12 @@ impl Text {
             for note in &c.notes {
                 writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
             }
+        }
+        if !report.notes.is_empty() {
+            writeln!(out)?;
+        }
+        for note in &report.notes {
+            writeln!(out, "{} {note}", self.paint("note:", Paint::Warn))?;
         }
         if let Some(fault) = &report.fault {
             writeln!(out, "\nstopped early: {fault}")?;
