@@ -755,3 +755,32 @@ fn vary_runs_every_command_under_each_setting_and_says_what_changed() {
         assert!(err.contains(says), "{args}: {err}");
     }
 }
+
+#[test]
+fn many_numeric_outcomes_are_binned_with_the_correct_value_on_its_own_bar() {
+    let report = json(
+        &[
+            "--runs",
+            "30",
+            "--correct",
+            "0",
+            "--expect",
+            "any",
+            "-c",
+            "echo $((RACEDEMO_RUN - 10))",
+        ],
+        0,
+    );
+    let bins = report["commands"][0]["histogram"].as_array().unwrap();
+    assert!(bins.len() <= 12, "{bins:?}");
+    assert_eq!(bins.iter().map(|b| u(&b["runs"])).sum::<u64>(), 30);
+    assert!(
+        bins.iter()
+            .any(|b| b["low"] == 0 && b["high"] == 0 && b["runs"] == 1),
+        "{bins:?}"
+    );
+    assert_eq!(bins[0]["low"], -10);
+    // A handful of outcomes needs no bins: the table lists them all.
+    let report = json(&["--runs", "3", "-c", "echo $RACEDEMO_RUN"], 0);
+    assert!(report["commands"][0].get("histogram").is_none());
+}

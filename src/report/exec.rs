@@ -50,6 +50,10 @@ pub struct CommandResult {
     pub outcomes: Vec<OutcomeCount>,
     /// Each way a run ended ("exit 0", "killed by SIGSEGV", "timeout") and its runs.
     pub statuses: Vec<StatusCount>,
+    /// Where every outcome is a whole number and there are many: the runs in at most 12
+    /// round bins, the correct value (one --correct) on a bar of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub histogram: Vec<OutcomeBin>,
     /// Runs that differed from the correct outcomes, or failed, with the same statistic the
     /// counter uses (95% Wilson interval; the one-sided bound when none did).
     pub differed: Rate,
@@ -72,6 +76,14 @@ pub struct OutcomeCount {
     /// Whether it is one of the correct outcomes (absent without --correct).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correct: Option<bool>,
+}
+
+/// The runs whose outcome was a number in `low..=high`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutcomeBin {
+    pub low: i64,
+    pub high: i64,
+    pub runs: u64,
 }
 
 /// A way a run ended and how many runs ended so.

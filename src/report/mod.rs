@@ -12,7 +12,9 @@ pub mod svg;
 mod sweep;
 mod text;
 
-pub use exec::{CommandResult, ExecBody, ExecReport, OutcomeCount, RunTimes, StatusCount};
+pub use exec::{
+    CommandResult, ExecBody, ExecReport, OutcomeBin, OutcomeCount, RunTimes, StatusCount,
+};
 pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
     Allowed, CheckBody, CheckReport, CheckRow, ConditionRow, GradedBy, GroupInfo, ModelRow,

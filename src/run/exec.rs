@@ -13,7 +13,8 @@ use crate::harness;
 use crate::options::{ExecOptions, Perturbations, VaryKey, sitecustomize};
 use crate::progress::Progress;
 use crate::report::{
-    self, CommandResult, Envelope, ExecBody, Machine, OutcomeCount, RunTimes, StatusCount,
+    self, CommandResult, Envelope, ExecBody, Machine, OutcomeBin, OutcomeCount, RunTimes,
+    StatusCount,
 };
 use crate::stats::Rate;
 
@@ -258,6 +259,38 @@ fn what_changed(key: &str, commands: &[CommandResult]) -> Vec<String> {
     notes
 }
 
+/// Numeric outcomes in round bins, where every outcome is a whole number and there are more
+/// than the text lists (the counter's histogram, shifted so that negative numbers bin too).
+fn histogram(options: &ExecOptions, tally: &Tally) -> Vec<OutcomeBin> {
+    let numbers: Option<std::collections::BTreeMap<i64, u64>> = tally
+        .outcomes
+        .iter()
+        .map(|(k, &n)| k.parse::<i64>().ok().map(|v| (v, n)))
+        .collect();
+    let Some(numbers) = numbers.filter(|m| m.len() > 10) else {
+        return Vec::new();
+    };
+    let min = *numbers.keys().next().expect("more than ten");
+    let shift = |v: i64| (i128::from(v) - i128::from(min)) as u64;
+    let shifted = numbers.iter().map(|(&v, &n)| (shift(v), n)).collect();
+    let expected = match options.correct.as_slice() {
+        [one] => one
+            .parse::<i64>()
+            .ok()
+            .filter(|&c| c >= min)
+            .map_or(u64::MAX, shift),
+        _ => u64::MAX,
+    };
+    crate::histogram::bins(&shifted, expected)
+        .into_iter()
+        .map(|b| OutcomeBin {
+            low: (i128::from(min) + i128::from(b.low)) as i64,
+            high: (i128::from(min) + i128::from(b.high)) as i64,
+            runs: b.count,
+        })
+        .collect()
+}
+
 /// Why a Python program's race may not show.
 const PYTHON_NOTE: &str = "no run differed: CPython 3.10+ switches threads only at calls and \
     loop back edges, so a bare `x += 1` cannot lose an update under the GIL; it is a race on a \
@@ -358,6 +391,7 @@ fn result(options: &ExecOptions, command: &str, tally: &Tally) -> CommandResult 
     CommandResult {
         command: command.to_string(),
         setting: None,
+        histogram: histogram(options, tally),
         runs: tally.runs,
         correct: options.correct.clone(),
         outcomes,

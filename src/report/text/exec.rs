@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::chart::bar;
+use super::chart::{Row, bar};
 use super::{Paint, Text};
 use crate::format::{duration, percent, thousands};
 use crate::report::ExecReport;
@@ -118,6 +118,30 @@ impl Text {
                     thousands(runs),
                     percent(runs as f64 / c.runs.max(1) as f64)
                 )?;
+            }
+            if !c.histogram.is_empty() {
+                let correct: Vec<i64> = c.correct.iter().filter_map(|v| v.parse().ok()).collect();
+                let rows: Vec<Row> = c
+                    .histogram
+                    .iter()
+                    .map(|b| {
+                        let right = b.low == b.high && correct.contains(&b.low);
+                        Row {
+                            label: if b.low == b.high {
+                                b.low.to_string()
+                            } else {
+                                format!("{}–{}", b.low, b.high)
+                            },
+                            count: b.runs,
+                            paint: if right { Paint::Good } else { Paint::Bad },
+                            after: if right { "correct" } else { "" }.to_string(),
+                            note: String::new(),
+                        }
+                    })
+                    .collect();
+                writeln!(out)?;
+                self.histogram(["outcome", "runs"], &rows, out)?;
+                writeln!(out)?;
             }
             let statuses: Vec<String> = c
                 .statuses
