@@ -299,6 +299,12 @@ fn ctrl_c_stops_the_runs_in_flight_and_leaves_no_process() {
     assert!(!running("sleep 976"), "a run outlived Ctrl-C");
 }
 
+/// The stdout of a successful `exec` with `args` in `format`.
+fn output(args: &[&str], format: &str) -> String {
+    let with: Vec<&str> = ["--format", format].iter().chain(args).copied().collect();
+    String::from_utf8(exec(&with).assert().success().get_output().stdout.clone()).unwrap()
+}
+
 #[test]
 fn every_format_reports_the_outcomes() {
     let args = [
@@ -315,31 +321,13 @@ fn every_format_reports_the_outcomes() {
         String::from_utf8(exec(&args).assert().success().get_output().stdout.clone()).unwrap();
     assert!(text.contains("$ echo x"), "{text}");
     assert!(text.contains("differed from x in 0 of 4 runs"), "{text}");
-    let md = String::from_utf8(
-        exec(&args)
-            .args(["--format", "markdown"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let md = output(&args, "markdown");
     assert!(
         md.starts_with("### racedemo exec: 4 runs of each command"),
         "{md}"
     );
     assert!(md.contains("| `x` | 4 | 100% |"), "{md}");
-    let csv = String::from_utf8(
-        exec(&args)
-            .args(["--format", "csv"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let csv = output(&args, "csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],

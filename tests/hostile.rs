@@ -103,7 +103,8 @@ fn sigterm_ends_a_run_waiting_for_another_process_lock_on_its_file() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Long enough for racedemo to be waiting on the lock, its signal handlers in place.
+    std::thread::sleep(Duration::from_millis(1500));
     let sent = Instant::now();
     assert!(
         Command::new("kill")
