@@ -33,6 +33,10 @@ pub struct Progress {
     since_check: u64,
     check_every: u64,
     last_update: Instant,
+    /// What a phase is made of, as the bar counts it ("trials", "runs").
+    unit: &'static str,
+    /// How many of this phase's trials differed, where the caller counts them.
+    differed: Option<u64>,
 }
 
 impl Progress {
@@ -67,7 +71,20 @@ impl Progress {
             since_check: 0,
             check_every: 1,
             last_update: now,
+            unit: "trials",
+            differed: None,
         }
+    }
+
+    /// Counts in `unit` ("runs") instead of trials.
+    pub fn counting(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// How many of this phase's trials differed so far, shown beside the count.
+    pub fn set_differed(&mut self, differed: u64) {
+        self.differed = Some(differed);
     }
 
     /// Starts the next phase, named on the bar; `trials` is its planned number of trials.
@@ -78,6 +95,7 @@ impl Progress {
         self.phase_trials = trials;
         self.phase_began = Instant::now();
         self.done = 0;
+        self.differed = self.differed.map(|_| 0);
         self.bar.set_message(name.to_string());
         self.draw();
     }
@@ -122,14 +140,18 @@ impl Progress {
         if self.bar.is_hidden() {
             return;
         }
-        let trials = match self.duration {
-            Some(_) => format!("{} trials", crate::format::thousands(self.done)),
+        let mut trials = match self.duration {
+            Some(_) => format!("{} {}", crate::format::thousands(self.done), self.unit),
             None => format!(
-                "{}/{} trials",
+                "{}/{} {}",
                 crate::format::thousands(self.done),
-                crate::format::thousands(self.phase_trials)
+                crate::format::thousands(self.phase_trials),
+                self.unit
             ),
         };
+        if let Some(n) = self.differed {
+            trials.push_str(&format!(", {} differing", crate::format::thousands(n)));
+        }
         self.bar.set_prefix(trials);
         self.bar.set_position(self.position());
     }

@@ -47,9 +47,10 @@ pub fn execute(
     };
     let mut progress = Progress::new(
         (options.commands.len() * settings.len()) as u64,
-        None,
+        plan.duration,
         options.output.progress,
-    );
+    )
+    .counting("runs");
     let mut commands = Vec::with_capacity(options.commands.len() * settings.len());
     let mut fault = None;
     'settings: for (setting, perturbed) in &settings {
@@ -72,7 +73,12 @@ pub fn execute(
                 spec.env.push(("PYTHONPATH".into(), path.clone()));
             }
             let spec = &spec;
-            progress.phase(&spec.label, plan.runs);
+            // The bar names the command in a few words: it shares a line with the count.
+            let mut name: String = spec.label.chars().take(24).collect();
+            if name.len() < spec.label.len() {
+                name.push('…');
+            }
+            progress.phase(&name, plan.runs);
             let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
             let mut kept = Ok(());
             let index = commands.len();
@@ -83,6 +89,7 @@ pub fn execute(
                 {
                     kept = keep(dir, index, &r);
                 }
+                progress.set_differed(tally.differed);
                 progress.trial_done();
             };
             let mut ran = run_all(executor, spec, plan, &mut |r| {
