@@ -92,8 +92,8 @@ pub struct ExecArgs {
     )]
     pub vary: Option<String>,
 
-    /// Write every run that differed or failed to DIR: run-N.stdout, run-N.stderr and
-    /// run-N.status (the folder must exist)
+    /// Write every run that differed or failed to DIR: cmd-C-run-N.stdout, .stderr and
+    /// .status, for command C and run N (the folder must exist)
     #[arg(long, value_name = "DIR", help_heading = "Results")]
     pub keep: Option<std::path::PathBuf>,
 
