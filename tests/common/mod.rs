@@ -248,3 +248,26 @@ pub fn input_error(args: &str) -> String {
         .clone();
     String::from_utf8(out.stderr).expect("stderr is UTF-8")
 }
+
+/// `racedemo exec` with `args` given one by one (a -c string keeps its spaces).
+pub fn exec(args: &[&str]) -> Command {
+    let mut cmd = cargo_bin_cmd!("racedemo");
+    cmd.arg("exec")
+        .args(args)
+        .env("COLUMNS", "200")
+        .env_remove("NO_COLOR");
+    cmd
+}
+
+/// `racedemo exec ARGS --format json`, checked for `status`: the report.
+pub fn exec_json(args: &[&str], status: i32) -> Value {
+    // Before the others: after `--`, a flag would be the program's.
+    let with: Vec<&str> = ["--format", "json"].iter().chain(args).copied().collect();
+    let out = exec(&with)
+        .assert()
+        .code(status)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("one JSON document")
+}
