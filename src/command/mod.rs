@@ -48,6 +48,9 @@ pub trait Executor: Sync {
     fn run(&self, spec: &Spec, index: u64, seed: u64, timeout: Duration) -> Result<Ran, String>;
 }
 
+/// A count of runs that is no limit: with a duration, or until one differs.
+pub const UNBOUNDED: u64 = u64::MAX / 4;
+
 /// How many runs, how many at once, and each one's limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
@@ -109,6 +112,7 @@ pub fn run_all(
                 Ok(_) if crate::harness::interrupted() => {}
                 Ok(ran) => {
                     if !on_run(ran) {
+                        // Past any count of runs, UNBOUNDED included: no index is started.
                         next.store(u64::MAX / 2, Ordering::Relaxed);
                     }
                 }

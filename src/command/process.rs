@@ -114,3 +114,24 @@ pub fn kill_group(pid: u32) {
 
 #[cfg(not(unix))]
 pub fn kill_group(_: u32) {}
+
+/// A folder holding a sitecustomize.py that sets Python's switch interval to `seconds`, and
+/// the PYTHONPATH that puts it first (before any the user has).
+pub fn sitecustomize(seconds: f64) -> std::io::Result<(tempfile::TempDir, String)> {
+    let dir = tempfile::Builder::new()
+        .prefix("racedemo-site-")
+        .tempdir()?;
+    std::fs::write(
+        dir.path().join("sitecustomize.py"),
+        format!(
+            "# Written by racedemo exec --switch-interval: CPython switches threads only at \
+             calls and loop back edges, at most this often.\nimport sys\nsys.setswitchinterval({seconds:e})\n"
+        ),
+    )?;
+    let mut path = dir.path().display().to_string();
+    if let Some(theirs) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path.push(':');
+        path.push_str(&theirs.to_string_lossy());
+    }
+    Ok((dir, path))
+}

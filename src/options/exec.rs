@@ -148,8 +148,6 @@ pub struct ExecOptions {
     pub junit: Option<PathBuf>,
     /// Every command under each of several settings (`--vary`).
     pub vary: Option<Vary>,
-    /// Holds the sitecustomize.py of --switch-interval while the runs go on.
-    pub _site: Option<tempfile::TempDir>,
 }
 
 impl ExecOptions {
@@ -188,7 +186,7 @@ impl ExecOptions {
             Some(d) if d.is_zero() => {
                 return Err(Error::input("--duration must be longer than 0s"));
             }
-            Some(_) => u64::MAX / 4,
+            Some(_) => crate::command::UNBOUNDED,
             None => args.runs.unwrap_or(RUNS),
         };
         if runs == 0 {
@@ -264,25 +262,13 @@ impl ExecOptions {
                 dir.display()
             )));
         }
-        let (site, commands) = match args.switch_interval {
-            None => (None, commands),
-            Some(s) if !(s.is_finite() && s > 0.0) => {
-                return Err(Error::input(format!(
-                    "--switch-interval {s}: give a time in seconds above 0, such as 1e-6"
-                )));
-            }
-            Some(s) => {
-                let (site, path) = sitecustomize(s)?;
-                let commands = commands
-                    .into_iter()
-                    .map(|mut c| {
-                        c.env.push(("PYTHONPATH".into(), path.clone()));
-                        c
-                    })
-                    .collect();
-                (Some(site), commands)
-            }
-        };
+        if let Some(s) = args.switch_interval
+            && !(s.is_finite() && s > 0.0)
+        {
+            return Err(Error::input(format!(
+                "--switch-interval {s}: give a time in seconds above 0, such as 1e-6"
+            )));
+        }
         Ok(ExecOptions {
             commands,
             plan: Plan {
@@ -311,32 +297,8 @@ impl ExecOptions {
                 .unwrap_or(crate::exposure::DEFAULT_RACE_BUDGET),
             junit: args.junit,
             vary,
-            _site: site,
         })
     }
-}
-
-/// A folder holding a sitecustomize.py that sets Python's switch interval to `seconds`, and
-/// the PYTHONPATH that puts it first (before any the user has).
-pub fn sitecustomize(seconds: f64) -> Result<(tempfile::TempDir, String), Error> {
-    let dir = tempfile::Builder::new()
-        .prefix("racedemo-site-")
-        .tempdir()
-        .map_err(Error::io("making a folder for sitecustomize.py"))?;
-    std::fs::write(
-        dir.path().join("sitecustomize.py"),
-        format!(
-            "# Written by racedemo exec --switch-interval: CPython switches threads only at \
-             calls and loop back edges, at most this often.\nimport sys\nsys.setswitchinterval({seconds:e})\n"
-        ),
-    )
-    .map_err(Error::io("writing sitecustomize.py"))?;
-    let mut path = dir.path().display().to_string();
-    if let Some(theirs) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
-        path.push(':');
-        path.push_str(&theirs.to_string_lossy());
-    }
-    Ok((dir, path))
 }
 
 /// `program` names a file that can be run: a path, or a name found on PATH.

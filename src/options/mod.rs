@@ -26,7 +26,7 @@ mod isolation;
 mod scenario;
 mod store;
 mod sweep;
-pub use exec::{ExecOptions, Perturbations, Vary, VaryKey, sitecustomize};
+pub use exec::{ExecOptions, Perturbations, Vary, VaryKey};
 pub use isolation::{Cell, IsolationOptions};
 pub use scenario::{CheckOptions, ScenarioJob, ScenarioOptions};
 pub use store::{STORE_TRIALS, StoreOptions};

@@ -4,13 +4,14 @@ use std::io::Write;
 
 use crate::command::outcome::{NO_MATCH, OutcomeSpec};
 use crate::command::process::Processes;
+use crate::command::process::sitecustomize;
 use crate::command::tally::Tally;
-use crate::command::{Executor, Plan, run_all};
+use crate::command::{Executor, Plan, Spec, UNBOUNDED, run_all};
 use crate::error::Error;
 use crate::expect::Expect;
 use crate::format::thousands;
 use crate::harness;
-use crate::options::{ExecOptions, Perturbations, VaryKey, sitecustomize};
+use crate::options::{ExecOptions, Perturbations};
 use crate::progress::Progress;
 use crate::report::{
     self, CommandResult, Envelope, ExecBody, Machine, OutcomeBin, OutcomeCount, RunTimes,
@@ -59,89 +60,36 @@ pub fn execute(
             cpus: perturbed.cpus,
             ..plan
         };
-        // A varied switch interval gets a sitecustomize.py of its own.
-        let site = match (&options.vary, perturbed.switch_interval_s) {
-            (Some(v), Some(seconds)) if v.key == VaryKey::SwitchInterval => {
-                Some(sitecustomize(seconds)?)
-            }
-            _ => None,
-        };
+        // Each switch interval gets a sitecustomize.py of its own, first on PYTHONPATH, for as
+        // long as this setting's runs go on.
+        let site = perturbed
+            .switch_interval_s
+            .map(sitecustomize)
+            .transpose()
+            .map_err(Error::io("writing sitecustomize.py for --switch-interval"))?;
         for base in &options.commands {
             let mut spec = base.clone();
             if let Some((_, path)) = &site {
-                spec.env.retain(|(k, _)| k != "PYTHONPATH");
                 spec.env.push(("PYTHONPATH".into(), path.clone()));
             }
-            let spec = &spec;
-            // The bar names the command in a few words: it shares a line with the count.
-            let mut name: String = spec.label.chars().take(24).collect();
-            if name.len() < spec.label.len() {
-                name.push('…');
-            }
-            progress.phase(&name, plan.runs);
-            let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
-            let mut kept = Ok(());
-            let index = commands.len();
-            let mut on_run = |r: crate::command::Ran, tally: &mut Tally| {
-                if tally.add(&r)
-                    && let Some(dir) = &options.keep
-                    && kept.is_ok()
-                {
-                    kept = keep(dir, index, &r);
+            let ran = run_command(
+                options,
+                executor,
+                &spec,
+                plan,
+                commands.len(),
+                &mut progress,
+            );
+            let (mut done, stopped) = match ran {
+                Ok(done) => done,
+                Err(e) => {
+                    progress.finish();
+                    return Err(e);
                 }
-                progress.set_differed(tally.differed);
-                progress.trial_done();
             };
-            let mut ran = run_all(executor, spec, plan, &mut |r| {
-                on_run(r, &mut tally);
-                true
-            });
-            // --expect race: more runs, until one differs or the budget is spent.
-            let planned = tally.runs;
-            if options.expect == Expect::Race
-                && tally.differed == 0
-                && ran.is_ok()
-                && !harness::interrupted()
-            {
-                let more = Plan {
-                    runs: u64::MAX / 4,
-                    duration: Some(options.race_budget),
-                    seed: plan.seed.wrapping_add(planned),
-                    ..plan
-                };
-                ran = run_all(executor, spec, more, &mut |mut r| {
-                    // Numbered after the planned runs, as reports and --keep's files name them.
-                    r.index += planned;
-                    on_run(r, &mut tally);
-                    tally.differed == 0
-                });
-            }
-            kept.map_err(Error::io("writing a run to --keep's folder"))?;
-            if let Err(e) = &ran
-                && tally.runs == 0
-            {
-                // Not one run could start (a script with no #! line, say): the command is what
-                // is wrong, and nothing ran.
-                progress.finish();
-                return Err(Error::input(e.clone()));
-            }
-            let mut done = result(options, &spec.label, &tally);
-            if tally.runs > planned {
-                done.notes.push(format!(
-                    "no run of the first {} differed: {} more ran within the race budget of {} (the \
-                     runs in flight when one differed are counted too), {}",
-                    thousands(planned),
-                    thousands(tally.runs - planned),
-                    humantime::format_duration(options.race_budget),
-                    match tally.differed {
-                        0 => "and none differed".to_string(),
-                        n => format!("and {} of them differed", thousands(n)),
-                    }
-                ));
-            }
             done.setting = setting.clone();
             commands.push(done);
-            if let Err(e) = ran {
+            if let Some(e) = stopped {
                 fault = Some(e);
                 break 'settings;
             }
@@ -209,6 +157,84 @@ pub fn execute(
             )
         })
         .collect())
+}
+
+/// Runs one command `plan.runs` times (and, with --expect race, more within the budget): its
+/// result, and the fault that stopped it, if one did. `index`: its place in the report, which
+/// --keep's files are named by.
+fn run_command(
+    options: &ExecOptions,
+    executor: &dyn Executor,
+    spec: &Spec,
+    plan: Plan,
+    index: usize,
+    progress: &mut Progress,
+) -> Result<(CommandResult, Option<String>), Error> {
+    // The bar names the command in a few words: it shares a line with the count.
+    let mut name: String = spec.label.chars().take(24).collect();
+    if name.len() < spec.label.len() {
+        name.push('…');
+    }
+    progress.phase(&name, plan.runs);
+    let mut tally = Tally::new(options.outcome.clone(), options.correct.clone(), plan.seed);
+    let mut kept = Ok(());
+    let mut on_run = |r: crate::command::Ran, tally: &mut Tally| {
+        if tally.add(&r)
+            && let Some(dir) = &options.keep
+            && kept.is_ok()
+        {
+            kept = keep(dir, index, &r);
+        }
+        progress.set_differed(tally.differed);
+        progress.trial_done();
+    };
+    let mut ran = run_all(executor, spec, plan, &mut |r| {
+        on_run(r, &mut tally);
+        true
+    });
+    // --expect race: more runs, until one differs or the budget is spent.
+    let planned = tally.runs;
+    if options.expect == Expect::Race
+        && tally.differed == 0
+        && ran.is_ok()
+        && !harness::interrupted()
+    {
+        let more = Plan {
+            runs: UNBOUNDED,
+            duration: Some(options.race_budget),
+            seed: plan.seed.wrapping_add(planned),
+            ..plan
+        };
+        ran = run_all(executor, spec, more, &mut |mut r| {
+            // Numbered after the planned runs, as reports and --keep's files name them.
+            r.index += planned;
+            on_run(r, &mut tally);
+            tally.differed == 0
+        });
+    }
+    kept.map_err(Error::io("writing a run to --keep's folder"))?;
+    if let Err(e) = &ran
+        && tally.runs == 0
+    {
+        // Not one run could start (a script with no #! line, say): the command is what
+        // is wrong, and nothing ran.
+        return Err(Error::input(e.clone()));
+    }
+    let mut done = result(options, &spec.label, &tally);
+    if tally.runs > planned {
+        done.notes.push(format!(
+            "no run of the first {} differed: {} more ran within the race budget of {} (the \
+             runs in flight when one differed are counted too), {}",
+            thousands(planned),
+            thousands(tally.runs - planned),
+            humantime::format_duration(options.race_budget),
+            match tally.differed {
+                0 => "and none differed".to_string(),
+                n => format!("and {} of them differed", thousands(n)),
+            }
+        ));
+    }
+    Ok((done, ran.err()))
 }
 
 /// For each command run under several settings: whether the share of runs that differed

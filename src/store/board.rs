@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable;
 use redis::{Value, cmd};
-use tokio_postgres::error::SqlState;
 
 use super::StoreKind;
 use super::pg::{PgClient, PgError};
@@ -87,30 +86,8 @@ impl PgBoard {
         let (mut client, at) = PgClient::connect(url, deadline)?;
         let table = "CREATE TABLE IF NOT EXISTS racedemo_board \
                      (k TEXT PRIMARY KEY, v TEXT NOT NULL, created TIMESTAMPTZ NOT NULL DEFAULT now())";
-        let fail = |e: PgError| format!("PostgreSQL at {at}: {}", e.describe());
-        // Two runs creating it at once: one fails on the catalogue's unique index; again.
-        if let Err(e) = client.batch_execute(table) {
-            if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
-                return Err(fail(e));
-            }
-            client.batch_execute(table).map_err(fail)?;
-        }
-        let has_created = client
-            .query_opt(
-                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
-                 AND table_name = 'racedemo_board' AND column_name = 'created'",
-                &[],
-            )
-            .map_err(fail)?;
-        if has_created.is_none() {
-            client
-                .batch_execute(
-                    "ALTER TABLE racedemo_board ADD COLUMN IF NOT EXISTS \
-                     created TIMESTAMPTZ NOT NULL DEFAULT now()",
-                )
-                .map_err(fail)?;
-        }
-        super::pg::sweep(&mut client, "racedemo_board", "k");
+        super::pg::make_table(&mut client, table, "racedemo_board", "k")
+            .map_err(|e| format!("PostgreSQL at {at}: {}", e.describe()))?;
         Ok(PgBoard { client, at })
     }
 
@@ -190,26 +167,15 @@ impl MyBoard {
         let (mut conn, at) = super::mysql::connect(url, None, deadline)?;
         let fail =
             |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", super::mysql::describe(&e));
-        conn.query_drop(
+        super::mysql::make_table(
+            &mut conn,
             "CREATE TABLE IF NOT EXISTS racedemo_board \
              (k VARCHAR(191) PRIMARY KEY, v MEDIUMTEXT NOT NULL, \
              created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE = InnoDB",
+            "racedemo_board",
+            "k",
         )
         .map_err(fail)?;
-        let has_created: Option<i64> = conn
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
-                 AND table_name = 'racedemo_board' AND column_name = 'created'",
-            )
-            .map_err(fail)?;
-        if has_created == Some(0) {
-            conn.query_drop(
-                "ALTER TABLE racedemo_board ADD COLUMN created TIMESTAMP NOT NULL \
-                 DEFAULT CURRENT_TIMESTAMP",
-            )
-            .map_err(fail)?;
-        }
-        super::mysql::sweep(&mut conn, "racedemo_board", "k");
         Ok(MyBoard { conn, at })
     }
 

@@ -113,11 +113,15 @@ fn is_ours(bytes: &[u8]) -> bool {
     }
     let mut runs = std::collections::HashSet::new();
     bytes.chunks(RECORD as usize).all(|r| {
-        let run = &r[PREFIX.len().min(r.len())..(PREFIX.len() + FREE_RUN.len()).min(r.len())];
         r.starts_with(PREFIX)
             && r.ends_with(b"\n")
-            && (run == FREE_RUN.as_bytes() || runs.insert(run.to_vec()))
+            && (run_of(r) == FREE_RUN.as_bytes() || runs.insert(run_of(r)))
     })
+}
+
+/// The run id a record holds (`FREE_RUN` when no run does).
+fn run_of(record: &[u8]) -> &[u8] {
+    &record[PREFIX.len()..PREFIX.len() + FREE_RUN.len()]
 }
 
 /// What a path that is not a regular file is, for the message that refuses it.
@@ -147,13 +151,9 @@ pub(super) fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
 }
 
 /// Opens `path` for reading and writing only if it is a regular file: never blocking in the
-/// open (a FIFO put there meanwhile), and checked again once open.
+/// open (O_NONBLOCK: a FIFO), and checked on the open file, so that nothing swapped in after
+/// a look at the path gets through.
 fn open_regular(path: &Path, create: bool) -> Result<File, String> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && let Some(what) = not_regular(&meta)
-    {
-        return Err(refusal(what));
-    }
     let mut options = OpenOptions::new();
     options
         .read(true)
@@ -226,7 +226,7 @@ pub(super) fn set_up(path: &Path) -> Result<Claimed, String> {
     };
     let free = bytes
         .chunks(RECORD as usize)
-        .position(|r| &r[PREFIX.len()..PREFIX.len() + FREE_RUN.len()] == FREE_RUN.as_bytes());
+        .position(|r| run_of(r) == FREE_RUN.as_bytes());
     let slot = free.map_or(bytes.len() as u64 / RECORD, |i| i as u64);
     let run = format!("{:08x}", run_id() as u32);
     file.seek(SeekFrom::Start(slot * RECORD))

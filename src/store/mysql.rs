@@ -102,22 +102,13 @@ fn snapshot_setting(conn: &mut Conn) -> Option<bool> {
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS racedemo_counter \
                      (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, \
                      created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE = InnoDB";
-/// A table an older racedemo made has no `created`: added once, only when missing.
-const HAS_CREATED: &str = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
-                           AND table_name = 'racedemo_counter' AND column_name = 'created'";
-const ADD_CREATED: &str =
-    "ALTER TABLE racedemo_counter ADD COLUMN created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP";
 const DELETE: &str = "DELETE FROM racedemo_counter WHERE id = ?";
 
 /// Makes racedemo's table if needed and the run's row; sweeps rows older than a day.
 pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
     let (mut conn, at) = connect(url, None, deadline)?;
     let fail = |e: mysql::Error| format!("MariaDB/MySQL at {at}: {}", describe(&e));
-    conn.query_drop(TABLE).map_err(fail)?;
-    if conn.query_first::<i64, _>(HAS_CREATED).map_err(fail)? == Some(0) {
-        conn.query_drop(ADD_CREATED).map_err(fail)?;
-    }
-    sweep(&mut conn, "racedemo_counter", "id");
+    make_table(&mut conn, TABLE, "racedemo_counter", "id").map_err(fail)?;
     let id = loop {
         let id = run_id() as i64;
         conn.exec_drop(
@@ -175,10 +166,34 @@ pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
     })
 }
 
+/// Makes one of racedemo's tables if it is missing (`create`, which gives it a `created`
+/// column), adds `created` to a table an older racedemo made (only when missing), and sweeps
+/// the rows a killed run left over a day ago.
+pub(super) fn make_table(
+    conn: &mut Conn,
+    create: &str,
+    table: &str,
+    key: &str,
+) -> Result<(), mysql::Error> {
+    conn.query_drop(create)?;
+    let has_created: Option<i64> = conn.exec_first(
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() \
+         AND table_name = ? AND column_name = 'created'",
+        (table,),
+    )?;
+    if has_created == Some(0) {
+        conn.query_drop(format!(
+            "ALTER TABLE {table} ADD COLUMN created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+        ))?;
+    }
+    sweep(conn, table, key);
+    Ok(())
+}
+
 /// Removes rows of `table` written over a day ago (a killed run's), best effort: found by a
 /// plain read, which takes no lock, then deleted one by one by `key`, so that a sweep never
 /// locks the rows of runs going on now (a ranged DELETE would, and deadlock with them).
-pub(super) fn sweep(conn: &mut Conn, table: &str, key: &str) {
+fn sweep(conn: &mut Conn, table: &str, key: &str) {
     let stale: Vec<mysql::Value> = conn
         .query(format!(
             "SELECT {key} FROM {table} WHERE created < NOW() - INTERVAL 1 DAY LIMIT 1000"

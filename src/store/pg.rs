@@ -55,10 +55,40 @@ impl PgError {
     }
 }
 
+/// Makes one of racedemo's tables if it is missing (`create`, which gives it a `created`
+/// column), adds `created` to a table an older racedemo made (ALTER takes the table's strongest
+/// lock, so only when missing), and sweeps the rows a killed run left over a day ago.
+pub fn make_table(
+    client: &mut PgClient,
+    create: &str,
+    table: &str,
+    key: &str,
+) -> Result<(), PgError> {
+    // Two runs creating it at once: one of them fails on the catalogue's unique index; again.
+    if let Err(e) = client.batch_execute(create) {
+        if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+            return Err(e);
+        }
+        client.batch_execute(create)?;
+    }
+    let has_created = client.query_opt(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND table_name = $1 AND column_name = 'created'",
+        &[&table],
+    )?;
+    if has_created.is_none() {
+        client.batch_execute(&format!(
+            "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS created TIMESTAMPTZ NOT NULL DEFAULT now()"
+        ))?;
+    }
+    sweep(client, table, key);
+    Ok(())
+}
+
 /// Removes rows of `table` written over a day ago (a killed run's), best effort: found by a
 /// plain read, then deleted one by one by `key`, so that a sweep never waits on, or locks, the
 /// rows of runs going on now.
-pub fn sweep(client: &mut PgClient, table: &str, key: &str) {
+fn sweep(client: &mut PgClient, table: &str, key: &str) {
     let Ok(rows) = client.query_raw_text(&format!(
         "SELECT {key}::text FROM {table} WHERE created < now() - interval '1 day' LIMIT 1000"
     )) else {

@@ -106,9 +106,7 @@ impl Place {
     pub fn admin(&mut self) -> &mut dyn Connection {
         self.admin.as_mut().expect("connected in open").as_mut()
     }
-}
 
-impl Place {
     /// Removes the run's record, row or key now: `None` when it is gone, else a note saying
     /// exactly what is left and the command that removes it (the coordinator's connection
     /// died, and a fresh one could not be had).

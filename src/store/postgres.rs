@@ -24,28 +24,13 @@ pub fn check_url(url: &str) -> Result<(), String> {
 /// racedemo's table. `created` lets the next run sweep rows a killed run left (after a day).
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS racedemo_counter \
                      (id BIGINT PRIMARY KEY, v BIGINT NOT NULL, created TIMESTAMPTZ NOT NULL DEFAULT now())";
-/// A table an older racedemo made has no `created`: added once (ALTER takes the table's
-/// strongest lock, so only when it is missing).
-const HAS_CREATED: &str = "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
-                           AND table_name = 'racedemo_counter' AND column_name = 'created'";
-const ADD_CREATED: &str = "ALTER TABLE racedemo_counter ADD COLUMN IF NOT EXISTS created TIMESTAMPTZ NOT NULL DEFAULT now()";
 const DELETE: &str = "DELETE FROM racedemo_counter WHERE id = $1";
 
 /// Makes racedemo's table if needed and the run's row; sweeps rows older than a day.
 pub fn set_up(url: &str, deadline: Duration) -> Result<Claimed, String> {
     let (mut client, at) = PgClient::connect(url, deadline)?;
     let fail = |e: PgError| format!("PostgreSQL at {at}: {}", e.describe());
-    // Two runs creating the table at once: one of them fails on the catalogue's unique index.
-    if let Err(e) = client.batch_execute(TABLE) {
-        if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
-            return Err(fail(e));
-        }
-        client.batch_execute(TABLE).map_err(fail)?;
-    }
-    if client.query_opt(HAS_CREATED, &[]).map_err(fail)?.is_none() {
-        client.batch_execute(ADD_CREATED).map_err(fail)?;
-    }
-    super::pg::sweep(&mut client, "racedemo_counter", "id");
+    super::pg::make_table(&mut client, TABLE, "racedemo_counter", "id").map_err(fail)?;
     let id = loop {
         let id = run_id() as i64;
         let n = client
