@@ -214,6 +214,20 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_duration, help_heading = "Checks")]
     pub race_budget: Option<std::time::Duration>,
 
+    /// Also run the same program in Python (`scenario show --as python`) RUNS times, as
+    /// `exec` runs a command, and set its outcomes beside racedemo's; `--python=50` for 50
+    /// runs [default RUNS: 20]. Needs python3 on PATH
+    #[arg(
+        long,
+        value_name = "RUNS",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "20",
+        value_parser = parse_count,
+        help_heading = "Python"
+    )]
+    pub python: Option<u64>,
+
     #[command(flatten)]
     pub trial: TrialArgs,
 }

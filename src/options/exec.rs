@@ -302,7 +302,7 @@ impl ExecOptions {
 }
 
 /// `program` names a file that can be run: a path, or a name found on PATH.
-fn runnable(program: &str) -> Result<PathBuf, Error> {
+pub(super) fn runnable(program: &str) -> Result<PathBuf, Error> {
     let found = if program.contains('/') {
         Some(PathBuf::from(program))
     } else {

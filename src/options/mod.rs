@@ -28,7 +28,7 @@ mod store;
 mod sweep;
 pub use exec::{ExecOptions, Perturbations, Vary, VaryKey};
 pub use isolation::{Cell, IsolationOptions};
-pub use scenario::{CheckOptions, ScenarioJob, ScenarioOptions};
+pub use scenario::{CheckOptions, PYTHON, ScenarioJob, ScenarioOptions};
 pub use store::{STORE_TRIALS, StoreOptions};
 pub use sweep::{SWEEP_ITERATIONS, SWEEP_TRIALS, SweepOptions};
 /// Increments per thread when --iterations is not given (and trials need not be lengthened).

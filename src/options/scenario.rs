@@ -14,6 +14,9 @@ use crate::exposure::DEFAULT_RACE_BUDGET;
 use crate::harness::{Plan, StartMode, over_thread_limit};
 use crate::scenario::{self, Overrides, Program, Scenario};
 
+/// The interpreter `--python` runs the generated program with.
+pub const PYTHON: &str = "python3";
+
 /// One scenario, ready to run: what `scenario run` runs once and `scenario check` for each.
 #[derive(Debug)]
 pub struct ScenarioJob {
@@ -27,6 +30,8 @@ pub struct ScenarioJob {
     pub lengthen: bool,
     /// When a race is expected and no planned trial showed one: how long to keep trying.
     pub race_budget: Duration,
+    /// `--python`: runs of the Python program beside the native trials.
+    pub python: Option<u64>,
 }
 
 /// A validated `scenario run`.
@@ -130,7 +135,17 @@ impl ScenarioJob {
             spurious_wakeups: args.spurious_wakeups,
         };
         let program = scenario.compile(overrides)?;
+        let python = args
+            .python
+            .map(|runs| at_least_one("--python", runs))
+            .transpose()?;
+        if python.is_some() && super::exec::runnable(PYTHON).is_err() {
+            return Err(Error::input(format!(
+                "--python: {PYTHON} was not found on PATH; install Python 3 or leave out --python"
+            )));
+        }
         Ok(ScenarioJob {
+            python,
             scenario,
             program,
             overrides,

@@ -100,6 +100,7 @@ mod tests {
                 "all 20 trials acceptable"
             }
             .to_string(),
+            python: None,
         }
     }
 

@@ -234,6 +234,37 @@ impl Exporter for Markdown {
         for c in &report.contradictions {
             writeln!(out, "\n**Grades contradict the models:** {}", escape(c))?;
         }
+        if let Some(p) = &report.python {
+            writeln!(
+                out,
+                "\n**In Python** ({}, {} runs of `scenario show {} --as python`): the race showed \
+                 in {} of {} runs ({}; 95% CI {}).\n",
+                escape(&p.interpreter),
+                thousands(p.runs),
+                info.name,
+                thousands(p.rate.differed),
+                thousands(p.runs),
+                percent(p.rate.differed_rate),
+                p.rate.uncertainty()
+            )?;
+            table(
+                out,
+                &[
+                    ("outcome", LEFT),
+                    ("runs", RIGHT),
+                    ("share", RIGHT),
+                    ("grade", LEFT),
+                ],
+                p.outcomes.iter().map(|o| {
+                    vec![
+                        format!("`{}`", o.outcome),
+                        thousands(o.runs),
+                        percent(o.share),
+                        o.grade.map_or("no outcome", |g| g.name()).to_string(),
+                    ]
+                }),
+            )?;
+        }
         Ok(())
     }
 

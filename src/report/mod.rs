@@ -18,8 +18,8 @@ pub use exec::{
 pub use isolation::{IsolationBody, IsolationCell, IsolationReport, LevelRun};
 pub use scenario::{
     Allowed, CheckBody, CheckReport, CheckRow, ConditionRow, GradedBy, GroupInfo, ModelRow,
-    OutcomeRow, ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary,
-    Unobserved,
+    OutcomeRow, PythonOutcome, PythonRun, PythonTally, ScenarioBody, ScenarioExplanation,
+    ScenarioInfo, ScenarioReport, ScenarioSummary, Unobserved,
 };
 pub use sweep::{PointResult, SweepBody, SweepPoint, SweepReport};
 

@@ -40,6 +40,46 @@ pub struct ScenarioBody {
     /// When a race was expected: the trials run after the planned ones until one showed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extra: Option<Extra>,
+    /// With `--python`: the same program in CPython, run as `exec` runs a command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonRun>,
+}
+
+/// `--python`: the program `scenario show --as python` writes, run many times, each run's
+/// last line read back as an outcome and graded as racedemo grades its own trials.
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonRun {
+    /// As `python3 --version` names it: `Python 3.11.7`.
+    pub interpreter: String,
+    pub runs: u64,
+    /// Runs at once.
+    pub parallel: usize,
+    /// Each distinct last line, most frequent first.
+    pub outcomes: Vec<PythonOutcome>,
+    /// `differed`: runs graded interesting or forbidden (the race shown), as for trials.
+    #[serde(flatten)]
+    pub rate: Rate,
+    pub time: super::RunTimes,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonOutcome {
+    /// The run's last line: an outcome as racedemo names it, or what a failed run ended with.
+    pub outcome: String,
+    pub runs: u64,
+    pub share: f64,
+    /// Null where the line is no outcome of the program (the run failed).
+    pub grade: Option<Grade>,
+}
+
+/// A scenario's `--python` runs in `scenario check`: how many, and how many showed the race.
+/// They do not decide whether the scenario passed: a weak-memory outcome cannot happen in
+/// CPython, and a rare race may not show in a few runs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PythonTally {
+    pub runs: u64,
+    pub differed: u64,
 }
 
 /// A litmus test's final condition, as herd judges it under each model (always, sometimes,
@@ -268,4 +308,7 @@ pub struct CheckRow {
     pub elapsed_s: f64,
     /// One line: what happened, for people.
     pub verdict: String,
+    /// With `--python`: the Python program's runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonTally>,
 }

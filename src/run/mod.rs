@@ -4,6 +4,7 @@
 mod counter;
 mod exec;
 mod isolation;
+mod python;
 mod scenario;
 mod store;
 mod sweep;

@@ -14,8 +14,8 @@ use crate::options::{CheckOptions, ScenarioJob, ScenarioOptions};
 use crate::progress::Progress;
 use crate::report::{
     self, CheckBody, CheckRow, ConditionRow, Envelope, GradedBy, GroupInfo, Machine, OutcomeRow,
-    ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary, TrialMode,
-    Unobserved,
+    PythonTally, ScenarioBody, ScenarioExplanation, ScenarioInfo, ScenarioReport, ScenarioSummary,
+    TrialMode, Unobserved,
 };
 use crate::scenario::litmus::Dialect;
 use crate::scenario::model::{Model, Verdict, Verdicts};
@@ -87,9 +87,16 @@ pub fn show(
 pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
     let job = &options.job;
     let plan = &job.plan;
-    let mut progress = Progress::new(1, plan.duration, options.output.progress);
+    let phases = 1 + u64::from(job.python.is_some());
+    let mut progress = Progress::new(phases, plan.duration, options.output.progress);
     progress.phase(&job.scenario.name, plan.trials);
     let (program, mut report) = run_one(job, options.expect, &mut progress)?;
+    if let Some(runs) = job.python
+        && !report.interrupted
+    {
+        report.body.python = Some(super::python::run(job, runs, &mut progress)?);
+        report.interrupted = harness::interrupted();
+    }
     progress.finish();
     if options.explain {
         report.body.explain = explain(&program, &report);
@@ -102,7 +109,11 @@ pub fn run(options: &ScenarioOptions, out: &mut dyn Write) -> Result<Vec<String>
 }
 
 pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>, Error> {
-    let phases = options.scenarios.len() as u64;
+    let phases = options
+        .scenarios
+        .iter()
+        .map(|s| 1 + u64::from(s.python.is_some()))
+        .sum();
     let duration = options.scenarios.first().and_then(|s| s.plan.duration);
     let mut progress = Progress::new(phases, duration, options.output.progress);
     let mut rows = Vec::new();
@@ -112,8 +123,25 @@ pub fn check(options: &CheckOptions, out: &mut dyn Write) -> Result<Vec<String>,
         let started = Instant::now();
         let (_, report) = run_one(job, job.scenario.expect(), &mut progress)?;
         failures.extend(failure(&report));
-        rows.push(check_row(&report, started.elapsed().as_secs_f64()));
+        let mut row = check_row(&report, started.elapsed().as_secs_f64());
         if report.interrupted {
+            rows.push(row);
+            break;
+        }
+        if let Some(runs) = job.python {
+            let python = super::python::run(job, runs, &mut progress)?;
+            row.verdict.push_str(&format!(
+                "; in Python the race showed in {} of {} runs",
+                thousands(python.rate.differed),
+                thousands(python.runs)
+            ));
+            row.python = Some(PythonTally {
+                runs: python.runs,
+                differed: python.rate.differed,
+            });
+        }
+        rows.push(row);
+        if harness::interrupted() {
             break;
         }
     }
@@ -400,6 +428,7 @@ fn run_one(
             notes,
             explain: None,
             extra,
+            python: None,
         },
     );
     Ok((program.clone(), report))
@@ -525,5 +554,6 @@ fn check_row(r: &ScenarioReport, elapsed_s: f64) -> CheckRow {
         contradictions: r.contradictions.clone(),
         passed: r.expect_met && r.contradictions.is_empty(),
         verdict,
+        python: None,
     }
 }

@@ -427,6 +427,32 @@ impl Program {
             .find(|o| self.describe(o) == text)
     }
 
+    /// The outcome [`Program::describe`] writes as `text`, if one is: read back from a
+    /// program that printed it (`scenario run --python`).
+    pub fn outcome_named(&self, text: &str) -> Option<Outcome> {
+        if let Some(halted) = self.halted_named(text) {
+            return Some(halted);
+        }
+        let (pairs, invariant_held) = match text.strip_suffix(" (invariant broken)") {
+            Some(rest) => (rest, false),
+            None => (text, true),
+        };
+        let values: Values = pairs
+            .split(", ")
+            .zip(&self.outcome)
+            .map(|(pair, (name, _))| {
+                let (written, value) = pair.split_once('=')?;
+                (written == name).then(|| value.parse::<i64>().ok())?
+            })
+            .collect::<Option<_>>()?;
+        (values.len() == self.outcome.len() && pairs.split(", ").count() == values.len()).then_some(
+            Outcome::Values {
+                values,
+                invariant_held,
+            },
+        )
+    }
+
     /// Whether any thread waits on a condvar.
     pub fn uses_condvars(&self) -> bool {
         !self.condvars.is_empty()
@@ -473,6 +499,32 @@ mod tests {
         assert_eq!(CExpr::SlotPlus(0, 1).eval(&[i64::MAX]), i64::MIN);
         let and = CExpr::Bin(BinOp::And, Box::new(CExpr::Const(0)), Box::new(div));
         assert_eq!(and.eval(&[1, 0]), 0);
+    }
+
+    #[test]
+    fn an_outcome_reads_back_from_its_description() {
+        let program = crate::scenario::Scenario::load(
+            crate::scenario::library::find("lazy-init-racy").unwrap(),
+        )
+        .unwrap()
+        .program;
+        let broken = Outcome::Values {
+            values: [1, 3].into_iter().collect(),
+            invariant_held: false,
+        };
+        let text = program.describe(&broken);
+        assert_eq!(text, "initialised=1, init_runs=3 (invariant broken)");
+        assert_eq!(program.outcome_named(&text), Some(broken));
+        assert_eq!(program.outcome_named("stuck"), Some(Outcome::Stuck));
+        for wrong in [
+            "initialised=1",
+            "init_runs=3, initialised=1",
+            "x=1, y=2",
+            "",
+            "a=b, c=d",
+        ] {
+            assert_eq!(program.outcome_named(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -89,6 +89,8 @@ impl Text {
                 .unwrap_or(7)
                 .clamp(7, 40);
             let most = c.outcomes.first().map_or(1, |o| o.runs) as f64;
+            // The bar takes what the line leaves, so that no row wraps.
+            let cells = self.width.saturating_sub(width + 22).clamp(8, BAR);
             writeln!(
                 out,
                 "  {:<width$}  {:>6}  {:>6}",
@@ -99,13 +101,18 @@ impl Text {
                     Some(false) => self.paint(" ✗", Paint::Bad),
                     _ => String::new(),
                 };
-                let value: String = o.value.chars().take(40).collect();
+                let mut value: String = o.value.chars().take(39).collect();
+                if o.value.chars().count() > 40 {
+                    value.push('…');
+                } else {
+                    value = o.value.clone();
+                }
                 writeln!(
                     out,
                     "  {value:<width$}  {:>6}  {:>6}  {}{mark}",
                     thousands(o.runs),
                     percent(o.share),
-                    bar(o.runs as f64, most, BAR)
+                    bar(o.runs as f64, most, cells)
                 )?;
             }
             if c.outcomes.len() > ROWS {

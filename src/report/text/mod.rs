@@ -9,6 +9,7 @@ mod counter;
 mod exec;
 mod explain;
 mod isolation;
+mod python;
 mod scenario;
 mod sweep;
 

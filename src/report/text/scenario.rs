@@ -164,6 +164,11 @@ impl Text {
             percent(s.pace.overlap.mean),
         )?;
         speed_line(&s.pace, "showing the race", info.trial_mode, out)?;
+        if let Some(p) = &r.python {
+            writeln!(out)?;
+            self.python_section(r, p, out)?;
+            writeln!(out)?;
+        }
         self.expect_line(&info.name, r.expect, r.expect_met, out)?;
         for c in &r.contradictions {
             let line = format!("grades contradict the models: {c}");
