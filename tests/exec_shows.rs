@@ -260,3 +260,199 @@ fn many_numeric_outcomes_are_binned_with_the_correct_value_on_its_own_bar() {
     let report = json(&["--runs", "3", "-c", "echo $RACEDEMO_RUN"], 0);
     assert!(report["commands"][0].get("histogram").is_none());
 }
+
+#[test]
+fn the_python_program_of_a_scenario_reads_as_a_teacher_would_write_it() {
+    let program = common::stdout("scenario show counter-mutex --as python");
+    // A lock held over a few statements is a `with` block; the threads start together.
+    assert!(
+        program.contains("        with m:\n            r = counter\n"),
+        "{program}"
+    );
+    assert!(!program.contains(".acquire()"), "{program}");
+    assert!(
+        program.contains("start = threading.Barrier(THREADS)"),
+        "{program}"
+    );
+    assert!(program.contains("    start.wait()\n"), "{program}");
+    assert!(program.contains("sys.setswitchinterval(1e-6)"), "{program}");
+    assert!(program.contains("ITERATIONS = 10_000\n"), "{program}");
+    assert!(program.contains("for _ in range(ITERATIONS):"), "{program}");
+    // The separate load and store, with a call between them where CPython can switch.
+    let racy = common::stdout("scenario show counter-racy --as python");
+    assert!(
+        racy.contains("        r = counter\n        pause()")
+            && racy.contains("\n        counter = r + 1\n"),
+        "{racy}"
+    );
+    assert!(racy.contains("ITERATIONS = 100_000\n"), "{racy}");
+    // Five numbered copies of a group are one function taking its index.
+    let philosophers = common::stdout("scenario show philosophers-racy --as python");
+    assert_eq!(
+        philosophers.matches("\ndef philosopher").count(),
+        1,
+        "{philosophers}"
+    );
+    assert!(
+        philosophers.contains("def philosopher(i):"),
+        "{philosophers}"
+    );
+    assert!(
+        philosophers.contains("with forks[(i + 1) % 5]:"),
+        "{philosophers}"
+    );
+    assert!(
+        philosophers.contains("forks = [threading.Lock() for _ in range(5)]"),
+        "{philosophers}"
+    );
+    // No scaffolding a program does not use, and the outcome printed last.
+    for name in [
+        "counter-racy",
+        "counter-mutex",
+        "philosophers-racy",
+        "lost-signal-racy",
+    ] {
+        let program = common::stdout(&format!("scenario show {name} --as python"));
+        for unused in [
+            "_registers",
+            "_spin",
+            "_atomic",
+            "range(1)",
+            "import os",
+            "import random",
+        ] {
+            assert!(!program.contains(unused), "{name}: {unused}\n{program}");
+        }
+        let main = program.split("def main():").nth(1).unwrap();
+        let last = main
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with("print("))
+            .unwrap();
+        assert!(
+            last.trim() == "print(outcome)" || last.contains("print(f\""),
+            "{name}: {last}"
+        );
+    }
+    let lone = common::stdout("scenario show lost-signal-racy --as python");
+    assert!(
+        !lone.contains("ITERATIONS"),
+        "one pass needs no loop:\n{lone}"
+    );
+}
+
+/// `scenario check DIR --python` on the racy scenarios of the article's kind and their fixed
+/// twins: how many of 20 Python runs each showed the race.
+fn python_races(names: &[&str]) -> Vec<(String, u64, u64)> {
+    let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        std::fs::copy(
+            format!("scenarios/{name}.toml"),
+            dir.path().join(format!("{name}.toml")),
+        )
+        .unwrap();
+    }
+    let report = common::json(
+        &format!(
+            "scenario check {} --python --trials 3 --race-budget 5s",
+            dir.path().display()
+        ),
+        0,
+    );
+    report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                u(&s["python"]["differed"]),
+                u(&s["python"]["runs"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_python_programs_show_the_race_in_most_runs_and_their_fixed_twins_never() {
+    if !python() {
+        return;
+    }
+    // CPython switches threads at the call between the read and the write, on one CPU as
+    // on many. Measured here: 20, 20, 20 and 18 of 20 (38 and 40 of 40 on one CPU); the
+    // issue's target is 15.
+    let racy = [
+        "counter-racy",
+        "article-racy",
+        "lost-signal-racy",
+        "lazy-init-racy",
+    ];
+    let fixed = [
+        "counter-mutex",
+        "article-locked",
+        "lost-signal-flag",
+        "lazy-init-once",
+    ];
+    let all: Vec<&str> = racy.iter().chain(&fixed).copied().collect();
+    for (name, differed, runs) in python_races(&all) {
+        assert_eq!(runs, 20, "{name}");
+        if racy.contains(&name.as_str()) {
+            assert!(
+                differed >= 15,
+                "{name}: the race showed in {differed} of 20 runs"
+            );
+        } else {
+            assert_eq!(differed, 0, "{name}");
+        }
+    }
+}
+
+#[test]
+fn scenario_run_python_sets_the_python_outcomes_beside_the_native_ones() {
+    if !python() {
+        return;
+    }
+    let report = common::json("scenario run lost-signal-flag --python=3 --trials 5", 0);
+    let p = &report["python"];
+    assert_eq!(u(&p["runs"]), 3);
+    assert!(
+        p["interpreter"].as_str().unwrap().starts_with("Python 3"),
+        "{p}"
+    );
+    assert_eq!(p["outcomes"][0]["outcome"], "woken=1");
+    assert_eq!(p["outcomes"][0]["grade"], "acceptable");
+    assert_eq!(u(&p["differed"]), 0);
+    let text = common::stdout("scenario run lost-signal-flag --python=2 --trials 5");
+    assert!(
+        text.contains("outcome  racedemo  python\nwoken=1         5       2  acceptable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in Python the race showed in 0 of 2 runs"),
+        "{text}"
+    );
+    // Without --python, no key: the schema only grows.
+    assert!(
+        common::json("scenario run lost-signal-flag --trials 2", 0)
+            .get("python")
+            .is_none()
+    );
+}
+
+#[test]
+fn python_flags_that_cannot_work_are_refused_before_anything_runs() {
+    let err = input_error("scenario run counter-racy --python=0");
+    assert!(err.contains("--python must be at least 1"), "{err}");
+    // Without python3 on PATH: one line that says so, exit 2.
+    let out = common::racedemo("scenario run counter-racy --python")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--python: python3 was not found on PATH"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
