@@ -90,6 +90,7 @@ pub(super) const RUN_EXAMPLES: &str = "\
 Examples:
   racedemo scenario run tickets-racy           outcomes with their grades
   racedemo scenario run store-buffering-relaxed --explain   why both reads can see 0
+  racedemo scenario run counter-racy --python  and its Python program run 20 times, side by side
   racedemo scenario run ./my-race.toml -n 1000 a path works as well as a name
   racedemo scenario run scenarios/litmus/c/SB.litmus   a herdtools7 litmus test: each model's verdict
   racedemo scenario run bank-racy --format json   one JSON document";
@@ -99,7 +100,8 @@ Examples:
   racedemo scenario check                      every scenario found by name
   racedemo scenario check scenarios/ --junit junit.xml   and a JUnit report for CI
   racedemo scenario check scenarios/litmus/c scenarios/litmus/x86   the litmus tests
-  racedemo scenario check --format markdown    a table for a CI job summary";
+  racedemo scenario check --format markdown    a table for a CI job summary
+  racedemo scenario check --python=10          and how often each scenario's race shows in Python";
 
 pub(super) const SCENARIO_EXAMPLES: &str = "\
 Examples:
@@ -124,10 +126,12 @@ Examples:
   racedemo isolation --store mysql://root@localhost/test --format markdown   for a slide or an issue";
 
 pub(super) const EXEC_EXAMPLES: &str = "\
-Examples:
-  racedemo exec -- python3 counter.py                      the last line each run prints, 100 runs
-  racedemo exec --correct 0 -- python3 counter.py          how often it differs from 0
-  racedemo exec -c 'python3 racy.py' -c 'python3 locked.py' --correct 0   side by side
+Examples (from the repository's folder):
+  racedemo exec -- python3 examples/counter_racy.py             the last line each run prints, 100 runs
+  racedemo exec --correct 0 -- python3 examples/counter_racy.py how often it differs from 0
+  racedemo exec --correct 0 -c 'python3 examples/counter_racy.py' -c 'python3 examples/counter_locked.py'
+  racedemo exec --correct 10000 --vary switch-interval=0.005,1e-6 -- python3 examples/check_then_act.py
+  racedemo exec --runs 10 --correct 800 -c examples/file_counter.sh   eight processes on one file
   racedemo exec --runs 500 --outcome 'total: (\\d+)' -- ./job.sh
   racedemo exec --outcome exit --correct 0 -- cargo test -q flaky_test";
 

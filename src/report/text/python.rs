@@ -19,10 +19,9 @@ impl Text {
     ) -> io::Result<()> {
         writeln!(
             out,
-            "{}, {} runs of `scenario show {} --as python`, {} at once:",
+            "the same program in {} (`--as python`): {} runs, {} at once",
             p.interpreter,
             thousands(p.runs),
-            r.scenario.name,
             p.parallel
         )?;
         // Every outcome either side saw, most common over both first.
