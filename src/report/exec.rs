@@ -100,3 +100,19 @@ pub struct RunTimes {
     pub median_s: f64,
     pub max_s: f64,
 }
+
+impl RunTimes {
+    /// The run times a tally kept.
+    pub fn of(tally: &crate::command::tally::Tally) -> RunTimes {
+        let secs = |ns: u64| ns as f64 / 1e9;
+        RunTimes {
+            min_s: if tally.runs == 0 {
+                0.0
+            } else {
+                secs(tally.min_ns)
+            },
+            median_s: secs(tally.median_ns()),
+            max_s: secs(tally.max_ns),
+        }
+    }
+}

@@ -420,7 +420,6 @@ fn result(options: &ExecOptions, command: &str, tally: &Tally) -> CommandResult 
                 .into(),
         );
     }
-    let secs = |ns: u64| ns as f64 / 1e9;
     CommandResult {
         command: command.to_string(),
         setting: None,
@@ -439,15 +438,7 @@ fn result(options: &ExecOptions, command: &str, tally: &Tally) -> CommandResult 
         expect_met: options.expect.is_met(tally.differed, tally.differed),
         expect: options.expect,
         differed,
-        time: RunTimes {
-            min_s: if tally.runs == 0 {
-                0.0
-            } else {
-                secs(tally.min_ns)
-            },
-            median_s: secs(tally.median_ns()),
-            max_s: secs(tally.max_ns),
-        },
+        time: RunTimes::of(tally),
         examples: tally.examples.clone(),
         truncated: tally.truncated,
         notes,

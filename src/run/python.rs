@@ -99,22 +99,13 @@ pub fn run(job: &ScenarioJob, runs: u64, progress: &mut Progress) -> Result<Pyth
             tally.runs
         ));
     }
-    let secs = |ns: u64| ns as f64 / 1e9;
     Ok(PythonRun {
         interpreter: version(),
         runs: tally.runs,
         parallel,
         outcomes,
         rate: Rate::new(differed, tally.runs),
-        time: RunTimes {
-            min_s: if tally.runs == 0 {
-                0.0
-            } else {
-                secs(tally.min_ns)
-            },
-            median_s: secs(tally.median_ns()),
-            max_s: secs(tally.max_ns),
-        },
+        time: RunTimes::of(&tally),
         notes,
     })
 }

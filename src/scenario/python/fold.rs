@@ -2,7 +2,7 @@
 //! (`philosopher0` … `philosopher4`, each taking `fork{k}` then `fork{k+1}`); Python says it
 //! once: `philosopher(i)` over a list `forks`.
 
-use super::code::py;
+use super::names::py;
 use crate::scenario::Program;
 
 /// Locks or semaphores named `prefix0` … `prefix{size-1}`, declared alike: in Python, a list.
