@@ -1,6 +1,7 @@
 //! Tests that need threads to really run at the same time. This file holds one test, so cargo
 //! runs it alone: no other test keeps the second core busy while it races.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::{json, library, u};

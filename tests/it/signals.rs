@@ -1,7 +1,7 @@
 //! Stopping a run from outside, as a CI runner, `timeout` or a closed terminal does: the
 //! partial report is whole and the exit status says which signal came.
 
-mod common;
+use crate::common;
 
 use common::{assert_consistent, u};
 use serde_json::Value;

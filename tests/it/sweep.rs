@@ -1,6 +1,6 @@
 //! `racedemo sweep`: every point runs, each with its own workload, and the outputs agree.
 
-mod common;
+use crate::common;
 
 use common::{json, racedemo, stdout, u};
 

@@ -4,7 +4,7 @@
 //! after a day, or expires. Skipped with a notice where a server does not answer (failing
 //! under RACEDEMO_REQUIRE_SERVICES=1).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! Skipped with a notice where a server does not answer (failing under
 //! RACEDEMO_REQUIRE_SERVICES=1).
 
-mod common;
+use crate::common;
 
 use common::{server, u};
 

@@ -3,7 +3,7 @@
 //! through the store. Skipped with a notice where a server does not answer (failing under
 //! RACEDEMO_REQUIRE_SERVICES=1).
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! `racedemo exec`: a user's own command run many times, its outcomes counted; timeouts and
 //! background children killed with the run's process group; bad input refused in one line.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

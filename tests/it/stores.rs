@@ -5,7 +5,7 @@
 //! hands the CPU to another worker mid-increment: the race shows even on one CPU, whatever the
 //! other tests in this binary keep busy.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

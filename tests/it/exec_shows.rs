@@ -2,7 +2,7 @@
 //! neighbours, Python's switch interval, settings side by side, numeric outcomes binned, the
 //! racy and fixed programs of `examples/`.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

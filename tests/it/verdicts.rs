@@ -1,7 +1,7 @@
 //! What the memory models allow, end to end: the textbook verdicts on the library's litmus
 //! shapes, each outcome's `allowed` in JSON, and files whose grades contradict the models.
 
-mod common;
+use crate::common;
 
 use common::{assert_bad_scenario_files, json, racedemo, u};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! loops (bad files, waits nobody ends, over-released semaphores, spurious wake-ups, the
 //! Python rendering). Built in: `locked --lock mutex|rwlock|semaphore|spin`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::process::Command;

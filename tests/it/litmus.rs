@@ -2,7 +2,7 @@
 //! (always, sometimes, never), the same as their TOML twins, and refused where they race or
 //! step outside the supported subset.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! The command line as a user and a CI script see it: values, exit statuses, streams.
 
-mod common;
+use crate::common;
 
 use common::{assert_consistent, counter_json as json, input_error, racedemo, stdout, u};
 use predicates::prelude::*;

@@ -8,8 +8,8 @@
 //! Each test runs when its server answers and skips with a notice when it does not, except
 //! under RACEDEMO_REQUIRE_SERVICES=1.
 
-mod common;
-mod proxy;
+use crate::common;
+use crate::proxy;
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};

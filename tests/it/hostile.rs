@@ -3,7 +3,7 @@
 //! once. Server tests skip with a notice when their server does not answer (failing under
 //! RACEDEMO_REQUIRE_SERVICES=1).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};

@@ -1,6 +1,6 @@
 //! `--explain`: one more recorded trial, told step by step.
 
-mod common;
+use crate::common;
 
 use common::{counter_json as json, racedemo, stdout_of, u};
 

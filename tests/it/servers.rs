@@ -8,7 +8,7 @@
 //! that assert a race still ask for it with `--expect race`, which runs more trials until one
 //! races.
 
-mod common;
+use crate::common;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 use common::{assert_bad_scenario_files, json, json_of, library, racedemo, stdout, stdout_of, u};
 use predicates::prelude::*;
